@@ -1,0 +1,195 @@
+//! One error type for every rule in the core, with stable snake_case codes.
+//!
+//! Shells map [`Error::code`] to their own transport (an HTTP status and JSON body in the Worker,
+//! a `code` property on a thrown `Error` in the npm package). Messages are lowercase, say what was
+//! wrong and what to do, and never contain a password, a hash or a secret.
+
+use super::format::LETTERS;
+use super::hash::{MAX_M_COST, MAX_P_COST, MIN_SECRET_BYTES};
+use super::rules::{MAX_LIMIT, MAX_NAME_CHARS};
+use core::fmt;
+
+/// Why a string is not an app password, before any checksum is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Malformed {
+    /// After removing spaces and dashes, the input does not have the right number of letters.
+    WrongLength,
+    /// The input contains something other than letters, spaces and dashes.
+    InvalidCharacter,
+}
+
+/// Every way a core operation can fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The user already has as many app passwords as the tenant allows.
+    LimitReached {
+        /// The limit in force.
+        limit: u32,
+    },
+    /// The user already has an app password with this name (ignoring case).
+    NameTaken,
+    /// The name is empty, too long or contains control characters.
+    InvalidName,
+    /// The input is not shaped like an app password.
+    MalformedPassword(Malformed),
+    /// The input is shaped like an app password but its checksum is wrong (a typo).
+    BadChecksum,
+    /// No app password with this id.
+    NotFound,
+    /// App passwords exist only for users with multi-factor authentication enabled.
+    MfaRequired,
+    /// The tenant has turned app passwords off: no new ones can be created.
+    AppPasswordsDisabled,
+    /// A scope or protocol is not one of the known protocols.
+    InvalidScope,
+    /// Tenant settings out of range (for example a limit of 0).
+    InvalidSettings,
+    /// Argon2 parameters out of range.
+    InvalidParams,
+    /// The server secret is too short.
+    InvalidSecret,
+    /// A stored hash is not an Argon2id PHC string this library can check.
+    InvalidHash,
+    /// The system's random number generator failed.
+    RandomUnavailable,
+}
+
+impl Error {
+    /// The stable, snake_case code of this error, for programs to switch on.
+    ///
+    /// ```
+    /// use app_passwords::core::Error;
+    /// assert_eq!(Error::LimitReached { limit: 40 }.code(), "limit_reached");
+    /// ```
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::LimitReached { .. } => "limit_reached",
+            Self::NameTaken => "name_taken",
+            Self::InvalidName => "invalid_name",
+            Self::MalformedPassword(_) => "malformed_password",
+            Self::BadChecksum => "bad_checksum",
+            Self::NotFound => "not_found",
+            Self::MfaRequired => "mfa_required",
+            Self::AppPasswordsDisabled => "app_passwords_disabled",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidSettings => "invalid_settings",
+            Self::InvalidParams => "invalid_params",
+            Self::InvalidSecret => "invalid_secret",
+            Self::InvalidHash => "invalid_hash",
+            Self::RandomUnavailable => "random_unavailable",
+        }
+    }
+
+    /// Every error code, for documentation and for tests that check shells map all of them.
+    pub const ALL_CODES: [&'static str; 14] = [
+        "limit_reached",
+        "name_taken",
+        "invalid_name",
+        "malformed_password",
+        "bad_checksum",
+        "not_found",
+        "mfa_required",
+        "app_passwords_disabled",
+        "invalid_scope",
+        "invalid_settings",
+        "invalid_params",
+        "invalid_secret",
+        "invalid_hash",
+        "random_unavailable",
+    ];
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LimitReached { limit } => write!(
+                f,
+                "you already have {limit} app passwords, the most allowed; delete one before creating another"
+            ),
+            Self::NameTaken => f.write_str("you already have an app password with this name"),
+            Self::InvalidName => write!(
+                f,
+                "the name must be 1 to {MAX_NAME_CHARS} characters after trimming, without control characters"
+            ),
+            Self::MalformedPassword(Malformed::WrongLength) => write!(
+                f,
+                "an app password has {LETTERS} letters (spaces and dashes are ignored); this input has a different number"
+            ),
+            Self::MalformedPassword(Malformed::InvalidCharacter) => f.write_str(
+                "an app password contains only the letters a to z (spaces and dashes are ignored)",
+            ),
+            Self::BadChecksum => {
+                f.write_str("this is not a valid app password; check it for a typo")
+            }
+            Self::NotFound => f.write_str("no app password with this id"),
+            Self::MfaRequired => f.write_str(
+                "app passwords are available only when multi-factor authentication is on",
+            ),
+            Self::AppPasswordsDisabled => {
+                f.write_str("an administrator has turned off the creation of app passwords")
+            }
+            Self::InvalidScope => {
+                f.write_str("unknown protocol; use one of imap, smtp, pop, eas, dav")
+            }
+            Self::InvalidSettings => write!(f, "the limit must be between 1 and {MAX_LIMIT}"),
+            Self::InvalidParams => write!(
+                f,
+                "invalid Argon2id parameters: need t >= 1, 1 <= p <= {MAX_P_COST} and 8*p <= m <= {MAX_M_COST} KiB"
+            ),
+            Self::InvalidSecret => {
+                write!(
+                    f,
+                    "the server secret must be at least {MIN_SECRET_BYTES} bytes"
+                )
+            }
+            Self::InvalidHash => f.write_str("the stored hash is not an Argon2id PHC string"),
+            Self::RandomUnavailable => {
+                f.write_str("the system random number generator is unavailable")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// The result type of the core.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_snake_case_and_listed_once() {
+        let all = [
+            Error::LimitReached { limit: 40 },
+            Error::NameTaken,
+            Error::InvalidName,
+            Error::MalformedPassword(Malformed::WrongLength),
+            Error::BadChecksum,
+            Error::NotFound,
+            Error::MfaRequired,
+            Error::AppPasswordsDisabled,
+            Error::InvalidScope,
+            Error::InvalidSettings,
+            Error::InvalidParams,
+            Error::InvalidSecret,
+            Error::InvalidHash,
+            Error::RandomUnavailable,
+        ];
+        let codes: Vec<_> = all.iter().map(Error::code).collect();
+        assert_eq!(codes, Error::ALL_CODES);
+        for code in codes {
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn limit_reached_message_says_the_limit() {
+        assert!(Error::LimitReached { limit: 7 }.to_string().contains('7'));
+    }
+}

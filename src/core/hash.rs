@@ -1,0 +1,382 @@
+//! Argon2id hashing keyed with a server secret, and the lookup key that finds a credential.
+//!
+//! - [`hash`] produces a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<tag>`). The server secret
+//!   is Argon2's *secret* input (a pepper): a stolen store cannot be attacked offline without it.
+//! - [`verify`] recomputes with the parameters stored in the PHC string and compares in constant time,
+//!   so old hashes keep verifying after the parameters change; [`needs_rehash`] tells when to upgrade.
+//! - [`lookup_key`] is HMAC-SHA-256 under the server secret of (user, normalised password), hex-encoded:
+//!   a shell stores each credential under it and finds it with one read, without being able to test a
+//!   guess without the secret.
+
+use super::error::{Error, Result};
+use super::format::Password;
+use super::random::Entropy;
+use argon2::password_hash::phc::{PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Params, Version};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
+
+/// Shortest accepted server secret, in bytes.
+pub const MIN_SECRET_BYTES: usize = 16;
+/// Largest accepted memory cost, in KiB (1 GiB).
+pub const MAX_M_COST: u32 = 1 << 20;
+/// Largest accepted parallelism (lanes; computed one after another in wasm).
+pub const MAX_P_COST: u32 = 16;
+/// Bytes of salt per hash.
+pub const SALT_BYTES: usize = 16;
+/// Bytes of Argon2 output (the tag).
+pub const TAG_BYTES: usize = 32;
+/// Domain separation for the lookup key, so it can never equal another HMAC made with the secret.
+const LOOKUP_CONTEXT: &[u8] = b"app-passwords lookup v1\0";
+
+/// Argon2id cost parameters. The default is OWASP's: m = 19456 KiB, t = 2, p = 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashParams {
+    /// Memory in KiB.
+    pub m: u32,
+    /// Passes over memory.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+}
+
+impl Default for HashParams {
+    fn default() -> Self {
+        Self {
+            m: 19_456,
+            t: 2,
+            p: 1,
+        }
+    }
+}
+
+impl HashParams {
+    /// Checks the parameters are within the accepted range.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParams`] unless `t >= 1`, `1 <= p <= 16` and `8·p <= m <= 1 GiB`.
+    pub fn validate(self) -> Result<Self> {
+        let ok = self.t >= 1
+            && (1..=MAX_P_COST).contains(&self.p)
+            && self.m >= 8 * self.p
+            && self.m <= MAX_M_COST;
+        if ok {
+            Ok(self)
+        } else {
+            Err(Error::InvalidParams)
+        }
+    }
+
+    fn argon2_params(self) -> Result<Params> {
+        let p = self.validate()?;
+        Params::new(p.m, p.t, p.p, Some(TAG_BYTES)).map_err(|_| Error::InvalidParams)
+    }
+}
+
+/// The server secret (pepper and HMAC key). Never printed by `Debug`; wiped on drop.
+#[derive(Clone)]
+pub struct ServerSecret(Vec<u8>);
+
+impl ServerSecret {
+    /// Wraps secret bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSecret`] when shorter than [`MIN_SECRET_BYTES`].
+    pub fn new(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() < MIN_SECRET_BYTES {
+            return Err(Error::InvalidSecret);
+        }
+        Ok(Self(bytes.to_vec()))
+    }
+
+    fn argon2(&self, params: Params) -> Result<Argon2<'_>> {
+        Argon2::new_with_secret(&self.0, Algorithm::Argon2id, Version::V0x13, params)
+            .map_err(|_| Error::InvalidSecret)
+    }
+}
+
+impl core::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ServerSecret(<redacted>)")
+    }
+}
+
+impl Drop for ServerSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// Argon2id of `password` with `salt`, keyed with `secret`: the raw tag. Used by [`hash`] and
+/// [`verify`], and exposed for known-answer tests (RFC 9106 §5.3 uses a secret and associated data).
+///
+/// # Errors
+/// [`Error::InvalidParams`] for out-of-range parameters or a salt shorter than 8 bytes.
+pub fn argon2id_raw(
+    password: &[u8],
+    salt: &[u8],
+    secret: &[u8],
+    associated_data: &[u8],
+    params: HashParams,
+    out: &mut [u8],
+) -> Result<()> {
+    let p = params.validate()?;
+    let mut builder = argon2::ParamsBuilder::new();
+    builder
+        .m_cost(p.m)
+        .t_cost(p.t)
+        .p_cost(p.p)
+        .output_len(out.len());
+    if !associated_data.is_empty() {
+        let data =
+            argon2::AssociatedData::new(associated_data).map_err(|_| Error::InvalidParams)?;
+        builder.data(data);
+    }
+    let argon2_params = builder.build().map_err(|_| Error::InvalidParams)?;
+    Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, argon2_params)
+        .map_err(|_| Error::InvalidSecret)?
+        .hash_password_into(password, salt, out)
+        .map_err(|_| Error::InvalidParams)
+}
+
+/// Hashes `password` with a fresh salt from `rng`, returning a PHC string.
+///
+/// # Errors
+/// [`Error::InvalidParams`], or [`Error::RandomUnavailable`] if `rng` fails.
+pub fn hash(
+    password: &Password,
+    secret: &ServerSecret,
+    params: HashParams,
+    rng: &mut impl Entropy,
+) -> Result<String> {
+    let mut salt = [0u8; SALT_BYTES];
+    rng.fill(&mut salt)?;
+    hash_with_salt(password, secret, params, &salt)
+}
+
+/// Hashes `password` with the given salt (for known-answer vectors; production uses [`hash`]).
+///
+/// # Errors
+/// [`Error::InvalidParams`] for out-of-range parameters or a salt shorter than 8 bytes.
+pub fn hash_with_salt(
+    password: &Password,
+    secret: &ServerSecret,
+    params: HashParams,
+    salt: &[u8],
+) -> Result<String> {
+    use argon2::PasswordHasher;
+    let argon2 = secret.argon2(params.argon2_params()?)?;
+    argon2
+        .hash_password_with_salt(password.as_str().as_bytes(), salt)
+        .map(|h| h.to_string())
+        .map_err(|_| Error::InvalidParams)
+}
+
+/// Checks `password` against a PHC string made by [`hash`], in constant time.
+///
+/// Returns `Ok(false)` for a wrong password.
+///
+/// # Errors
+/// [`Error::InvalidHash`] when `phc` is not an Argon2id v19 PHC string with acceptable parameters.
+pub fn verify(password: &Password, phc: &str, secret: &ServerSecret) -> Result<bool> {
+    let parsed = PasswordHash::new(phc).map_err(|_| Error::InvalidHash)?;
+    let params = params_of(&parsed)?;
+    let salt: Salt = parsed.salt.ok_or(Error::InvalidHash)?;
+    let expected = parsed.hash.ok_or(Error::InvalidHash)?;
+    let mut computed = vec![0u8; expected.len()];
+    argon2id_raw(
+        password.as_str().as_bytes(),
+        salt.as_ref(),
+        &secret.0,
+        &[],
+        params,
+        &mut computed,
+    )
+    .map_err(|_| Error::InvalidHash)?;
+    let equal: bool = computed.as_slice().ct_eq(expected.as_bytes()).into();
+    computed.zeroize();
+    Ok(equal)
+}
+
+/// Whether `phc` should be replaced by a new hash made with `params` (different algorithm, version or
+/// costs, or unreadable). Call after a successful [`verify`], while the plaintext is at hand.
+#[must_use]
+pub fn needs_rehash(phc: &str, params: HashParams) -> bool {
+    !PasswordHash::new(phc)
+        .map_err(|_| Error::InvalidHash)
+        .and_then(|h| params_of(&h))
+        .is_ok_and(|stored| stored == params)
+}
+
+/// The parameters recorded in a PHC string, checked to be Argon2id v19 and within range.
+fn params_of(parsed: &PasswordHash) -> Result<HashParams> {
+    if parsed.algorithm.as_str() != "argon2id" || parsed.version != Some(0x13) {
+        return Err(Error::InvalidHash);
+    }
+    let get = |name: &str| parsed.params.get_decimal(name).ok_or(Error::InvalidHash);
+    HashParams {
+        m: get("m")?,
+        t: get("t")?,
+        p: get("p")?,
+    }
+    .validate()
+    .map_err(|_| Error::InvalidHash)
+}
+
+/// The storage key of a credential: hex(HMAC-SHA-256(secret, context ‖ len(user) ‖ user ‖ password)).
+///
+/// The user's length is encoded (4 bytes, big-endian) so no two (user, password) pairs share an input.
+#[must_use]
+pub fn lookup_key(user: &str, password: &Password, secret: &ServerSecret) -> String {
+    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(&secret.0) {
+        Ok(mac) => mac,
+        // HMAC accepts keys of any length; this arm cannot be reached.
+        Err(_) => return String::new(),
+    };
+    mac.update(LOOKUP_CONTEXT);
+    mac.update(&u32::try_from(user.len()).unwrap_or(u32::MAX).to_be_bytes());
+    mac.update(user.as_bytes());
+    mac.update(password.as_str().as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+/// Constant-time equality of two byte strings (the lengths may leak, the contents do not).
+#[must_use]
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// Lowercase hex of `bytes`.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    let digit = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 });
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(digit(b >> 4));
+        s.push(digit(b & 15));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::random::TestEntropy;
+
+    const CHEAP: HashParams = HashParams { m: 64, t: 1, p: 1 };
+
+    fn secret() -> ServerSecret {
+        ServerSecret::new(b"0123456789abcdef0123456789abcdef").unwrap()
+    }
+
+    fn password(seed: u64) -> Password {
+        Password::generate(&mut TestEntropy::new(seed)).unwrap()
+    }
+
+    #[test]
+    fn hash_produces_an_argon2id_phc_string_with_the_given_params() {
+        let phc = hash(&password(1), &secret(), CHEAP, &mut TestEntropy::new(2)).unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
+    }
+
+    #[test]
+    fn default_params_are_owasp() {
+        assert_eq!(
+            HashParams::default(),
+            HashParams {
+                m: 19_456,
+                t: 2,
+                p: 1
+            }
+        );
+    }
+
+    #[test]
+    fn verify_accepts_the_right_password_and_rejects_another() {
+        let p = password(3);
+        let phc = hash(&p, &secret(), CHEAP, &mut TestEntropy::new(4)).unwrap();
+        assert!(verify(&p, &phc, &secret()).unwrap());
+        assert!(!verify(&password(5), &phc, &secret()).unwrap());
+    }
+
+    #[test]
+    fn verify_fails_under_another_server_secret() {
+        let p = password(6);
+        let phc = hash(&p, &secret(), CHEAP, &mut TestEntropy::new(7)).unwrap();
+        let other = ServerSecret::new(b"another secret, also 32 bytes!!!").unwrap();
+        assert!(!verify(&p, &phc, &other).unwrap());
+    }
+
+    #[test]
+    fn verify_rejects_garbage_and_other_algorithms_as_invalid_hash() {
+        let p = password(8);
+        for bad in [
+            "",
+            "nonsense",
+            "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        ] {
+            assert_eq!(verify(&p, bad, &secret()), Err(Error::InvalidHash), "{bad}");
+        }
+    }
+
+    #[test]
+    fn needs_rehash_is_true_only_when_params_differ() {
+        let phc = hash(&password(9), &secret(), CHEAP, &mut TestEntropy::new(10)).unwrap();
+        assert!(!needs_rehash(&phc, CHEAP));
+        assert!(needs_rehash(&phc, HashParams { t: 2, ..CHEAP }));
+        assert!(needs_rehash(&phc, HashParams::default()));
+        assert!(needs_rehash("garbage", CHEAP));
+    }
+
+    #[test]
+    fn params_out_of_range_are_refused() {
+        for bad in [
+            HashParams { m: 64, t: 0, p: 1 },
+            HashParams { m: 64, t: 1, p: 0 },
+            HashParams { m: 7, t: 1, p: 1 },
+            HashParams {
+                m: MAX_M_COST + 1,
+                t: 1,
+                p: 1,
+            },
+            HashParams {
+                m: 1024,
+                t: 1,
+                p: MAX_P_COST + 1,
+            },
+        ] {
+            assert_eq!(bad.validate(), Err(Error::InvalidParams), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn short_server_secret_is_refused() {
+        assert_eq!(
+            ServerSecret::new(b"short").unwrap_err(),
+            Error::InvalidSecret
+        );
+    }
+
+    #[test]
+    fn lookup_key_depends_on_user_password_and_secret() {
+        let (p, q) = (password(11), password(12));
+        let other = ServerSecret::new(b"another secret, also 32 bytes!!!").unwrap();
+        let k = lookup_key("alice", &p, &secret());
+        assert_eq!(k.len(), 64);
+        assert_eq!(k, lookup_key("alice", &p, &secret()));
+        assert_ne!(k, lookup_key("bob", &p, &secret()));
+        assert_ne!(k, lookup_key("alice", &q, &secret()));
+        assert_ne!(k, lookup_key("alice", &p, &other));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_contents() {
+        assert!(constant_time_eq(b"token", b"token"));
+        assert!(!constant_time_eq(b"token", b"tokem"));
+        assert!(!constant_time_eq(b"token", b"token2"));
+    }
+}

@@ -1,0 +1,20 @@
+//! The functional core: every rule of the service, with no I/O and no JavaScript or Worker types.
+//!
+//! - [`format`]: generate, normalise and check app passwords;
+//! - [`hash`]: Argon2id keyed with the server secret, PHC strings, lookup keys;
+//! - [`rules`]: the per-user record and tenant settings;
+//! - [`error`]: one error enum with stable codes;
+//! - [`random`]: where randomness comes in.
+//!
+//! Time and randomness are arguments, so everything here is deterministic under test.
+
+pub mod error;
+pub mod format;
+pub mod hash;
+pub mod random;
+pub mod rules;
+
+pub use error::{Error, Malformed, Result};
+pub use format::{Password, normalize};
+pub use hash::{HashParams, ServerSecret};
+pub use rules::{Context, Credential, Entry, Issued, Protocol, Rejection, Settings, UserRecord};
