@@ -157,6 +157,8 @@ fn remainder(digits: &[u8], shift: usize) -> u64 {
 mod tests {
     use super::*;
     use crate::core::random::TestEntropy;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn sample(seed: u64) -> Password {
         Password::generate(&mut TestEntropy::new(seed)).unwrap()

@@ -266,6 +266,8 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::core::random::TestEntropy;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const CHEAP: HashParams = HashParams { m: 64, t: 1, p: 1 };
 
