@@ -14,7 +14,10 @@ export WASM_OPT_BIN = $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN = $(firstword $(wildcard $(CURDIR)/node_modules/@esbuild/*/bin/esbuild))
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 
-.PHONY: help bootstrap test check test-native test-wasm dev clean
+# Test and package targets of the shells live in mk/ (test-worker, pkg, test-npm, ...).
+-include mk/*.mk
+
+.PHONY: help bootstrap test check test-native test-wasm build-worker dev clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +31,7 @@ test: bootstrap check test-native test-wasm ## everything CI runs
 check: bootstrap ## formatting and lints
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features worker -- -D warnings
 
 test-native: bootstrap ## core tests, natively
 	cargo test
@@ -35,8 +39,13 @@ test-native: bootstrap ## core tests, natively
 test-wasm: bootstrap ## core tests compiled to wasm32, run in Node by wasm-bindgen-test
 	cargo test --target wasm32-unknown-unknown
 
-dev: bootstrap ## run the service locally
-	@echo "make dev: the Worker arrives with issue 3; until then, 'make test' exercises the core."
+build-worker: bootstrap ## build the Worker into build/ (worker-build, feature "worker")
+	worker-build --release --features worker
+
+dev: bootstrap build-worker ## run the Worker locally on http://127.0.0.1:8787
+	@tools/dev-vars .dev.vars
+	@tools/dev-banner .dev.vars
+	wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state --show-interactive-dev-session=false
 
 clean: ## remove build outputs
 	cargo clean

@@ -5,3 +5,6 @@
 //! password format.
 
 pub mod core;
+
+#[cfg(feature = "worker")]
+mod worker;

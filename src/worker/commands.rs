@@ -1,0 +1,76 @@
+//! The messages the Worker sends to a user's Durable Object (JSON over an internal fetch).
+
+use crate::core::{Protocol, Settings};
+use serde::{Deserialize, Serialize};
+
+/// One change or read of a user's record.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    /// Create an app password.
+    Create {
+        /// Owner.
+        user: String,
+        /// Name as submitted.
+        name: String,
+        /// Protocols; empty = all.
+        scopes: Vec<Protocol>,
+        /// Tenant settings in force.
+        settings: Settings,
+    },
+    /// List the user's app passwords.
+    List {
+        /// Owner.
+        user: String,
+        /// Tenant settings in force (for the limit shown).
+        settings: Settings,
+    },
+    /// Delete one.
+    Delete {
+        /// Owner.
+        user: String,
+        /// Entry id.
+        id: String,
+    },
+    /// Delete all.
+    DeleteAll {
+        /// Owner.
+        user: String,
+    },
+    /// Turn MFA on or off.
+    SetMfa {
+        /// Owner.
+        user: String,
+        /// New state.
+        enabled: bool,
+        /// Name of the first app password, when one is issued.
+        initial_name: Option<String>,
+        /// Tenant settings in force.
+        settings: Settings,
+    },
+    /// Record a successful login (sent off the response path).
+    RecordUse {
+        /// Owner.
+        user: String,
+        /// Entry id.
+        id: String,
+        /// Time of use, seconds since the Unix epoch.
+        at: i64,
+        /// Protocol, when the caller said.
+        protocol: Option<Protocol>,
+    },
+}
+
+impl Command {
+    /// The user the command is about (names the Durable Object).
+    pub fn user(&self) -> &str {
+        match self {
+            Self::Create { user, .. }
+            | Self::List { user, .. }
+            | Self::Delete { user, .. }
+            | Self::DeleteAll { user }
+            | Self::SetMfa { user, .. }
+            | Self::RecordUse { user, .. } => user,
+        }
+    }
+}

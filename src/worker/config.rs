@@ -1,0 +1,69 @@
+//! Server configuration from Worker secrets and vars.
+
+use super::http::ApiError;
+use crate::core::{HashParams, ServerSecret};
+use worker::Env;
+
+/// KV namespace holding one credential per app password.
+pub const KV_BINDING: &str = "APP_PASSWORDS";
+/// Durable Object namespace of per-user records.
+pub const USERS_BINDING: &str = "USERS";
+/// Durable Object namespace of the tenant settings (one object).
+pub const TENANT_BINDING: &str = "TENANT";
+
+/// The server secret and hashing parameters.
+pub struct Config {
+    /// `PASSWORD_SECRET`: Argon2id pepper and lookup-key HMAC key.
+    pub secret: ServerSecret,
+    /// Argon2id parameters for new hashes (`ARGON2_M`, `ARGON2_T`, `ARGON2_P`; default OWASP).
+    pub params: HashParams,
+}
+
+impl Config {
+    /// Reads the configuration, refusing to run without a proper secret.
+    pub fn from_env(env: &Env) -> Result<Self, ApiError> {
+        let secret = env
+            .secret("PASSWORD_SECRET")
+            .map(|s| s.to_string())
+            .map_err(|_| misconfigured("PASSWORD_SECRET is not set"))?;
+        let secret = ServerSecret::new(secret.as_bytes())
+            .map_err(|_| misconfigured("PASSWORD_SECRET is shorter than 16 bytes"))?;
+        let defaults = HashParams::default();
+        let number = |name: &str, default: u32| -> Result<u32, ApiError> {
+            match env.var(name) {
+                Ok(v) => v
+                    .to_string()
+                    .trim()
+                    .parse()
+                    .map_err(|_| misconfigured("ARGON2_M/T/P must be whole numbers")),
+                Err(_) => Ok(default),
+            }
+        };
+        let params = HashParams {
+            m: number("ARGON2_M", defaults.m)?,
+            t: number("ARGON2_T", defaults.t)?,
+            p: number("ARGON2_P", defaults.p)?,
+        }
+        .validate()
+        .map_err(|_| misconfigured("ARGON2_M/T/P are out of range"))?;
+        Ok(Self { secret, params })
+    }
+}
+
+/// The API token service callers must present.
+pub fn api_token(env: &Env) -> Result<String, ApiError> {
+    env.secret("API_TOKEN")
+        .map(|s| s.to_string())
+        .ok()
+        .filter(|t| t.len() >= 16)
+        .ok_or_else(|| misconfigured("API_TOKEN is not set or shorter than 16 characters"))
+}
+
+fn misconfigured(detail: &str) -> ApiError {
+    worker::console_error!("configuration: {detail}");
+    ApiError::new(
+        500,
+        "server_misconfigured",
+        "the service is not configured; see its logs",
+    )
+}

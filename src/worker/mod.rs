@@ -1,0 +1,381 @@
+//! The Cloudflare Worker: JSON API over the core, KV for verification, a Durable Object per user.
+//!
+//! Routes (all `/v1/*` need `Authorization: Bearer <API_TOKEN>`):
+//!
+//! | method | path | does |
+//! | --- | --- | --- |
+//! | GET | `/healthz` | liveness |
+//! | POST | `/v1/users/{user}/app-passwords` | create (plaintext returned once) |
+//! | GET | `/v1/users/{user}/app-passwords` | list |
+//! | DELETE | `/v1/users/{user}/app-passwords/{id}` | delete one |
+//! | DELETE | `/v1/users/{user}/app-passwords` | delete all |
+//! | PUT | `/v1/users/{user}/mfa` | MFA on/off; first app password at registration |
+//! | POST | `/v1/verify` | check a login (KV only) |
+//! | GET, PUT | `/v1/settings` | tenant settings |
+
+mod commands;
+mod config;
+mod http;
+mod kv;
+mod tenant_object;
+mod user_object;
+
+use crate::core::rules::{Rejection, Settings, check_credential, parse_scopes};
+use crate::core::{Protocol, format, hash};
+use commands::Command;
+use config::{Config, TENANT_BINDING, USERS_BINDING};
+use http::ApiError;
+use serde::{Deserialize, Serialize};
+use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result, event};
+
+/// Longest user id, in bytes.
+const MAX_USER_BYTES: usize = 256;
+
+/// The current time in seconds since the Unix epoch.
+fn now() -> i64 {
+    i64::try_from(worker::Date::now().as_millis() / 1000).unwrap_or(i64::MAX)
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let response = match route(&mut req, &env, &ctx).await {
+        Ok(response) => response,
+        Err(e) => e.response()?,
+    };
+    with_security_headers(response)
+}
+
+fn with_security_headers(response: Response) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        headers.set(&name, &value)?;
+    }
+    headers.set("x-content-type-options", "nosniff")?;
+    headers.set("referrer-policy", "no-referrer")?;
+    Ok(response.with_headers(headers))
+}
+
+/// The route a request names, before authentication and method checks.
+enum Route {
+    Health,
+    Verify,
+    Settings,
+    AppPasswords(String),
+    AppPassword(String, String),
+    Mfa(String),
+}
+
+fn parse_route(path: &str) -> Result<Option<Route>, ApiError> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    Ok(Some(match segments.as_slice() {
+        ["healthz"] => Route::Health,
+        ["v1", "verify"] => Route::Verify,
+        ["v1", "settings"] => Route::Settings,
+        ["v1", "users", user, "app-passwords"] => Route::AppPasswords(user_id(user)?),
+        ["v1", "users", user, "app-passwords", id] => {
+            Route::AppPassword(user_id(user)?, http::percent_decode(id).unwrap_or_default())
+        }
+        ["v1", "users", user, "mfa"] => Route::Mfa(user_id(user)?),
+        _ => return Ok(None),
+    }))
+}
+
+/// Decodes and checks a user id: 1 to 256 bytes of UTF-8.
+fn user_id(raw: &str) -> Result<String, ApiError> {
+    http::percent_decode(raw)
+        .filter(|u| valid_user(u))
+        .ok_or_else(invalid_user)
+}
+
+fn valid_user(user: &str) -> bool {
+    (1..=MAX_USER_BYTES).contains(&user.len())
+}
+
+fn invalid_user() -> ApiError {
+    ApiError::new(
+        400,
+        "invalid_user",
+        format!("the user id must be 1 to {MAX_USER_BYTES} bytes of UTF-8, URL-encoded in paths"),
+    )
+}
+
+async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
+    let path = req.url()?.path().to_owned();
+    let Some(route) = parse_route(&path)? else {
+        return Err(ApiError::new(404, "not_found_route", "no such route"));
+    };
+    if let Route::Health = route {
+        return only(req, &[Method::Get]).and_then(|()| Ok(http::json(200, &Health { ok: true })?));
+    }
+    authenticate(req, env)?;
+    let method = req.method();
+    match route {
+        Route::Health => Err(ApiError::new(404, "not_found_route", "no such route")),
+        Route::Verify => {
+            only(req, &[Method::Post])?;
+            verify(req, env, ctx).await
+        }
+        Route::Settings => {
+            only(req, &[Method::Get, Method::Put])?;
+            let stub = env
+                .durable_object(TENANT_BINDING)?
+                .id_from_name("tenant")?
+                .get_stub()?;
+            let inner = Request::new_with_init("https://tenant/", &forwarded(req, &method).await?)?;
+            forward(stub.fetch_with_request(inner).await?).await
+        }
+        Route::AppPasswords(user) => match method {
+            Method::Post => {
+                let body: CreateBody = http::read_json(req).await?;
+                let scopes = parse_scopes(&body.scopes.unwrap_or_default())?;
+                let settings = settings(env).await?;
+                send(
+                    env,
+                    &Command::Create {
+                        user,
+                        name: body.name,
+                        scopes,
+                        settings,
+                    },
+                )
+                .await
+            }
+            Method::Get => {
+                send(
+                    env,
+                    &Command::List {
+                        user,
+                        settings: settings(env).await?,
+                    },
+                )
+                .await
+            }
+            Method::Delete => send(env, &Command::DeleteAll { user }).await,
+            _ => Err(method_not_allowed()),
+        },
+        Route::AppPassword(user, id) => {
+            only(req, &[Method::Delete])?;
+            send(env, &Command::Delete { user, id }).await
+        }
+        Route::Mfa(user) => {
+            only(req, &[Method::Put])?;
+            let body: MfaBody = http::read_json(req).await?;
+            let settings = settings(env).await?;
+            let command = Command::SetMfa {
+                user,
+                enabled: body.enabled,
+                initial_name: body.initial_name,
+                settings,
+            };
+            send(env, &command).await
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    ok: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MfaBody {
+    enabled: bool,
+    initial_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    user: String,
+    password: String,
+    protocol: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Verified<'a> {
+    valid: bool,
+    app_password: VerifiedEntry<'a>,
+}
+
+#[derive(Serialize)]
+struct VerifiedEntry<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Refused {
+    valid: bool,
+    reason: &'static str,
+}
+
+fn only(req: &Request, allowed: &[Method]) -> Result<(), ApiError> {
+    if allowed.contains(&req.method()) {
+        Ok(())
+    } else {
+        Err(method_not_allowed())
+    }
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "method_not_allowed",
+        "this route does not accept this method",
+    )
+}
+
+/// Checks `Authorization: Bearer <API_TOKEN>` in constant time.
+fn authenticate(req: &Request, env: &Env) -> Result<(), ApiError> {
+    let expected = config::api_token(env)?;
+    let given = req
+        .headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let token = given.strip_prefix("Bearer ").unwrap_or_default().trim();
+    if hash::constant_time_eq(token.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            401,
+            "unauthorized",
+            "missing or wrong bearer token",
+        ))
+    }
+}
+
+/// The hot path: normalise (no I/O for garbage), one KV read, at most one Argon2id.
+async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
+    let body: VerifyBody = http::read_json(req).await?;
+    if !valid_user(&body.user) {
+        return Err(invalid_user());
+    }
+    let protocol = body.protocol.as_deref().map(Protocol::parse).transpose()?;
+    let refused = |reason: Rejection| {
+        http::json(
+            401,
+            &Refused {
+                valid: false,
+                reason: reason.code(),
+            },
+        )
+        .map_err(ApiError::from)
+    };
+    let password = match format::normalize(&body.password) {
+        Ok(p) => p,
+        Err(e) => return refused(Rejection::from_format(e)),
+    };
+    let config = Config::from_env(env)?;
+    let key = hash::lookup_key(&body.user, &password, &config.secret);
+    let Some(credential) = kv::get(env, &key)
+        .await
+        .map_err(|e| ApiError::internal("kv get", &e))?
+    else {
+        return refused(Rejection::Unknown);
+    };
+    let at = now();
+    if let Err(reason) = check_credential(
+        &credential,
+        &body.user,
+        &password,
+        protocol,
+        &config.secret,
+        at,
+    ) {
+        return refused(reason);
+    }
+    record_use(
+        env,
+        ctx,
+        Command::RecordUse {
+            user: body.user,
+            id: credential.id.clone(),
+            at,
+            protocol,
+        },
+    );
+    Ok(http::json(
+        200,
+        &Verified {
+            valid: true,
+            app_password: VerifiedEntry {
+                id: &credential.id,
+                name: &credential.name,
+            },
+        },
+    )?)
+}
+
+/// Sends last use to the user's object after the response (the object throttles the writes).
+fn record_use(env: &Env, ctx: &Context, command: Command) {
+    let env = env.clone();
+    ctx.wait_until(async move {
+        if let Err(e) = send(&env, &command).await {
+            worker::console_error!("record use: {}", e.code);
+        }
+    });
+}
+
+/// The tenant settings, from the tenant object.
+async fn settings(env: &Env) -> Result<Settings, ApiError> {
+    let stub = env
+        .durable_object(TENANT_BINDING)?
+        .id_from_name("tenant")?
+        .get_stub()?;
+    let mut response = stub.fetch_with_str("https://tenant/").await?;
+    // Fail closed: a tenant object that cannot answer must not silently re-enable creation.
+    response
+        .json::<Settings>()
+        .await
+        .map_err(|e| ApiError::internal("tenant settings", &e))
+}
+
+/// Sends a command to the user's Durable Object and returns its answer.
+async fn send(env: &Env, command: &Command) -> Result<Response, ApiError> {
+    let name = format!("user:{}", command.user());
+    let stub = env
+        .durable_object(USERS_BINDING)?
+        .id_from_name(&name)?
+        .get_stub()?;
+    let body = serde_json::to_string(command).map_err(|e| ApiError::internal("encode", &e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let inner = Request::new_with_init("https://user/", &init)?;
+    forward(stub.fetch_with_request(inner).await?).await
+}
+
+/// Copies a request's method and body for a Durable Object.
+async fn forwarded(req: &mut Request, method: &Method) -> Result<RequestInit, ApiError> {
+    let mut init = RequestInit::new();
+    init.with_method(method.clone());
+    if *method != Method::Get {
+        let body: serde_json::Value = http::read_json(req).await?;
+        init.with_body(Some(body.to_string().into()));
+    }
+    Ok(init)
+}
+
+/// Re-creates an object's response so its headers can be extended.
+async fn forward(mut inner: Response) -> Result<Response, ApiError> {
+    let status = inner.status_code();
+    let bytes = inner.bytes().await?;
+    if bytes.is_empty() {
+        return Ok(Response::empty()?.with_status(status));
+    }
+    let headers = Headers::new();
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::from_bytes(bytes)?
+        .with_status(status)
+        .with_headers(headers))
+}

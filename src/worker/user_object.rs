@@ -1,0 +1,303 @@
+//! One Durable Object per user: the authority for that user's app passwords.
+//!
+//! Every change runs here, one at a time: the record lives in memory and each rule is applied to it
+//! synchronously (no `await` between the check and the change), so the limit is exact however many
+//! requests arrive at once. The record is then saved to the object's storage and written through to
+//! KV, where verification finds it.
+
+use super::commands::Command;
+use super::config::Config;
+use super::http::{self, ApiError};
+use super::{kv, now};
+use crate::core::random::SystemEntropy;
+use crate::core::rules::{Context, Issued, Summary};
+use crate::core::{Entry, Protocol, Settings, UserRecord};
+use core::cell::RefCell;
+use serde::Serialize;
+use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
+
+/// Storage key of the record.
+const KEY: &str = "record";
+
+/// A newly issued app password as the API returns it: the only time the plaintext leaves.
+#[derive(Serialize)]
+pub struct Created<'a> {
+    id: &'a str,
+    name: &'a str,
+    password: &'a str,
+    display: String,
+    created_at: i64,
+    scopes: &'a [Protocol],
+}
+
+impl<'a> From<&'a Issued> for Created<'a> {
+    fn from(issued: &'a Issued) -> Self {
+        Self {
+            id: &issued.entry.id,
+            name: &issued.entry.name,
+            password: issued.password.as_str(),
+            display: issued.password.display(),
+            created_at: issued.entry.created_at,
+            scopes: &issued.entry.scopes,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Listing {
+    app_passwords: Vec<Summary>,
+    count: usize,
+    limit: u32,
+}
+
+#[derive(Serialize)]
+struct MfaState<'a> {
+    mfa_enabled: bool,
+    initial_app_password: Option<Created<'a>>,
+}
+
+#[derive(Serialize)]
+struct Deleted {
+    deleted: usize,
+}
+
+/// The per-user Durable Object (binding `USERS`, named `user:<id>`).
+#[durable_object(fetch)]
+pub struct UserObject {
+    state: State,
+    env: Env,
+    record: RefCell<Option<UserRecord>>,
+}
+
+impl DurableObject for UserObject {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            record: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let command = match serde_json::from_slice::<Command>(&req.bytes().await?) {
+            Ok(c) => c,
+            Err(e) => return ApiError::internal("user object: bad command", &e).response(),
+        };
+        match self.handle(command).await {
+            Ok(response) => Ok(response),
+            Err(e) => e.response(),
+        }
+    }
+}
+
+impl UserObject {
+    async fn handle(&self, command: Command) -> std::result::Result<Response, ApiError> {
+        self.load(command.user()).await?;
+        match command {
+            Command::Create {
+                name,
+                scopes,
+                settings,
+                ..
+            } => self.create(&name, scopes, settings).await,
+            Command::List { settings, .. } => {
+                let app_passwords = self.read(UserRecord::summaries);
+                let count = app_passwords.len();
+                Ok(http::json(
+                    200,
+                    &Listing {
+                        app_passwords,
+                        count,
+                        limit: settings.limit,
+                    },
+                )?)
+            }
+            Command::Delete { id, .. } => self.delete(&id).await,
+            Command::DeleteAll { .. } => self.delete_all().await,
+            Command::SetMfa {
+                enabled,
+                initial_name,
+                settings,
+                ..
+            } => {
+                self.set_mfa(enabled, initial_name.as_deref(), settings)
+                    .await
+            }
+            Command::RecordUse {
+                id, at, protocol, ..
+            } => {
+                if self.change(|r| Ok(r.record_use(&id, at, protocol)))? {
+                    self.save().await?;
+                }
+                Ok(Response::empty()?.with_status(204))
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        name: &str,
+        scopes: Vec<Protocol>,
+        settings: Settings,
+    ) -> std::result::Result<Response, ApiError> {
+        let config = Config::from_env(&self.env)?;
+        let ctx = Context {
+            settings,
+            secret: &config.secret,
+            params: config.params,
+            now: now(),
+        };
+        let issued = self.change(|r| r.create(name, scopes, &ctx, &mut SystemEntropy))?;
+        self.persist_new(&issued.entry).await?;
+        Ok(http::json(201, &Created::from(&issued))?)
+    }
+
+    async fn delete(&self, id: &str) -> std::result::Result<Response, ApiError> {
+        // Revoke first: if KV cannot be reached the entry stays listed and can be deleted again.
+        let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned());
+        let entry = entry.ok_or(crate::core::Error::NotFound)?;
+        kv::delete(&self.env, &entry)
+            .await
+            .map_err(|e| ApiError::internal("kv delete", &e))?;
+        self.change(|r| r.delete(id))?;
+        self.save().await?;
+        Ok(Response::empty()?.with_status(204))
+    }
+
+    async fn delete_all(&self) -> std::result::Result<Response, ApiError> {
+        let entries = self.read(|r| r.app_passwords.clone());
+        self.revoke(&entries).await?;
+        // Entries created while KV was being updated are not part of this request; keep them.
+        let deleted =
+            self.change(|r| Ok(entries.iter().filter(|e| r.delete(&e.id).is_ok()).count()))?;
+        self.save().await?;
+        Ok(http::json(200, &Deleted { deleted })?)
+    }
+
+    async fn set_mfa(
+        &self,
+        enabled: bool,
+        initial_name: Option<&str>,
+        settings: Settings,
+    ) -> std::result::Result<Response, ApiError> {
+        let config = Config::from_env(&self.env)?;
+        let ctx = Context {
+            settings,
+            secret: &config.secret,
+            params: config.params,
+            now: now(),
+        };
+        let was_enabled = self.read(|r| r.mfa_enabled);
+        let issued = self.change(|r| r.set_mfa(enabled, initial_name, &ctx, &mut SystemEntropy))?;
+        self.save().await?;
+        let entries = self.read(|r| r.app_passwords.clone());
+        let published = if !enabled {
+            // Always, so that retrying after a failure finishes the job.
+            self.revoke(&entries).await
+        } else if !was_enabled {
+            self.publish_all(&entries).await
+        } else {
+            match &issued {
+                Some(issued) => self.publish(&issued.entry).await,
+                None => Ok(()),
+            }
+        };
+        if let Err(e) = published {
+            if enabled && !was_enabled {
+                // Back to "off" so a retry publishes everything again.
+                let _ = self.change(|r| {
+                    r.mfa_enabled = false;
+                    Ok(())
+                });
+                let _ = self.save().await;
+            }
+            return Err(e);
+        }
+        let body = MfaState {
+            mfa_enabled: enabled,
+            initial_app_password: issued.as_ref().map(Created::from),
+        };
+        Ok(http::json(200, &body)?)
+    }
+
+    async fn publish_all(&self, entries: &[Entry]) -> std::result::Result<(), ApiError> {
+        for entry in entries {
+            self.publish(entry).await?;
+        }
+        Ok(())
+    }
+
+    /// Saves the record, then makes a new entry verifiable; undoes the creation if either fails.
+    async fn persist_new(&self, entry: &Entry) -> std::result::Result<(), ApiError> {
+        let stored = match self.save().await {
+            Ok(()) => self.publish(entry).await,
+            Err(e) => Err(e),
+        };
+        if stored.is_err() {
+            let _ = self.change(|r| r.delete(&entry.id));
+            let _ = self.save().await;
+        }
+        stored
+    }
+
+    async fn publish(&self, entry: &Entry) -> std::result::Result<(), ApiError> {
+        let record = self.read(Clone::clone);
+        kv::put(&self.env, &record, entry)
+            .await
+            .map_err(|e| ApiError::internal("kv put", &e))
+    }
+
+    async fn revoke(&self, entries: &[Entry]) -> std::result::Result<(), ApiError> {
+        for entry in entries {
+            kv::delete(&self.env, entry)
+                .await
+                .map_err(|e| ApiError::internal("kv delete", &e))?;
+        }
+        Ok(())
+    }
+
+    /// Loads the record from storage the first time this object runs.
+    async fn load(&self, user: &str) -> std::result::Result<(), ApiError> {
+        if self.record.borrow().is_some() {
+            return Ok(());
+        }
+        let stored: Option<String> = self.state.storage().get(KEY).await?;
+        let record = match stored {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| ApiError::internal("user object: stored record", &e))?,
+            None => UserRecord::new(user),
+        };
+        let mut slot = self.record.borrow_mut();
+        // Another request may have loaded (and changed) it while this one awaited storage.
+        if slot.is_none() {
+            *slot = Some(record);
+        }
+        Ok(())
+    }
+
+    async fn save(&self) -> std::result::Result<(), ApiError> {
+        let text = self.read(serde_json::to_string);
+        let text = text.map_err(|e| ApiError::internal("user object: encode", &e))?;
+        self.state.storage().put(KEY, text).await?;
+        Ok(())
+    }
+
+    /// Reads the in-memory record (loaded by [`Self::load`]).
+    fn read<T>(&self, f: impl FnOnce(&UserRecord) -> T) -> T {
+        let slot = self.record.borrow();
+        match slot.as_ref() {
+            Some(record) => f(record),
+            None => f(&UserRecord::default()),
+        }
+    }
+
+    /// Applies a core rule to the in-memory record, synchronously.
+    fn change<T>(
+        &self,
+        f: impl FnOnce(&mut UserRecord) -> crate::core::Result<T>,
+    ) -> std::result::Result<T, ApiError> {
+        let mut slot = self.record.borrow_mut();
+        let record = slot.get_or_insert_with(UserRecord::default);
+        Ok(f(record)?)
+    }
+}
