@@ -52,6 +52,12 @@ pub enum Error {
     InvalidHash,
     /// The system's random number generator failed.
     RandomUnavailable,
+    /// A session token is malformed, not HS256 or wrongly signed.
+    SessionInvalid,
+    /// A session token has expired.
+    SessionExpired,
+    /// A session token does not show a multi-factor sign-in (`amr` lacks `"mfa"`).
+    SessionNotMfa,
 }
 
 impl Error {
@@ -78,11 +84,14 @@ impl Error {
             Self::InvalidSecret => "invalid_secret",
             Self::InvalidHash => "invalid_hash",
             Self::RandomUnavailable => "random_unavailable",
+            Self::SessionInvalid => "session_invalid",
+            Self::SessionExpired => "session_expired",
+            Self::SessionNotMfa => "session_not_mfa",
         }
     }
 
     /// Every error code, for documentation and for tests that check shells map all of them.
-    pub const ALL_CODES: [&'static str; 14] = [
+    pub const ALL_CODES: [&'static str; 17] = [
         "limit_reached",
         "name_taken",
         "invalid_name",
@@ -97,6 +106,9 @@ impl Error {
         "invalid_secret",
         "invalid_hash",
         "random_unavailable",
+        "session_invalid",
+        "session_expired",
+        "session_not_mfa",
     ];
 }
 
@@ -147,6 +159,15 @@ impl fmt::Display for Error {
             Self::RandomUnavailable => {
                 f.write_str("the system random number generator is unavailable")
             }
+            Self::SessionInvalid => {
+                f.write_str("this sign-in link is not valid; sign in again from your account page")
+            }
+            Self::SessionExpired => {
+                f.write_str("your session has expired; sign in again from your account page")
+            }
+            Self::SessionNotMfa => f.write_str(
+                "app passwords need a sign-in with multi-factor authentication; sign in again with MFA",
+            ),
         }
     }
 }
@@ -179,6 +200,9 @@ mod tests {
             Error::InvalidSecret,
             Error::InvalidHash,
             Error::RandomUnavailable,
+            Error::SessionInvalid,
+            Error::SessionExpired,
+            Error::SessionNotMfa,
         ];
         let codes: Vec<_> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::ALL_CODES);

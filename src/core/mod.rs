@@ -4,7 +4,8 @@
 //! - [`hash`]: Argon2id keyed with the server secret, PHC strings, lookup keys;
 //! - [`rules`]: the per-user record and tenant settings;
 //! - [`error`]: one error enum with stable codes;
-//! - [`random`]: where randomness comes in.
+//! - [`random`]: where randomness comes in;
+//! - [`session`]: the self-service page's signed session tokens.
 //!
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
@@ -13,6 +14,7 @@ pub mod format;
 pub mod hash;
 pub mod random;
 pub mod rules;
+pub mod session;
 
 pub use error::{Error, Malformed, Result};
 pub use format::{Password, normalize};

@@ -79,6 +79,7 @@ impl From<Error> for ApiError {
             | Error::BadChecksum
             | Error::InvalidScope
             | Error::InvalidSettings => 400,
+            Error::SessionInvalid | Error::SessionExpired | Error::SessionNotMfa => 401,
             Error::RandomUnavailable => 503,
             Error::InvalidParams | Error::InvalidSecret | Error::InvalidHash => 500,
         };
