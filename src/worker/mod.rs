@@ -17,6 +17,7 @@ mod commands;
 mod config;
 mod http;
 mod kv;
+mod portal;
 mod tenant_object;
 mod user_object;
 
@@ -58,22 +59,39 @@ fn with_security_headers(response: Response) -> Result<Response> {
 /// The route a request names, before authentication and method checks.
 enum Route {
     Health,
+    Page,
+    Asset,
+    SignOut,
+    DevSignIn,
     Verify,
     Settings,
-    AppPasswords(String),
-    AppPassword(String, String),
+    AppPasswords(Who),
+    AppPassword(Who, String),
     Mfa(String),
+}
+
+/// Whose app passwords: a user named by a service call, or the signed-in user of the page.
+enum Who {
+    User(String),
+    Me,
 }
 
 fn parse_route(path: &str) -> Result<Option<Route>, ApiError> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let id = |raw: &str| http::percent_decode(raw).unwrap_or_default();
     Ok(Some(match segments.as_slice() {
+        [] => Route::Page,
         ["healthz"] => Route::Health,
+        ["assets", _] => Route::Asset,
+        ["sign-out"] => Route::SignOut,
+        ["dev", "sign-in"] => Route::DevSignIn,
         ["v1", "verify"] => Route::Verify,
         ["v1", "settings"] => Route::Settings,
-        ["v1", "users", user, "app-passwords"] => Route::AppPasswords(user_id(user)?),
-        ["v1", "users", user, "app-passwords", id] => {
-            Route::AppPassword(user_id(user)?, http::percent_decode(id).unwrap_or_default())
+        ["v1", "me", "app-passwords"] => Route::AppPasswords(Who::Me),
+        ["v1", "me", "app-passwords", raw] => Route::AppPassword(Who::Me, id(raw)),
+        ["v1", "users", user, "app-passwords"] => Route::AppPasswords(Who::User(user_id(user)?)),
+        ["v1", "users", user, "app-passwords", raw] => {
+            Route::AppPassword(Who::User(user_id(user)?), id(raw))
         }
         ["v1", "users", user, "mfa"] => Route::Mfa(user_id(user)?),
         _ => return Ok(None),
@@ -104,13 +122,42 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
     let Some(route) = parse_route(&path)? else {
         return Err(ApiError::new(404, "not_found_route", "no such route"));
     };
-    if let Route::Health = route {
-        return only(req, &[Method::Get]).and_then(|()| Ok(http::json(200, &Health { ok: true })?));
-    }
-    authenticate(req, env)?;
     let method = req.method();
+    match &route {
+        Route::Health => {
+            only(req, &[Method::Get])?;
+            return Ok(http::json(200, &Health { ok: true })?);
+        }
+        Route::Page => {
+            only(req, &[Method::Get])?;
+            return portal::page(req, env).await;
+        }
+        Route::Asset => {
+            only(req, &[Method::Get])?;
+            return portal::asset(&path)
+                .ok_or_else(|| ApiError::new(404, "not_found_route", "no such route"))?
+                .map_err(ApiError::from);
+        }
+        Route::SignOut => {
+            only(req, &[Method::Post])?;
+            return portal::sign_out(req);
+        }
+        Route::DevSignIn => return portal::dev_sign_in(req, env).await,
+        Route::AppPasswords(Who::Me) | Route::AppPassword(Who::Me, _) => {
+            if method != Method::Get {
+                portal::same_origin(req)?;
+            }
+        }
+        _ => authenticate(req, env)?,
+    }
+    let user_of = |who: Who| match who {
+        Who::User(user) => Ok(user),
+        Who::Me => portal::session_user(req, env),
+    };
     match route {
-        Route::Health => Err(ApiError::new(404, "not_found_route", "no such route")),
+        Route::Health | Route::Page | Route::Asset | Route::SignOut | Route::DevSignIn => {
+            Err(ApiError::new(404, "not_found_route", "no such route"))
+        }
         Route::Verify => {
             only(req, &[Method::Post])?;
             verify(req, env, ctx).await
@@ -124,38 +171,48 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
             let inner = Request::new_with_init("https://tenant/", &forwarded(req, &method).await?)?;
             forward(stub.fetch_with_request(inner).await?).await
         }
-        Route::AppPasswords(user) => match method {
-            Method::Post => {
-                let body: CreateBody = http::read_json(req).await?;
-                let scopes = parse_scopes(&body.scopes.unwrap_or_default())?;
-                let settings = settings(env).await?;
-                send(
-                    env,
-                    &Command::Create {
-                        user,
-                        name: body.name,
-                        scopes,
-                        settings,
-                    },
-                )
-                .await
+        Route::AppPasswords(who) => {
+            let user = user_of(who)?;
+            match method {
+                Method::Post => {
+                    let body: CreateBody = http::read_json(req).await?;
+                    let scopes = parse_scopes(&body.scopes.unwrap_or_default())?;
+                    let settings = settings(env).await?;
+                    send(
+                        env,
+                        &Command::Create {
+                            user,
+                            name: body.name,
+                            scopes,
+                            settings,
+                        },
+                    )
+                    .await
+                }
+                Method::Get => {
+                    send(
+                        env,
+                        &Command::List {
+                            user,
+                            settings: settings(env).await?,
+                        },
+                    )
+                    .await
+                }
+                Method::Delete => send(env, &Command::DeleteAll { user }).await,
+                _ => Err(method_not_allowed()),
             }
-            Method::Get => {
-                send(
-                    env,
-                    &Command::List {
-                        user,
-                        settings: settings(env).await?,
-                    },
-                )
-                .await
-            }
-            Method::Delete => send(env, &Command::DeleteAll { user }).await,
-            _ => Err(method_not_allowed()),
-        },
-        Route::AppPassword(user, id) => {
+        }
+        Route::AppPassword(who, id) => {
             only(req, &[Method::Delete])?;
-            send(env, &Command::Delete { user, id }).await
+            send(
+                env,
+                &Command::Delete {
+                    user: user_of(who)?,
+                    id,
+                },
+            )
+            .await
         }
         Route::Mfa(user) => {
             only(req, &[Method::Put])?;
@@ -338,6 +395,33 @@ async fn settings(env: &Env) -> Result<Settings, ApiError> {
         .json::<Settings>()
         .await
         .map_err(|e| ApiError::internal("tenant settings", &e))
+}
+
+/// Turns MFA on for `user` as an identity provider does at registration; returns the first app
+/// password's display form when one was issued.
+async fn register_mfa(env: &Env, user: String) -> Result<Option<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        initial_app_password: Option<Issued>,
+    }
+    #[derive(Deserialize)]
+    struct Issued {
+        display: String,
+    }
+    let settings = settings(env).await?;
+    let command = Command::SetMfa {
+        user,
+        enabled: true,
+        initial_name: None,
+        settings,
+    };
+    let mut response = send(env, &command).await?;
+    if response.status_code() != 200 {
+        let text = response.text().await.unwrap_or_default();
+        return Err(ApiError::internal("dev sign-in", &text));
+    }
+    let answer: Answer = response.json().await?;
+    Ok(answer.initial_app_password.map(|i| i.display))
 }
 
 /// Sends a command to the user's Durable Object and returns its answer.

@@ -48,6 +48,7 @@ struct Listing {
     app_passwords: Vec<Summary>,
     count: usize,
     limit: u32,
+    app_passwords_allowed: bool,
 }
 
 #[derive(Serialize)]
@@ -109,6 +110,7 @@ impl UserObject {
                         app_passwords,
                         count,
                         limit: settings.limit,
+                        app_passwords_allowed: settings.app_passwords_allowed,
                     },
                 )?)
             }

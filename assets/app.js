@@ -1,0 +1,153 @@
+// The self-service page. Talks only to /v1/me/* on this origin, with the session cookie.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let pendingDelete = null;
+let lastCreated = null;
+
+async function api(method, path, body) {
+  const init = { method, headers: { accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  if (response.status === 401) {
+    window.location.assign("/");
+    throw new Error("Your session has ended. Sign in again.");
+  }
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) {
+    const error = new Error(data && data.error ? data.error.message : `Request failed (${response.status})`);
+    error.code = data && data.error ? data.error.code : "http_" + response.status;
+    throw error;
+  }
+  return data;
+}
+
+function when(seconds) {
+  return seconds ? new Date(seconds * 1000).toLocaleString() : "Never";
+}
+
+function showError(element, error) {
+  element.textContent = error ? (error.message.charAt(0).toUpperCase() + error.message.slice(1)) : "";
+  element.hidden = !error;
+}
+
+async function refresh() {
+  const data = await api("GET", "/v1/me/app-passwords");
+  const body = $("list").querySelector("tbody");
+  body.replaceChildren();
+  for (const entry of data.app_passwords) {
+    const row = document.createElement("tr");
+    row.dataset.id = entry.id;
+    const cells = [entry.name, when(entry.created_at), when(entry.last_used_at)];
+    for (const text of cells) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    const actions = document.createElement("td");
+    actions.className = "actions";
+    const del = document.createElement("button");
+    del.type = "button";
+    del.className = "secondary";
+    del.textContent = "Delete";
+    del.setAttribute("aria-label", `Delete ${entry.name}`);
+    del.addEventListener("click", () => askDelete(entry));
+    actions.append(del);
+    row.append(actions);
+    body.append(row);
+  }
+  $("count").textContent = `${data.count} of ${data.limit} app passwords`;
+  $("list").hidden = data.count === 0;
+  $("empty").hidden = data.count !== 0;
+  const create = $("create");
+  if (!data.app_passwords_allowed) {
+    create.disabled = true;
+    $("status").textContent = "An administrator has turned off app passwords: you can't create new ones. Existing app passwords keep working.";
+  } else {
+    create.disabled = false;
+    $("status").textContent = "";
+  }
+}
+
+function openCreate() {
+  showError($("error"), null);
+  showError($("create-error"), null);
+  $("name").value = "";
+  $("create-dialog").showModal();
+  $("name").focus();
+}
+
+async function submitCreate(event) {
+  event.preventDefault();
+  const next = $("next");
+  next.disabled = true;
+  try {
+    const created = await api("POST", "/v1/me/app-passwords", { name: $("name").value });
+    $("create-dialog").close();
+    lastCreated = created.display;
+    $("result-name").textContent = created.name;
+    $("new-password").textContent = created.display;
+    $("copy-status").textContent = "";
+    $("result-dialog").showModal();
+    $("copy").focus();
+    await refresh();
+  } catch (error) {
+    showError($("create-error"), error);
+    $("name").focus();
+  } finally {
+    next.disabled = false;
+  }
+}
+
+async function copyPassword() {
+  try {
+    await navigator.clipboard.writeText(lastCreated);
+    $("copy-status").textContent = "Copied to the clipboard.";
+  } catch {
+    $("copy-status").textContent = "Could not copy: select the password and copy it yourself.";
+  }
+}
+
+function closeResult() {
+  // The plaintext leaves the page for good.
+  lastCreated = null;
+  $("new-password").textContent = "";
+  $("result-dialog").close();
+  $("create").focus();
+}
+
+function askDelete(entry) {
+  pendingDelete = entry;
+  $("delete-name").textContent = entry.name;
+  $("delete-dialog").showModal();
+  $("delete-no").focus();
+}
+
+async function confirmDelete() {
+  const entry = pendingDelete;
+  pendingDelete = null;
+  $("delete-dialog").close();
+  try {
+    await api("DELETE", `/v1/me/app-passwords/${encodeURIComponent(entry.id)}`);
+    $("status").textContent = `Deleted ${entry.name}.`;
+    await refresh();
+  } catch (error) {
+    showError($("error"), error);
+  }
+  $("create").focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("create").addEventListener("click", openCreate);
+  $("create-form").addEventListener("submit", submitCreate);
+  $("create-cancel").addEventListener("click", () => $("create-dialog").close());
+  $("copy").addEventListener("click", copyPassword);
+  $("close").addEventListener("click", closeResult);
+  $("result-dialog").addEventListener("cancel", (e) => { e.preventDefault(); closeResult(); });
+  $("delete-yes").addEventListener("click", confirmDelete);
+  $("delete-no").addEventListener("click", () => { pendingDelete = null; $("delete-dialog").close(); });
+  refresh().catch((error) => showError($("error"), error));
+});

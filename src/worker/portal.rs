@@ -1,0 +1,233 @@
+//! The self-service page: sign-in with a session token, a session cookie, the `/v1/me` API the
+//! page calls, and the static page itself (assets/, compiled in; nothing from another origin).
+//!
+//! - `GET /?session=<jwt>`: the identity provider's link. A valid HS256 token (`sub`, `exp`,
+//!   `amr` ∋ `"mfa"`, signed with `SESSION_SECRET`) becomes an `HttpOnly; Secure; SameSite=Strict`
+//!   cookie and the browser is sent to `/` (so the token leaves the address bar); anything else gets
+//!   a page that says what is wrong.
+//! - `/v1/me/...` act only on the cookie's user. CSRF: the cookie is `SameSite=Strict`, and every
+//!   state-changing call must carry an `Origin` equal to the page's own origin.
+//! - `/dev/sign-in` exists only when the `DEV_SIGN_IN` var is `"true"` (written to `.dev.vars` by
+//!   `make dev`; absent from wrangler.toml, so never deployed).
+
+use super::http::ApiError;
+use super::now;
+use crate::core::{Error, session};
+use worker::{Env, Headers, Method, Request, Response, Url};
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "ap_session";
+/// Lifetime of a development session, in seconds.
+const DEV_SESSION_SECS: i64 = 8 * 3600;
+
+const PAGE_HTML: &str = include_str!("../../assets/index.html");
+const APP_JS: &str = include_str!("../../assets/app.js");
+const APP_CSS: &str = include_str!("../../assets/app.css");
+
+/// Strict policy: only our own script, style and API; no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+fn secret(env: &Env) -> Result<Vec<u8>, ApiError> {
+    env.secret("SESSION_SECRET")
+        .map(|s| s.to_string().into_bytes())
+        .ok()
+        .filter(|s| s.len() >= 16)
+        .ok_or_else(|| {
+            worker::console_error!("configuration: SESSION_SECRET is not set or too short");
+            ApiError::new(
+                500,
+                "server_misconfigured",
+                "the service is not configured; see its logs",
+            )
+        })
+}
+
+/// Whether the development sign-in is switched on (`DEV_SIGN_IN = "true"`).
+pub fn dev_sign_in_enabled(env: &Env) -> bool {
+    env.var("DEV_SIGN_IN")
+        .is_ok_and(|v| v.to_string() == "true")
+}
+
+/// The user of the request's session cookie.
+pub fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
+    let token = cookie(req, COOKIE).ok_or(Error::SessionInvalid)?;
+    Ok(session::verify(&token, &secret(env)?, now())?.user)
+}
+
+/// Refuses a state-changing request whose `Origin` is not this page's origin.
+pub fn same_origin(req: &Request) -> Result<(), ApiError> {
+    let url = req.url()?;
+    let own = url.origin().ascii_serialization();
+    let origin = req.headers().get("origin").ok().flatten();
+    if origin.as_deref() == Some(own.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            403,
+            "csrf_rejected",
+            "cross-site request refused",
+        ))
+    }
+}
+
+fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten()?;
+    header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+fn session_cookie(token: &str, max_age: i64) -> String {
+    format!("{COOKIE}={token}; Max-Age={max_age}; Path=/; HttpOnly; Secure; SameSite=Strict")
+}
+
+/// Adds the page's security headers (CSP, no caching) to an HTML or asset response.
+fn page_response(body: &str, content_type: &str, status: u16) -> worker::Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", content_type)?;
+    headers.set("content-security-policy", CSP)?;
+    headers.set("cache-control", "no-store")?;
+    headers.set("x-frame-options", "DENY")?;
+    Ok(Response::ok(body)?
+        .with_status(status)
+        .with_headers(headers))
+}
+
+/// `GET /`: exchange a session token, show the page, or explain why not.
+pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let url = req.url()?;
+    if let Some((_, token)) = url.query_pairs().find(|(k, _)| k == "session") {
+        return match session::verify(&token, &secret(env)?, now()) {
+            Ok(s) => redirect_home(&url, Some(&session_cookie(&token, s.expires_at - now()))),
+            Err(e) => Ok(message_page(env, 401, "Sign-in failed", &e.to_string())?),
+        };
+    }
+    match session_user(req, env) {
+        Ok(_) => Ok(page_response(PAGE_HTML, "text/html; charset=utf-8", 200)?),
+        Err(_) if cookie(req, COOKIE).is_some() => Ok(message_page(
+            env,
+            401,
+            "Session ended",
+            "Your session has expired or is not valid. Sign in again from your account page.",
+        )?),
+        Err(_) => Ok(message_page(
+            env,
+            401,
+            "Sign in to manage app passwords",
+            "Open App passwords from your account page (Profile → Additional security verification) to sign in.",
+        )?),
+    }
+}
+
+/// `GET /assets/app.js`, `GET /assets/app.css`.
+pub fn asset(path: &str) -> Option<worker::Result<Response>> {
+    match path {
+        "/assets/app.js" => Some(page_response(APP_JS, "text/javascript; charset=utf-8", 200)),
+        "/assets/app.css" => Some(page_response(APP_CSS, "text/css; charset=utf-8", 200)),
+        _ => None,
+    }
+}
+
+/// `POST /sign-out`: forget the session.
+pub fn sign_out(req: &Request) -> Result<Response, ApiError> {
+    same_origin(req)?;
+    redirect_home(&req.url()?, Some(&session_cookie("", 0)))
+}
+
+/// `POST /dev/sign-in` (form field `user`): turn MFA on as an identity provider would at
+/// registration, and start a session. Shows the first app password once if one was issued.
+pub async fn dev_sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    if !dev_sign_in_enabled(env) {
+        return Err(ApiError::new(404, "not_found_route", "no such route"));
+    }
+    if req.method() != Method::Post {
+        return Err(ApiError::new(
+            405,
+            "method_not_allowed",
+            "this route does not accept this method",
+        ));
+    }
+    same_origin(req)?;
+    let user = req
+        .form_data()
+        .await
+        .ok()
+        .and_then(|f| f.get_field("user"))
+        .map(|u| u.trim().to_owned())
+        .unwrap_or_default();
+    let expires_at = now() + DEV_SESSION_SECS;
+    let token = session::issue(&user, expires_at, &["pwd", "mfa"], &secret(env)?)
+        .map_err(|_| ApiError::new(400, "invalid_user", "enter a user id of 1 to 256 bytes"))?;
+    let first = super::register_mfa(env, user).await?;
+    let cookie = session_cookie(&token, DEV_SESSION_SECS);
+    match first {
+        None => redirect_home(&req.url()?, Some(&cookie)),
+        Some(display) => {
+            let body = format!(
+                "<p>Multi-factor authentication is now on for this development user, and this is \
+                 the first app password, issued at registration. It will not be shown again.</p>\
+                 <p class=\"password\" id=\"first-password\">{}</p><p><a href=\"/\">Continue</a></p>",
+                escape(&display)
+            );
+            let mut response = html_page(200, "Signed in", &body)?;
+            response.headers_mut().set("set-cookie", &cookie)?;
+            Ok(response)
+        }
+    }
+}
+
+fn redirect_home(url: &Url, cookie: Option<&str>) -> Result<Response, ApiError> {
+    let mut home = url.clone();
+    home.set_path("/");
+    home.set_query(None);
+    let headers = Headers::new();
+    headers.set("location", home.as_str())?;
+    headers.set("cache-control", "no-store")?;
+    if let Some(c) = cookie {
+        headers.set("set-cookie", c)?;
+    }
+    Ok(Response::empty()?.with_status(303).with_headers(headers))
+}
+
+fn message_page(env: &Env, status: u16, title: &str, message: &str) -> worker::Result<Response> {
+    let mut body = format!("<p role=\"alert\" id=\"message\">{}</p>", escape(message));
+    if dev_sign_in_enabled(env) {
+        body.push_str(
+            "<form method=\"post\" action=\"/dev/sign-in\" class=\"dev\">\
+             <h2>Development sign-in</h2>\
+             <p>Only in <code>make dev</code>: type any user id to get a session with MFA.</p>\
+             <label for=\"user\">User id</label> <input id=\"user\" name=\"user\" required \
+             maxlength=\"256\" autocomplete=\"username\"> <button type=\"submit\">Sign in</button></form>",
+        );
+    }
+    html_page(status, title, &body)
+}
+
+fn html_page(status: u16, title: &str, body: &str) -> worker::Result<Response> {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t} · App passwords</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head>\
+         <body><main><h1>{t}</h1>{body}</main></body></html>",
+        t = escape(title)
+    );
+    page_response(&html, "text/html; charset=utf-8", status)
+}
+
+/// Escapes text for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
