@@ -38,6 +38,7 @@ test-native: bootstrap ## core tests, natively
 
 test-wasm: bootstrap ## core tests compiled to wasm32, run in Node by wasm-bindgen-test
 	cargo test --target wasm32-unknown-unknown
+	cargo test --target wasm32-unknown-unknown --features worker --lib
 
 build-worker: bootstrap ## build the Worker into build/ (worker-build, feature "worker")
 	worker-build --release --features worker
