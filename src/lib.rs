@@ -6,5 +6,7 @@
 
 pub mod core;
 
+#[cfg(feature = "js")]
+mod js;
 #[cfg(feature = "worker")]
 mod worker;

@@ -67,6 +67,8 @@ struct Deleted {
 pub struct UserObject {
     state: State,
     env: Env,
+    /// The record, loaded on first use. Borrowed only between awaits (never across one), and the
+    /// runtime is single-threaded, so borrows cannot overlap.
     record: RefCell<Option<UserRecord>>,
 }
 
