@@ -20,7 +20,7 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 .PHONY: help bootstrap test check test-native test-wasm build-worker dev clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 bootstrap: ## install the pinned toolchain (idempotent)
 	@tools/bootstrap
@@ -32,6 +32,7 @@ check: bootstrap ## formatting and lints
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features worker -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features js -- -D warnings
 
 test-native: bootstrap ## core tests, natively
 	cargo test
