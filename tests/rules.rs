@@ -244,6 +244,18 @@ fn mfa_registration_issues_the_first_app_password_once() {
 }
 
 #[test]
+fn mfa_registration_repeated_after_deleting_everything_issues_nothing() {
+    let s = secret();
+    let c = ctx(&s, Settings::default());
+    let mut user = UserRecord::new("gina");
+    let mut rng = TestEntropy::new(25);
+    user.set_mfa(true, None, &c, &mut rng).unwrap().unwrap();
+    user.delete_all();
+    assert!(user.set_mfa(true, None, &c, &mut rng).unwrap().is_none());
+    assert!(user.app_passwords.is_empty());
+}
+
+#[test]
 fn mfa_registration_issues_nothing_when_the_user_already_has_app_passwords() {
     let s = secret();
     let c = ctx(&s, Settings::default());

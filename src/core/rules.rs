@@ -379,9 +379,10 @@ impl UserRecord {
         core::mem::take(&mut self.app_passwords)
     }
 
-    /// Turns MFA on or off. Turning it on for a user without app passwords issues the first one
-    /// (named `initial_name`, or [`INITIAL_NAME`]) when the tenant allows app passwords; doing it
-    /// again issues nothing. Turning it off keeps the app passwords but they stop verifying.
+    /// Turns MFA on or off. Turning it on (from off) for a user without app passwords issues the
+    /// first one (named `initial_name`, or [`INITIAL_NAME`]) when the tenant allows app passwords;
+    /// turning it on again while it is on issues nothing, even if the user has since deleted every
+    /// app password. Turning it off keeps the app passwords but they stop verifying.
     ///
     /// # Errors
     /// [`Error::InvalidName`] for a bad `initial_name`; hashing errors.
@@ -397,7 +398,12 @@ impl UserRecord {
             valid_name(name)?;
         }
         let was_enabled = core::mem::replace(&mut self.mfa_enabled, enabled);
-        if !enabled || !self.app_passwords.is_empty() || !ctx.settings.app_passwords_allowed {
+        // Registration is the switch from off to on; repeating "on" is not a new registration.
+        if !enabled
+            || was_enabled
+            || !self.app_passwords.is_empty()
+            || !ctx.settings.app_passwords_allowed
+        {
             return Ok(None);
         }
         let issued = self.create(name, Vec::new(), ctx, rng);

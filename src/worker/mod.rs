@@ -77,7 +77,13 @@ enum Who {
 }
 
 fn parse_route(path: &str) -> Result<Option<Route>, ApiError> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    // No trimming of trailing slashes: `…/app-passwords/` names an (empty) id, not the collection,
+    // so a caller with an empty id variable can never delete everything by accident.
+    let segments: Vec<&str> = if path == "/" {
+        Vec::new()
+    } else {
+        path.split('/').skip(1).collect()
+    };
     let id = |raw: &str| http::percent_decode(raw).unwrap_or_default();
     Ok(Some(match segments.as_slice() {
         [] => Route::Page,
