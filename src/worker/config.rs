@@ -1,7 +1,7 @@
 //! Server configuration from Worker secrets and vars.
 
 use super::http::ApiError;
-use crate::core::{HashParams, ServerSecret};
+use crate::core::{Context, HashParams, ServerSecret, Settings};
 use worker::Env;
 
 /// KV namespace holding one credential per app password.
@@ -47,6 +47,16 @@ impl Config {
         .validate()
         .map_err(|_| misconfigured("ARGON2_M/T/P are out of range"))?;
         Ok(Self { secret, params })
+    }
+
+    /// The context the core's rules need, with this configuration.
+    pub fn context(&self, settings: Settings, now: i64) -> Context<'_> {
+        Context {
+            settings,
+            secret: &self.secret,
+            params: self.params,
+            now,
+        }
     }
 }
 

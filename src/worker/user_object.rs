@@ -10,7 +10,7 @@ use super::config::Config;
 use super::http::{self, ApiError};
 use super::{kv, now};
 use crate::core::random::SystemEntropy;
-use crate::core::rules::{Context, Issued, Summary};
+use crate::core::rules::{Issued, Summary};
 use crate::core::{Entry, Protocol, Settings, UserRecord};
 use core::cell::RefCell;
 use serde::Serialize;
@@ -145,12 +145,7 @@ impl UserObject {
         settings: Settings,
     ) -> std::result::Result<Response, ApiError> {
         let config = Config::from_env(&self.env)?;
-        let ctx = Context {
-            settings,
-            secret: &config.secret,
-            params: config.params,
-            now: now(),
-        };
+        let ctx = config.context(settings, now());
         let issued = self.change(|r| r.create(name, scopes, &ctx, &mut SystemEntropy))?;
         self.persist_new(&issued.entry).await?;
         Ok(http::json(201, &Created::from(&issued))?)
@@ -185,12 +180,7 @@ impl UserObject {
         settings: Settings,
     ) -> std::result::Result<Response, ApiError> {
         let config = Config::from_env(&self.env)?;
-        let ctx = Context {
-            settings,
-            secret: &config.secret,
-            params: config.params,
-            now: now(),
-        };
+        let ctx = config.context(settings, now());
         let was_enabled = self.read(|r| r.mfa_enabled);
         let issued = self.change(|r| r.set_mfa(enabled, initial_name, &ctx, &mut SystemEntropy))?;
         self.save().await?;
