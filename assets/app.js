@@ -41,9 +41,10 @@ async function refresh() {
   for (const entry of data.app_passwords) {
     const row = document.createElement("tr");
     row.dataset.id = entry.id;
-    const cells = [entry.name, when(entry.created_at), when(entry.last_used_at)];
-    for (const text of cells) {
+    const cells = [["Name", entry.name], ["Created", when(entry.created_at)], ["Last used", when(entry.last_used_at)]];
+    for (const [label, text] of cells) {
       const cell = document.createElement("td");
+      cell.dataset.label = label; // shown at phone width, where the table header is hidden
       cell.textContent = text;
       row.append(cell);
     }

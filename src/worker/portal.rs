@@ -60,7 +60,13 @@ pub fn same_origin(req: &Request) -> Result<(), ApiError> {
     let url = req.url()?;
     let own = url.origin().ascii_serialization();
     let origin = req.headers().get("origin").ok().flatten();
-    if origin.as_deref() == Some(own.as_str()) {
+    // A form POST from a page under `Referrer-Policy: no-referrer` carries `Origin: null`; the
+    // browser's own `Sec-Fetch-Site` (not settable by scripts) still says where it came from.
+    let fetch_site = req.headers().get("sec-fetch-site").ok().flatten();
+    let null_origin = matches!(origin.as_deref(), None | Some("null"));
+    if origin.as_deref() == Some(own.as_str())
+        || (null_origin && fetch_site.as_deref() == Some("same-origin"))
+    {
         Ok(())
     } else {
         Err(ApiError::new(

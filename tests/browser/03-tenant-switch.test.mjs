@@ -1,0 +1,75 @@
+// The tenant switch `app_passwords_allowed: false` as the page shows it.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  FILE_TIMEOUT,
+  assertNoPageProblems,
+  launchBrowser,
+  newContext,
+  rows,
+  screenshots,
+  signInWithLink,
+  startPageWorker,
+  turnOnMfa,
+} from './browser.mjs';
+
+const shot = screenshots(3);
+const USER = 'switched-off';
+
+describe('app passwords turned off by an administrator', FILE_TIMEOUT, () => {
+  let worker;
+  let api;
+  let browser;
+  let context;
+  let page;
+
+  before(async () => {
+    [{ worker, api }, browser] = await Promise.all([startPageWorker(), launchBrowser()]);
+    context = await newContext(browser, worker);
+    page = await context.newPage();
+    await turnOnMfa(api, USER, 'Old phone');
+  });
+  after(async () => {
+    await browser?.close();
+    await worker?.stop();
+  });
+
+  test('the page says an administrator turned app passwords off, Create is disabled, existing ones stay listed', async () => {
+    await signInWithLink(page, worker, USER);
+    assert.equal(await page.getByRole('button', { name: 'Create', exact: true }).isEnabled(), true, 'Create is disabled while allowed');
+    await shot(page, 'allowed');
+
+    const res = await api.putSettings({ app_passwords_allowed: false });
+    assert.equal(res.status, 200, res.text);
+    await page.reload();
+    const status = page.locator('#status');
+    await status.filter({ hasText: /administrator/i }).waitFor();
+    assert.match(await status.textContent(), /an administrator has turned off app passwords/i);
+    assert.equal(await page.getByRole('button', { name: 'Create', exact: true }).isDisabled(), true, 'Create is enabled');
+    assert.deepEqual((await rows(page)).map((r) => r.name), ['Old phone']);
+    await shot(page, 'turned-off');
+
+    // The page's own API refuses too, so a stale page cannot create one.
+    const refused = await page.evaluate(async () => {
+      const r = await fetch('/v1/me/app-passwords', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Sneaky' }),
+      });
+      return { status: r.status, body: await r.json() };
+    });
+    assert.equal(refused.status, 403, JSON.stringify(refused));
+    assert.equal(refused.body.error.code, 'app_passwords_disabled');
+    assertNoPageProblems(context);
+  });
+
+  test('turning app passwords back on enables Create again', async () => {
+    const res = await api.putSettings({ app_passwords_allowed: true });
+    assert.equal(res.status, 200, res.text);
+    await page.reload();
+    await page.getByRole('button', { name: 'Create', exact: true }).and(page.locator(':enabled')).waitFor();
+    assert.equal(await page.locator('#status').textContent(), '');
+    await shot(page, 'allowed-again');
+  });
+});
