@@ -554,3 +554,43 @@ fn records_round_trip_through_json_and_accept_missing_optional_fields() {
     let minimal: UserRecord = serde_json::from_str(r#"{"user":"zoe"}"#).unwrap();
     assert_eq!(minimal, UserRecord::new("zoe"));
 }
+
+#[test]
+fn rehash_upgrades_an_old_hash_only_for_the_right_password() {
+    let s = secret();
+    let mut user = mfa_user();
+    let mut rng = TestEntropy::new(26);
+    let issued = user
+        .create("x", vec![], &ctx(&s, Settings::default()), &mut rng)
+        .unwrap();
+    let stronger = Context {
+        params: HashParams { m: 16, t: 2, p: 1 },
+        ..ctx(&s, Settings::default())
+    };
+    let other = app_passwords::core::Password::generate(&mut rng).unwrap();
+    let id = issued.entry.id.clone();
+    assert!(
+        !user.rehash(&id, &other, &stronger, &mut rng).unwrap(),
+        "wrong password must not rehash"
+    );
+    assert!(
+        user.rehash(&id, &issued.password, &stronger, &mut rng)
+            .unwrap()
+    );
+    assert!(
+        user.app_passwords[0]
+            .phc
+            .starts_with("$argon2id$v=19$m=16,t=2,p=1$")
+    );
+    assert!(
+        !user
+            .rehash(&id, &issued.password, &stronger, &mut rng)
+            .unwrap(),
+        "already current"
+    );
+    assert!(user.verify(issued.password.as_str(), None, &s, NOW).is_ok());
+    assert_eq!(
+        user.rehash("ap_missing", &issued.password, &stronger, &mut rng),
+        Err(Error::NotFound)
+    );
+}

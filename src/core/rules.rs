@@ -459,6 +459,34 @@ impl UserRecord {
         Ok(entry)
     }
 
+    /// Re-hashes an app password with `ctx.params` after a successful login, when its stored hash
+    /// was made with other parameters. Checks `password` against the stored hash first, so a caller
+    /// cannot replace a hash with one of another password. Returns whether the entry changed (and so
+    /// needs saving and publishing).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; hashing errors.
+    pub fn rehash(
+        &mut self,
+        id: &str,
+        password: &Password,
+        ctx: &Context<'_>,
+        rng: &mut impl Entropy,
+    ) -> Result<bool> {
+        let entry = self
+            .app_passwords
+            .iter_mut()
+            .find(|e| e.id == id)
+            .ok_or(Error::NotFound)?;
+        if !hash::needs_rehash(&entry.phc, ctx.params)
+            || !hash::verify(password, &entry.phc, ctx.secret).unwrap_or(false)
+        {
+            return Ok(false);
+        }
+        entry.phc = hash::hash(password, ctx.secret, ctx.params, rng)?;
+        Ok(true)
+    }
+
     /// Records a successful use, at most once per [`LAST_USE_INTERVAL_SECS`]. Returns whether the
     /// record changed (and so needs saving).
     pub fn record_use(&mut self, id: &str, now: i64, protocol: Option<Protocol>) -> bool {

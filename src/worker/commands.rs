@@ -3,8 +3,8 @@
 use crate::core::{Protocol, Settings};
 use serde::{Deserialize, Serialize};
 
-/// One change or read of a user's record.
-#[derive(Debug, Serialize, Deserialize)]
+/// One change or read of a user's record. Not `Debug`: [`Command::Rehash`] carries a password.
+#[derive(Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
     /// Create an app password.
@@ -59,6 +59,16 @@ pub enum Command {
         /// Protocol, when the caller said.
         protocol: Option<Protocol>,
     },
+    /// Re-hash an app password with the current parameters after a good login (sent off the
+    /// response path, only when the stored hash uses other parameters).
+    Rehash {
+        /// Owner.
+        user: String,
+        /// Entry id.
+        id: String,
+        /// The normalised password that just verified. Never stored or logged.
+        password: String,
+    },
 }
 
 impl Command {
@@ -70,7 +80,8 @@ impl Command {
             | Self::Delete { user, .. }
             | Self::DeleteAll { user }
             | Self::SetMfa { user, .. }
-            | Self::RecordUse { user, .. } => user,
+            | Self::RecordUse { user, .. }
+            | Self::Rehash { user, .. } => user,
         }
     }
 }

@@ -357,16 +357,20 @@ async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response,
     ) {
         return refused(reason);
     }
-    record_use(
-        env,
-        ctx,
-        Command::RecordUse {
+    let mut after = vec![Command::RecordUse {
+        user: body.user.clone(),
+        id: credential.id.clone(),
+        at,
+        protocol,
+    }];
+    if hash::needs_rehash(&credential.phc, config.params) {
+        after.push(Command::Rehash {
             user: body.user,
             id: credential.id.clone(),
-            at,
-            protocol,
-        },
-    );
+            password: password.as_str().to_owned(),
+        });
+    }
+    after_response(env, ctx, after);
     Ok(http::json(
         200,
         &Verified {
@@ -379,12 +383,15 @@ async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response,
     )?)
 }
 
-/// Sends last use to the user's object after the response (the object throttles the writes).
-fn record_use(env: &Env, ctx: &Context, command: Command) {
+/// Sends commands to the user's object after the response: last use (the object throttles the
+/// writes) and, when parameters changed, the re-hash.
+fn after_response(env: &Env, ctx: &Context, commands: Vec<Command>) {
     let env = env.clone();
     ctx.wait_until(async move {
-        if let Err(e) = send(&env, &command).await {
-            worker::console_error!("record use: {}", e.code);
+        for command in &commands {
+            if let Err(e) = send(&env, command).await {
+                worker::console_error!("after verify: {}", e.code);
+            }
         }
     });
 }

@@ -127,6 +127,20 @@ impl UserObject {
                 self.set_mfa(enabled, initial_name.as_deref(), settings)
                     .await
             }
+            Command::Rehash { id, password, .. } => {
+                // Tenant settings play no part in re-hashing; only the parameters matter.
+                let config = Config::from_env(&self.env)?;
+                let ctx = config.context(Settings::default(), now());
+                let password = crate::core::normalize(&password)?;
+                if self.change(|r| r.rehash(&id, &password, &ctx, &mut SystemEntropy))? {
+                    self.save().await?;
+                    let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned());
+                    if let Some(entry) = entry {
+                        self.publish(&entry).await?;
+                    }
+                }
+                Ok(Response::empty()?.with_status(204))
+            }
             Command::RecordUse {
                 id, at, protocol, ..
             } => {
