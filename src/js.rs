@@ -500,6 +500,14 @@ pub fn default_hash_params() -> Result<JsValue, JsValue> {
     to_js(&HashParams::default())
 }
 
+/// How many Argon2 computations this module instance has run (hashing and verifying): for
+/// monitoring, and to show that refused input (malformed, mistyped, unknown) costs none.
+#[wasm_bindgen(js_name = argon2Runs)]
+pub fn argon2_runs() -> f64 {
+    // Exact up to 2^53 runs.
+    hash::argon2_runs() as f64
+}
+
 /// Every `code` an error thrown by this package may carry.
 #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "ErrorCode[]")]
 pub fn error_codes() -> Array {

@@ -13,6 +13,7 @@ use super::format::Password;
 use super::random::Entropy;
 use argon2::password_hash::phc::{PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Params, Version};
+use core::sync::atomic::{AtomicU64, Ordering};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -29,6 +30,16 @@ pub const MAX_P_COST: u32 = 16;
 pub const SALT_BYTES: usize = 16;
 /// Bytes of Argon2 output (the tag).
 pub const TAG_BYTES: usize = 32;
+/// Argon2 computations run by this instance (see [`argon2_runs`]).
+static ARGON2_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// How many Argon2 computations this instance (process, wasm module) has run: for monitoring and
+/// for benchmarks that show a rejected login cost none.
+#[must_use]
+pub fn argon2_runs() -> u64 {
+    ARGON2_RUNS.load(Ordering::Relaxed)
+}
+
 /// Domain separation for the lookup key, so it can never equal another HMAC made with the secret.
 const LOOKUP_CONTEXT: &[u8] = b"app-passwords lookup v1\0";
 
@@ -137,6 +148,7 @@ pub fn argon2id_raw(
         builder.data(data);
     }
     let argon2_params = builder.build().map_err(|_| Error::InvalidParams)?;
+    ARGON2_RUNS.fetch_add(1, Ordering::Relaxed);
     Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, argon2_params)
         .map_err(|_| Error::InvalidSecret)?
         .hash_password_into(password, salt, out)
@@ -170,6 +182,7 @@ pub fn hash_with_salt(
 ) -> Result<String> {
     use argon2::PasswordHasher;
     let argon2 = secret.argon2(params.argon2_params()?)?;
+    ARGON2_RUNS.fetch_add(1, Ordering::Relaxed);
     argon2
         .hash_password_with_salt(password.as_str().as_bytes(), salt)
         .map(|h| h.to_string())
@@ -353,6 +366,16 @@ mod tests {
         ] {
             assert_eq!(bad.validate(), Err(Error::InvalidParams), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn argon2_runs_counts_hashes_and_verifications() {
+        let p = password(14);
+        let before = argon2_runs();
+        let phc = hash(&p, &secret(), CHEAP, &mut TestEntropy::new(15)).unwrap();
+        assert!(verify(&p, &phc, &secret()).unwrap());
+        // Other tests may run Argon2 in parallel threads: at least our two ran.
+        assert!(argon2_runs() >= before + 2);
     }
 
     #[test]

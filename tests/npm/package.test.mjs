@@ -139,7 +139,7 @@ describe("the packed package", () => {
     assert.deepEqual(undocumented, [], "declarations without a /** */ comment");
     for (const name of [
       "generateAppPassword", "normalizeAppPassword", "displayAppPassword", "hashAppPassword",
-      "verifyAppPassword", "needsRehash", "lookupKey", "defaultHashParams", "errorCodes",
+      "verifyAppPassword", "needsRehash", "lookupKey", "defaultHashParams", "errorCodes", "argon2Runs",
     ]) {
       assert.match(dts, new RegExp(`^export function ${name}\\(`, "m"), name);
     }
@@ -149,7 +149,7 @@ describe("the packed package", () => {
     const lib = createRequire(import.meta.url)(path.join(dir, "app_passwords.cjs"));
     // Exactly the js feature's API: a build that pulled in the Worker would export more.
     assert.deepEqual(Object.keys(lib).sort(), [
-      "UserAppPasswords", "defaultHashParams", "displayAppPassword", "errorCodes", "generateAppPassword",
+      "UserAppPasswords", "argon2Runs", "defaultHashParams", "displayAppPassword", "errorCodes", "generateAppPassword",
       "hashAppPassword", "lookupKey", "needsRehash", "normalizeAppPassword", "verifyAppPassword",
     ]);
     const union = dts.match(/^export type ErrorCode =([^;]*);/m)?.[1];
