@@ -184,8 +184,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * fresh random values. Pass the returned `vars` and `persistDir` to start the same deployment again.
  * Returns `{ url, port, token, vars, persistDir, stop(), logs() }`.
  */
-export async function startWorker({ persistDir, vars = {} } = {}) {
-  if (!existsSync(SHIM)) {
+export async function startWorker({ persistDir, vars = {}, configText } = {}) {
+  // `configText`: another Worker's wrangler.toml (absolute `main`), e.g. the benchmark's JS Worker.
+  if (configText === undefined && !existsSync(SHIM)) {
     throw new Error(`${SHIM} does not exist: run \`make build-worker\` first`);
   }
   persistDir ??= freshPersistDir();
@@ -198,18 +199,18 @@ export async function startWorker({ persistDir, vars = {} } = {}) {
   // The free port may be taken by someone else before wrangler binds it: then try another.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(persistDir, allVars);
+      return await startOnce(persistDir, allVars, configText);
     } catch (e) {
       if (attempt >= 3 || !e.portClash) throw e;
     }
   }
 }
 
-async function startOnce(persistDir, allVars) {
+async function startOnce(persistDir, allVars, configText) {
   const port = await freePort();
   const dir = makeTempDir('ap-worker-run-');
   const config = join(dir, 'wrangler.toml');
-  writeFileSync(config, testConfig());
+  writeFileSync(config, configText ?? testConfig());
 
   const args = [
     'dev',

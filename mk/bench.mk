@@ -1,0 +1,13 @@
+# Benchmarks (issue 6): `make bench` writes BENCHMARKS.md from what it measures (about 6 minutes on
+# 2 cores). Peers are pinned in bench/package-lock.json, installed only here (not by `make test`).
+.PHONY: bench bench-deps
+
+bench-deps: bootstrap
+	@if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then \
+	  echo "bench: installing pinned peers (npm ci in bench/)"; \
+	  cd bench && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+	node bench/js-worker/build.mjs
+
+bench: build-worker pkg bench-deps ## measure Argon2id, verify on workerd, rejection cost, sizes, cold start
+	node bench/run.mjs
