@@ -21,7 +21,7 @@ mod portal;
 mod tenant_object;
 mod user_object;
 
-use crate::core::rules::{Rejection, Settings, check_credential, parse_scopes};
+use crate::core::rules::{self, Rejection, Settings, check_credential, parse_scopes};
 use crate::core::{Protocol, format, hash};
 use commands::Command;
 use config::{Config, TENANT_BINDING, USERS_BINDING};
@@ -357,12 +357,15 @@ async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response,
     ) {
         return refused(reason);
     }
-    let mut after = vec![Command::RecordUse {
-        user: body.user.clone(),
-        id: credential.id.clone(),
-        at,
-        protocol,
-    }];
+    let mut after = Vec::new();
+    if use_worth_sending(&credential.id, at) {
+        after.push(Command::RecordUse {
+            user: body.user.clone(),
+            id: credential.id.clone(),
+            at,
+            protocol,
+        });
+    }
     if hash::needs_rehash(&credential.phc, config.params) {
         after.push(Command::Rehash {
             user: body.user,
@@ -383,10 +386,39 @@ async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response,
     )?)
 }
 
+thread_local! {
+    /// When this isolate last sent a use of each app password to its user's object.
+    static USE_SENT: core::cell::RefCell<std::collections::HashMap<String, i64>> =
+        core::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether to send a use of `id` at `at` to the user's object. The object records at most one use
+/// per [`rules::LAST_USE_INTERVAL_SECS`] anyway; this spares it the requests it would ignore, from
+/// this isolate at least (other isolates send their own).
+fn use_worth_sending(id: &str, at: i64) -> bool {
+    USE_SENT.with(|sent| {
+        let mut sent = sent.borrow_mut();
+        if sent
+            .get(id)
+            .is_some_and(|&last| at - last < rules::LAST_USE_INTERVAL_SECS)
+        {
+            return false;
+        }
+        if sent.len() >= 10_000 {
+            sent.retain(|_, &mut last| at - last < rules::LAST_USE_INTERVAL_SECS);
+        }
+        sent.insert(id.to_owned(), at);
+        true
+    })
+}
+
 /// Sends commands to the user's object after the response: last use (the object throttles the
 /// writes) and, when parameters changed, the re-hash.
 fn after_response(env: &Env, ctx: &Context, commands: Vec<Command>) {
     let env = env.clone();
+    if commands.is_empty() {
+        return;
+    }
     ctx.wait_until(async move {
         for command in &commands {
             if let Err(e) = send(&env, command).await {
