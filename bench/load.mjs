@@ -33,6 +33,7 @@ export async function load({ url, headers, bodies, expectStatus, seconds = 10, c
     p99: percentile(latencies, 99),
     unexpected,
     concurrency,
-    seconds,
+    seconds: elapsed,
+    latencies,
   };
 }

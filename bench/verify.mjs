@@ -2,7 +2,7 @@
 // reference JS Worker (js-worker/), and the cost of refused input on ours.
 import { createRequire } from "node:module";
 import { load } from "./load.mjs";
-import { REPO } from "./lib.mjs";
+import { REPO, percentile } from "./lib.mjs";
 import { makeValidPassword, startWorker } from "../tests/worker/harness.mjs";
 
 const require = createRequire(import.meta.url);
@@ -37,44 +37,64 @@ async function put(worker, path, body) {
   return { status: res.status, body: await res.json() };
 }
 
-export async function runVerify({ seconds = 10, concurrency = 8 } = {}) {
+/** Merges several load() results of one target into one (requests over total time, all latencies). */
+function merge(parts) {
+  const requests = parts.reduce((n, p) => n + p.requests, 0);
+  const seconds = parts.reduce((n, p) => n + p.seconds, 0);
+  const latencies = parts.flatMap((p) => p.latencies);
+  return {
+    requests,
+    rps: requests / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    unexpected: parts.reduce((n, p) => n + p.unexpected, 0),
+    concurrency: parts[0].concurrency,
+    seconds,
+    rounds: parts.length,
+  };
+}
+
+export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {}) {
   const results = {};
   const pairs = [];
-  const ourWorker = await startWorker();
+  // Both Workers run side by side; the load alternates between them in rounds (order swapped
+  // every round), so a slow phase of the machine hits both alike.
+  const [ourWorker, jsWorker] = await Promise.all([startWorker(), startWorker({ configText: jsWorkerConfig() })]);
   try {
     for (let i = 0; i < USERS; i++) {
       const user = `bench-user-${i}@example.com`;
       const mfa = await put(ourWorker, `/v1/users/${encodeURIComponent(user)}/mfa`, { enabled: true, initial_name: "Phone" });
       if (mfa.status !== 200) throw new Error(`setup: ${JSON.stringify(mfa)}`);
       pairs.push({ user, password: mfa.body.initial_app_password.display });
-    }
-    const headers = { authorization: `Bearer ${ourWorker.token}`, "content-type": "application/json" };
-    const url = `${ourWorker.url}/v1/verify`;
-    const valid = pairs.map((p) => JSON.stringify(p));
-    const malformed = pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" }));
-    const unknown = pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() }));
-    results.ours = await load({ url, headers, bodies: valid, expectStatus: 200, seconds, concurrency });
-    process.stderr.write("verify: ours valid done\n");
-    results.oursMalformed = await load({ url, headers, bodies: malformed, expectStatus: 401, seconds, concurrency });
-    process.stderr.write("verify: ours malformed done\n");
-    results.oursUnknown = await load({ url, headers, bodies: unknown, expectStatus: 401, seconds, concurrency });
-    process.stderr.write("verify: ours unknown done\n");
-  } finally {
-    await ourWorker.stop();
-  }
-
-  const jsWorker = await startWorker({ configText: jsWorkerConfig() });
-  try {
-    for (const [i, p] of pairs.entries()) {
-      const seeded = await post(jsWorker, "/seed", { ...p, id: `js_${i}`, name: "Phone" });
+      const seeded = await post(jsWorker, "/seed", { ...pairs[i], id: `js_${i}`, name: "Phone" });
       if (seeded.status !== 201) throw new Error(`seed: ${JSON.stringify(seeded)}`);
     }
-    const headers = { authorization: `Bearer ${jsWorker.token}`, "content-type": "application/json" };
-    const url = `${jsWorker.url}/v1/verify`;
-    results.js = await load({ url, headers, bodies: pairs.map((p) => JSON.stringify(p)), expectStatus: 200, seconds, concurrency });
-    process.stderr.write("verify: js valid done\n");
+    const target = (worker, bodies, expectStatus) => ({
+      url: `${worker.url}/v1/verify`,
+      headers: { authorization: `Bearer ${worker.token}`, "content-type": "application/json" },
+      bodies,
+      expectStatus,
+      seconds,
+      concurrency,
+    });
+    const valid = pairs.map((p) => JSON.stringify(p));
+    const targets = {
+      ours: target(ourWorker, valid, 200),
+      js: target(jsWorker, valid, 200),
+      oursMalformed: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
+      oursUnknown: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() })), 401),
+    };
+    const parts = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+    for (let r = 0; r < rounds; r++) {
+      const names = Object.keys(targets);
+      const order = r % 2 ? names.reverse() : names;
+      for (const name of order) parts[name].push(await load(targets[name]));
+      process.stderr.write(`verify: round ${r + 1}/${rounds} done\n`);
+    }
+    for (const [name, list] of Object.entries(parts)) results[name] = merge(list);
+    results.roundRatios = parts.ours.map((p, i) => p.rps / parts.js[i].rps);
   } finally {
-    await jsWorker.stop();
+    await Promise.all([ourWorker.stop(), jsWorker.stop()]);
   }
 
   // Argon2 runs per refused attempt, counted in-process through the same core (npm package):
