@@ -4,18 +4,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DISPLAY,
-  FILE_TIMEOUT,
   assertNoPageProblems,
   assertRefused,
   assertVerified,
-  launchBrowser,
+  closePage,
+  DISPLAY,
+  FILE_TIMEOUT,
   newContext,
+  openPage,
   rows,
   screenshots,
   shownPassword,
   signInWithLink,
-  startPageWorker,
   testNoPasswordsInLogs,
   turnOnMfa,
   waitForList,
@@ -36,14 +36,9 @@ describe('signing in and managing app passwords in the page', FILE_TIMEOUT, () =
   let iphone;
 
   before(async () => {
-    [{ worker, api }, browser] = await Promise.all([startPageWorker(), launchBrowser()]);
-    context = await newContext(browser, worker);
-    page = await context.newPage();
+    ({ worker, api, browser, context, page } = await openPage());
   });
-  after(async () => {
-    await browser?.close();
-    await worker?.stop();
-  });
+  after(() => closePage({ browser, worker }));
 
   test('the sign-in link sets an HttpOnly, Secure, SameSite=Strict session cookie and removes the token from the address bar', async () => {
     await turnOnMfa(api, USER, 'Work laptop');

@@ -3,17 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  assertNoPageProblems,
+  closePage,
   DISPLAY,
   FILE_TIMEOUT,
-  assertNoPageProblems,
-  launchBrowser,
   mapLimit,
-  newContext,
+  openPage,
   rows,
   screenshots,
   shownPassword,
   signInWithLink,
-  startPageWorker,
   testNoPasswordsInLogs,
   turnOnMfa,
   waitForList,
@@ -31,19 +30,14 @@ describe('the limit of 40 app passwords in the page', FILE_TIMEOUT, () => {
   let page;
 
   before(async () => {
-    [{ worker, api }, browser] = await Promise.all([startPageWorker(), launchBrowser()]);
-    context = await newContext(browser, worker);
-    page = await context.newPage();
+    ({ worker, api, browser, context, page } = await openPage());
     // MFA registration issues the first; 39 more through the service API make 40.
     await turnOnMfa(api, USER, 'Device 01');
     const names = Array.from({ length: LIMIT - 1 }, (_, i) => `Device ${String(i + 2).padStart(2, '0')}`);
     const created = await mapLimit(names, 4, (name) => api.create(USER, name));
     for (const res of created) assert.equal(res.status, 201, `create: ${res.status} ${res.text}`);
   });
-  after(async () => {
-    await browser?.close();
-    await worker?.stop();
-  });
+  after(() => closePage({ browser, worker }));
 
   test('with 40 app passwords, creating another in the page shows an alert: the limit is 40, delete one first', async () => {
     await signInWithLink(page, worker, USER);

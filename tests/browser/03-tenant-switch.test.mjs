@@ -3,14 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  FILE_TIMEOUT,
   assertNoPageProblems,
-  launchBrowser,
-  newContext,
+  closePage,
+  FILE_TIMEOUT,
+  openPage,
   rows,
   screenshots,
   signInWithLink,
-  startPageWorker,
   turnOnMfa,
 } from './browser.mjs';
 
@@ -25,15 +24,10 @@ describe('app passwords turned off by an administrator', FILE_TIMEOUT, () => {
   let page;
 
   before(async () => {
-    [{ worker, api }, browser] = await Promise.all([startPageWorker(), launchBrowser()]);
-    context = await newContext(browser, worker);
-    page = await context.newPage();
+    ({ worker, api, browser, context, page } = await openPage());
     await turnOnMfa(api, USER, 'Old phone');
   });
-  after(async () => {
-    await browser?.close();
-    await worker?.stop();
-  });
+  after(() => closePage({ browser, worker }));
 
   test('the page says an administrator turned app passwords off, Create is disabled, existing ones stay listed', async () => {
     await signInWithLink(page, worker, USER);

@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  FILE_TIMEOUT,
   assertNoPageProblems,
-  launchBrowser,
-  newContext,
+  closePage,
+  FILE_TIMEOUT,
+  openPage,
   screenshots,
   sessionToken,
-  startPageWorker,
   turnOnMfa,
 } from './browser.mjs';
 
@@ -25,15 +24,10 @@ describe('bad sessions get a clear page, never the app passwords', FILE_TIMEOUT,
   let page;
 
   before(async () => {
-    [{ worker, api }, browser] = await Promise.all([startPageWorker({ devSignIn: false }), launchBrowser()]);
-    context = await newContext(browser, worker);
-    page = await context.newPage();
+    ({ worker, api, browser, context, page } = await openPage({ devSignIn: false }));
     await turnOnMfa(api, USER, 'Target phone');
   });
-  after(async () => {
-    await browser?.close();
-    await worker?.stop();
-  });
+  after(() => closePage({ browser, worker }));
 
   /** Opens `/?session=<token>`; asserts 401, the message, no cookie, and no list. */
   async function refused(token, message, step) {

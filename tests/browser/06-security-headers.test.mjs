@@ -3,14 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  FILE_TIMEOUT,
   assertError,
-  launchBrowser,
-  newContext,
+  closePage,
+  FILE_TIMEOUT,
+  openPage,
   screenshots,
   sessionToken,
   signInWithLink,
-  startPageWorker,
   turnOnMfa,
 } from './browser.mjs';
 
@@ -48,15 +47,10 @@ describe('security headers and cross-site protection', FILE_TIMEOUT, () => {
   let page;
 
   before(async () => {
-    [{ worker, api }, browser] = await Promise.all([startPageWorker(), launchBrowser()]);
-    context = await newContext(browser, worker);
-    page = await context.newPage();
+    ({ worker, api, browser, context, page } = await openPage());
     await turnOnMfa(api, USER, 'Phone');
   });
-  after(async () => {
-    await browser?.close();
-    await worker?.stop();
-  });
+  after(() => closePage({ browser, worker }));
 
   test('/ is served with a CSP (frame-ancestors none, no inline script), nosniff and no-referrer, signed in or not', async () => {
     const signedOut = await page.goto(`${worker.url}/`);

@@ -74,6 +74,22 @@ export async function startPageWorker({ devSignIn = true, vars = {} } = {}) {
   return { worker, api: client(worker) };
 }
 
+/**
+ * The common setup of a test file: a Worker, Chromium, a fresh context and a page on it.
+ * `closePage` undoes it (whatever part of it started).
+ */
+export async function openPage(options) {
+  const [{ worker, api }, browser] = await Promise.all([startPageWorker(options), launchBrowser()]);
+  const context = await newContext(browser, worker);
+  return { worker, api, browser, context, page: await context.newPage() };
+}
+
+/** Closes what `openPage` opened. */
+export async function closePage({ browser, worker }) {
+  await browser?.close();
+  await worker?.stop();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Session tokens, as the identity provider makes them.
 
