@@ -19,6 +19,15 @@ pub const MAX_LIMIT: u32 = 100;
 pub const MAX_NAME_CHARS: usize = 64;
 /// Last use is recorded at most once per this many seconds per app password.
 pub const LAST_USE_INTERVAL_SECS: i64 = 60;
+/// Longest user id, in bytes (ids are opaque; any UTF-8 of 1 to this many bytes).
+pub const MAX_USER_BYTES: usize = 256;
+
+/// Whether `user` is an acceptable user id: 1 to [`MAX_USER_BYTES`] bytes.
+#[must_use]
+pub fn valid_user(user: &str) -> bool {
+    (1..=MAX_USER_BYTES).contains(&user.len())
+}
+
 /// Name of the app password issued at MFA registration when the caller gives none.
 pub const INITIAL_NAME: &str = "First app password";
 

@@ -7,6 +7,7 @@
 
 use super::error::{Error, Result};
 use super::hash::constant_time_eq;
+use super::rules::valid_user;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -14,8 +15,6 @@ use sha2::Sha256;
 
 /// Longest token accepted, in bytes.
 const MAX_TOKEN_BYTES: usize = 4096;
-/// Longest user id, in bytes (the same bound as the API's).
-pub const MAX_SUBJECT_BYTES: usize = 256;
 
 /// A verified session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +77,7 @@ pub fn verify(token: &str, secret: &[u8], now: i64) -> Result<Session> {
     }
     let claims: Claims =
         serde_json::from_slice(&decode(payload)?).map_err(|_| Error::SessionInvalid)?;
-    if !(1..=MAX_SUBJECT_BYTES).contains(&claims.sub.len()) {
+    if !valid_user(&claims.sub) {
         return Err(Error::SessionInvalid);
     }
     if now >= claims.exp || claims.nbf.is_some_and(|nbf| now < nbf) {
@@ -99,7 +98,7 @@ pub fn verify(token: &str, secret: &[u8], now: i64) -> Result<Session> {
 /// # Errors
 /// [`Error::SessionInvalid`] for a subject that [`verify`] would refuse.
 pub fn issue(user: &str, expires_at: i64, amr: &[&str], secret: &[u8]) -> Result<String> {
-    if !(1..=MAX_SUBJECT_BYTES).contains(&user.len()) {
+    if !valid_user(user) {
         return Err(Error::SessionInvalid);
     }
     let claims = Claims {

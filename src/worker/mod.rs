@@ -21,16 +21,15 @@ mod portal;
 mod tenant_object;
 mod user_object;
 
-use crate::core::rules::{self, Rejection, Settings, check_credential, parse_scopes};
+use crate::core::rules::{
+    self, MAX_USER_BYTES, Rejection, Settings, check_credential, parse_scopes, valid_user,
+};
 use crate::core::{Protocol, format, hash};
 use commands::Command;
 use config::{Config, TENANT_BINDING, USERS_BINDING};
 use http::ApiError;
 use serde::{Deserialize, Serialize};
 use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result, event};
-
-/// Longest user id, in bytes.
-const MAX_USER_BYTES: usize = 256;
 
 /// The current time in seconds since the Unix epoch.
 fn now() -> i64 {
@@ -109,10 +108,6 @@ fn user_id(raw: &str) -> Result<String, ApiError> {
     http::percent_decode(raw)
         .filter(|u| valid_user(u))
         .ok_or_else(invalid_user)
-}
-
-fn valid_user(user: &str) -> bool {
-    (1..=MAX_USER_BYTES).contains(&user.len())
 }
 
 fn invalid_user() -> ApiError {
