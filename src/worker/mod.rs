@@ -4,7 +4,8 @@
 //!
 //! | method | path | does |
 //! | --- | --- | --- |
-//! | GET | `/healthz` | liveness |
+//! | GET | `/healthz` | liveness and version |
+//! | GET | `/favicon.ico` | 204 (no icon) |
 //! | POST | `/v1/users/{user}/app-passwords` | create (plaintext returned once) |
 //! | GET | `/v1/users/{user}/app-passwords` | list |
 //! | DELETE | `/v1/users/{user}/app-passwords/{id}` | delete one |
@@ -45,6 +46,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
     with_security_headers(response)
 }
 
+/// RFC 9110 § 11.6.1: a 401 names the scheme that would be accepted.
+const WWW_AUTHENTICATE: &str = "Bearer realm=\"app-passwords\"";
+
 fn with_security_headers(response: Response) -> Result<Response> {
     let headers = Headers::new();
     for (name, value) in response.headers().entries() {
@@ -52,12 +56,16 @@ fn with_security_headers(response: Response) -> Result<Response> {
     }
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("referrer-policy", "no-referrer")?;
+    if response.status_code() == 401 && !headers.has("www-authenticate")? {
+        headers.set("www-authenticate", WWW_AUTHENTICATE)?;
+    }
     Ok(response.with_headers(headers))
 }
 
 /// The route a request names, before authentication and method checks.
 enum Route {
     Health,
+    Favicon,
     Page,
     Asset,
     SignOut,
@@ -87,6 +95,7 @@ fn parse_route(path: &str) -> Result<Option<Route>, ApiError> {
     Ok(Some(match segments.as_slice() {
         [] => Route::Page,
         ["healthz"] => Route::Health,
+        ["favicon.ico"] => Route::Favicon,
         ["assets", _] => Route::Asset,
         ["sign-out"] => Route::SignOut,
         ["dev", "sign-in"] => Route::DevSignIn,
@@ -127,7 +136,15 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
     match &route {
         Route::Health => {
             only(req, &[Method::Get])?;
-            return Ok(http::json(200, &Health { ok: true })?);
+            let version = env!("CARGO_PKG_VERSION");
+            return Ok(http::json(200, &Health { ok: true, version })?);
+        }
+        Route::Favicon => {
+            // Browsers ask for it on their own: answer quietly (no icon, no 404 in their console).
+            only(req, &[Method::Get])?;
+            let headers = Headers::new();
+            headers.set("cache-control", "public, max-age=86400")?;
+            return Ok(Response::empty()?.with_status(204).with_headers(headers));
         }
         Route::Page => {
             only(req, &[Method::Get])?;
@@ -156,9 +173,12 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
         Who::Me => portal::session_user(req, env),
     };
     match route {
-        Route::Health | Route::Page | Route::Asset | Route::SignOut | Route::DevSignIn => {
-            Err(ApiError::new(404, "not_found_route", "no such route"))
-        }
+        Route::Health
+        | Route::Favicon
+        | Route::Page
+        | Route::Asset
+        | Route::SignOut
+        | Route::DevSignIn => Err(ApiError::new(404, "not_found_route", "no such route")),
         Route::Verify => {
             only(req, &[Method::Post])?;
             verify(req, env, ctx).await
@@ -233,6 +253,8 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
 #[derive(Serialize)]
 struct Health {
     ok: bool,
+    /// The Worker's version (`CARGO_PKG_VERSION`).
+    version: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -300,7 +322,12 @@ fn authenticate(req: &Request, env: &Env) -> Result<(), ApiError> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let token = given.strip_prefix("Bearer ").unwrap_or_default().trim();
+    // RFC 9110 § 11.1: the scheme name is case-insensitive.
+    let token = given
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .unwrap_or_default();
     if hash::constant_time_eq(token.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {
@@ -437,16 +464,19 @@ async fn settings(env: &Env) -> Result<Settings, ApiError> {
         .map_err(|e| ApiError::internal("tenant settings", &e))
 }
 
+/// The first app password issued at MFA registration, as the page shows it once.
+#[derive(Deserialize)]
+struct FirstPassword {
+    name: String,
+    display: String,
+}
+
 /// Turns MFA on for `user` as an identity provider does at registration; returns the first app
-/// password's display form when one was issued.
-async fn register_mfa(env: &Env, user: String) -> Result<Option<String>, ApiError> {
+/// password (name and display form) when one was issued.
+async fn register_mfa(env: &Env, user: String) -> Result<Option<FirstPassword>, ApiError> {
     #[derive(Deserialize)]
     struct Answer {
-        initial_app_password: Option<Issued>,
-    }
-    #[derive(Deserialize)]
-    struct Issued {
-        display: String,
+        initial_app_password: Option<FirstPassword>,
     }
     let settings = settings(env).await?;
     let command = Command::SetMfa {
@@ -461,7 +491,7 @@ async fn register_mfa(env: &Env, user: String) -> Result<Option<String>, ApiErro
         return Err(ApiError::internal("dev sign-in", &text));
     }
     let answer: Answer = response.json().await?;
-    Ok(answer.initial_app_password.map(|i| i.display))
+    Ok(answer.initial_app_password)
 }
 
 /// Sends a command to the user's Durable Object and returns its answer.
