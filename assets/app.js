@@ -179,6 +179,8 @@ async function submitCreate(event) {
   } catch (error) {
     showError($("create-error"), error, $("name"));
     $("name").focus();
+    // Another device reached the limit since the list was loaded: show it behind the dialog.
+    if (error.code === "limit_reached") refresh().catch(() => {});
   } finally {
     next.disabled = false;
   }

@@ -12,6 +12,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { examples, runExample } from "./examples.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "..", "..");
 const PKG = path.join(REPO, "pkg");
@@ -249,6 +250,22 @@ describe("the packed package", () => {
       ),
     );
     sh(path.join(BIN, "tsc"), ["--noEmit", "--strict", "-p", "tsconfig.json"], project);
+  });
+});
+
+describe("the examples of README.md and pkg-template/README.md", () => {
+  const all = examples();
+  test("every code block with a language is marked: run, or skipped with a reason", () => {
+    assert.deepEqual(all.filter((e) => !e.kind).map((e) => e.where), [], "blocks without <!-- example: … -->");
+    for (const e of all.filter((e) => e.kind === "skip")) assert.ok(e.reason, `${e.where}: skip without a reason`);
+  });
+  all.forEach((example, n) => {
+    if (example.kind === "skip" || example.kind === "walkthrough" || !example.kind) return;
+    test(`${example.where} runs (${example.kind})`, { timeout: 180_000 }, async () => {
+      const out = String(await runExample(example, project, n));
+      if (example.kind === "workerd") assert.match(out, /^[1-4]\d\d /, `the Worker failed: ${out}`);
+      if (example.prints !== undefined) assert.ok(out.includes(example.prints), `${example.where} printed:\n${out}`);
+    });
   });
 });
 
