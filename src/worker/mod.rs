@@ -6,6 +6,7 @@
 //! | --- | --- | --- |
 //! | GET | `/healthz` | liveness and version |
 //! | GET | `/favicon.ico` | 204 (no icon) |
+//! | GET | `/openapi.json` | OpenAPI 3.1 description of every route (assets/openapi.json) |
 //! | POST | `/v1/users/{user}/app-passwords` | create (plaintext returned once) |
 //! | GET | `/v1/users/{user}/app-passwords` | list |
 //! | DELETE | `/v1/users/{user}/app-passwords/{id}` | delete one |
@@ -46,6 +47,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
     with_security_headers(response)
 }
 
+/// The OpenAPI 3.1 description of every route (`GET /openapi.json`).
+const OPENAPI: &str = include_str!("../../assets/openapi.json");
+
 /// RFC 9110 § 11.6.1: a 401 names the scheme that would be accepted.
 const WWW_AUTHENTICATE: &str = "Bearer realm=\"app-passwords\"";
 
@@ -65,6 +69,7 @@ fn with_security_headers(response: Response) -> Result<Response> {
 /// The route a request names, before authentication and method checks.
 enum Route {
     Health,
+    OpenApi,
     Favicon,
     Page,
     Asset,
@@ -96,6 +101,7 @@ fn parse_route(path: &str) -> Result<Option<Route>, ApiError> {
         [] => Route::Page,
         ["healthz"] => Route::Health,
         ["favicon.ico"] => Route::Favicon,
+        ["openapi.json"] => Route::OpenApi,
         ["assets", _] => Route::Asset,
         ["sign-out"] => Route::SignOut,
         ["dev", "sign-in"] => Route::DevSignIn,
@@ -138,6 +144,13 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
             only(req, &[Method::Get])?;
             let version = env!("CARGO_PKG_VERSION");
             return Ok(http::json(200, &Health { ok: true, version })?);
+        }
+        Route::OpenApi => {
+            only(req, &[Method::Get])?;
+            let headers = Headers::new();
+            headers.set("content-type", "application/json; charset=utf-8")?;
+            headers.set("access-control-allow-origin", "*")?;
+            return Ok(Response::ok(OPENAPI)?.with_headers(headers));
         }
         Route::Favicon => {
             // Browsers ask for it on their own: answer quietly (no icon, no 404 in their console).
