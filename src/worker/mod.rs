@@ -188,6 +188,7 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
     match route {
         Route::Health
         | Route::Favicon
+        | Route::OpenApi
         | Route::Page
         | Route::Asset
         | Route::SignOut
