@@ -160,14 +160,13 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
           await assertContrast(p, scheme, 'development sign-in error');
 
           await signInWithLink(p, worker, user);
-          await p.locator('#list td .when').first().waitFor();
           await assertContrast(p, scheme, 'list');
           if (!narrow) await shot(p, scheme);
           else if (scheme === 'light') await shot(p, '320px');
           // Create disabled (tenant switch) and its note.
           assert.equal((await api.putSettings({ app_passwords_allowed: false })).status, 200);
           await p.reload();
-          await p.locator('#create-note').waitFor();
+          await p.locator('#create:disabled').waitFor();
           await assertContrast(p, scheme, 'Create disabled');
           assert.equal((await api.putSettings({ app_passwords_allowed: true })).status, 200);
           await p.reload();

@@ -43,7 +43,7 @@ function answerableCodes() {
   assert.ok(codeFn, 'src/core/error.rs has no fn code');
   for (const m of codeFn[1].matchAll(/=> "([a-z_]+)"/g)) codes.add(m[1]);
   for (const file of rustFiles(join(REPO, 'src', 'worker'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/ApiError::new\(\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:ApiError|Self)::new\(\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);
   }
   return [...codes].sort();
 }
