@@ -7,8 +7,11 @@ import { defaultRoles } from "better-auth/plugins/admin/access";
 import { UserAppPasswords } from "#core";
 
 const MODEL = "appPasswordRecord";
-/** Optimistic-concurrency attempts before a change gives up with `conflict` (409). */
-const ATTEMPTS = 8;
+/**
+ * Optimistic-concurrency attempts before a change gives up with `conflict` (409). Each lost attempt
+ * means another change to the same user's record won, so this bounds only pathological contention.
+ */
+const ATTEMPTS = 64;
 /** better-call's names of the statuses the core uses. */
 const STATUS_NAMES = {
   400: "BAD_REQUEST",
