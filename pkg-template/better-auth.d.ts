@@ -1,4 +1,5 @@
 // Types of `@app-passwords/core/better-auth`: the better-auth plugin.
+import type { BetterAuthPlugin } from "better-auth";
 import type { AuthEndpoint } from "better-auth/api";
 import type {
   AppPasswordEntry,
@@ -65,12 +66,13 @@ export type VerifyAppPasswordResponse =
 
 type Post<Path extends string, Body, R> = AuthEndpoint<Path, { method: "POST"; metadata: { $Infer: { body: Body } } }, R>;
 
-/** The plugin as better-auth sees it: its id, table and endpoints (`auth.api.*`). */
-export interface AppPasswordsPlugin {
+/**
+ * The plugin as better-auth sees it: its id, the `appPasswordRecord` table (one row per user
+ * holding the core's record), the two-factor hook and the endpoints (`auth.api.*`).
+ */
+export interface AppPasswordsPlugin extends BetterAuthPlugin {
   /** The plugin id. */
   id: "app-passwords";
-  /** The `appPasswordRecord` table: one row per user holding the core's record. */
-  schema: Record<string, { fields: Record<string, unknown> }>;
   /** The options given. */
   options: AppPasswordsPluginOptions;
   /** The plugin's endpoints. */
@@ -92,8 +94,6 @@ export interface AppPasswordsPlugin {
     /** POST `/app-passwords/verify`: checks a legacy-protocol login (`user` is the e-mail address). */
     verifyAppPassword: Post<"/app-passwords/verify", { user: string; password: string; protocol?: Protocol }, VerifyAppPasswordResponse>;
   };
-  /** The two-factor hook that keeps the core's MFA state equal to better-auth's. */
-  hooks: { after: Array<{ matcher: (context: { path?: string }) => boolean; handler: (...args: never[]) => unknown }> };
 }
 
 /**

@@ -4,6 +4,9 @@ import type { AppPasswordAuth, BasicAuthOptions } from "./basic-auth.js";
 
 export type { AppPasswordAuth, BasicAuthFailure, BasicAuthOptions } from "./basic-auth.js";
 
+/** The variable the middleware sets: `new Hono<{ Variables: AppPasswordVariables }>()` types `c.get("appPassword")`. */
+export type AppPasswordVariables = { appPassword: AppPasswordAuth };
+
 /**
  * Hono middleware: requires `Authorization: Basic user:app-password` valid for `options.protocol`,
  * sets `c.get("appPassword")` and calls the route; answers 401 with `WWW-Authenticate: Basic
@@ -11,4 +14,4 @@ export type { AppPasswordAuth, BasicAuthFailure, BasicAuthOptions } from "./basi
  */
 export declare function appPasswordBasicAuth(
   options: BasicAuthOptions<Context>,
-): MiddlewareHandler<{ Variables: { appPassword: AppPasswordAuth } }>;
+): MiddlewareHandler<{ Variables: AppPasswordVariables }>;
