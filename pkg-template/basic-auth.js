@@ -2,7 +2,8 @@
 // (`@app-passwords/core/hono`, `@app-passwords/core/express`). Parses the header and asks the
 // WebAssembly core: a password that is not shaped like an app password is refused before the
 // record is loaded and before any Argon2 run.
-import { UserAppPasswords, normalizeAppPassword } from "#core";
+import { UserAppPasswords } from "#core";
+import { shapeRejection } from "./precheck.js";
 
 /** Checks the middleware options once, when the middleware is made. */
 export function basicAuthOptions(options) {
@@ -52,12 +53,8 @@ export async function authenticate(header, options, context) {
   const credentials = parseBasic(header);
   if (!credentials) return { ok: false, reason: "missing_credentials" };
   const { user, password } = credentials;
-  try {
-    normalizeAppPassword(password);
-  } catch (error) {
-    if (error?.code === "malformed_password" || error?.code === "bad_checksum") return { ok: false, reason: error.code };
-    throw error;
-  }
+  const malformed = shapeRejection(password);
+  if (malformed) return { ok: false, reason: malformed };
   const record = await options.loadRecord(user, context);
   if (record === null || record === undefined) return { ok: false, reason: "unknown_user" };
   const account = UserAppPasswords.fromJSON(record, { user, secret: options.secret });

@@ -5,6 +5,7 @@
 import { APIError, createAuthEndpoint, createAuthMiddleware, sessionMiddleware } from "better-auth/api";
 import { defaultRoles } from "better-auth/plugins/admin/access";
 import { UserAppPasswords } from "#core";
+import { shapeRejection } from "./precheck.js";
 
 const MODEL = "appPasswordRecord";
 /**
@@ -260,6 +261,9 @@ export function appPasswords(options) {
           ctx.setStatus(401);
           return ctx.json({ valid: false, reason });
         };
+        // Garbage costs no database read and no Argon2.
+        const malformed = shapeRejection(password);
+        if (malformed) return refuse(malformed);
         const found = await ctx.context.internalAdapter.findUserByEmail(login);
         if (!found) return refuse("unknown_password");
         const user = found.user;

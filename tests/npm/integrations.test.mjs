@@ -6,6 +6,7 @@
 //   - fixtures/better-auth.test.mjs: a real better-auth server on node:sqlite with the plugin;
 //   - fixtures/basic-auth-node.test.mjs: the Hono and Express middleware on Node servers;
 //   - the Hono app again as a Worker under `wrangler dev --local` (workerd);
+//   - fixtures/readme-examples.test.mjs: the shipped README's examples, as written;
 //   - fixtures/integrations.mts: the subpath exports' types, with `tsc --noEmit --strict`.
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -48,6 +49,10 @@ test("better-auth plugin: a real server on node:sqlite", { timeout: 120_000 }, (
 
 test("Hono and Express Basic-auth middleware under Node", { timeout: 60_000 }, () => {
   nodeTest("basic-auth-node.test.mjs");
+});
+
+test("the README's examples run as written", { timeout: 60_000 }, () => {
+  nodeTest("readme-examples.test.mjs");
 });
 
 test("Hono Basic-auth middleware under workerd (wrangler dev)", { timeout: 180_000 }, async () => {
