@@ -3,6 +3,7 @@
 // two-factor state onto the core's MFA state, and translates HTTP. Every rule (limit, names, scopes,
 // MFA, errors and their codes and statuses) is the WebAssembly core's, through UserAppPasswords.
 import { APIError, createAuthEndpoint, createAuthMiddleware, sessionMiddleware } from "better-auth/api";
+import { mergeSchema } from "better-auth/db";
 import { defaultRoles } from "better-auth/plugins/admin/access";
 import { UserAppPasswords } from "#core";
 import { shapeRejection } from "./precheck.js";
@@ -179,23 +180,25 @@ export function appPasswords(options) {
 
   return {
     id: "app-passwords",
-    schema: {
-      [MODEL]: {
-        fields: {
-          userId: {
-            type: "string",
-            required: true,
-            unique: true,
-            references: { model: "user", field: "id", onDelete: "cascade" },
+    schema: mergeSchema(
+      {
+        [MODEL]: {
+          fields: {
+            userId: {
+              type: "string",
+              required: true,
+              unique: true,
+              references: { model: "user", field: "id", onDelete: "cascade" },
+            },
+            // The core's record: { user, mfa_enabled, app_passwords: [{ id, name, lookup_key, phc, … }] }.
+            record: { type: "string", required: true, returned: false },
+            version: { type: "number", required: true },
+            updatedAt: { type: "date", required: true },
           },
-          // The core's record: { user, mfa_enabled, app_passwords: [{ id, name, lookup_key, phc, … }] }.
-          record: { type: "string", required: true, returned: false },
-          version: { type: "number", required: true },
-          updatedAt: { type: "date", required: true },
         },
-        ...options.schema?.[MODEL],
       },
-    },
+      options.schema,
+    ),
     endpoints: {
       listAppPasswords: createAuthEndpoint("/app-passwords/list", { method: "GET", ...own }, async (ctx) => {
         const user = sessionUser(ctx);

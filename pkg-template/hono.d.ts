@@ -12,6 +12,4 @@ export type AppPasswordVariables = { appPassword: AppPasswordAuth };
  * sets `c.get("appPassword")` and calls the route; answers 401 with `WWW-Authenticate: Basic
  * realm="…"` otherwise. Input that is not an app password costs no record load and no Argon2.
  */
-export declare function appPasswordBasicAuth(
-  options: BasicAuthOptions<Context>,
-): MiddlewareHandler<{ Variables: AppPasswordVariables }>;
+export declare function appPasswordBasicAuth(options: BasicAuthOptions<Context>): MiddlewareHandler<{ Variables: AppPasswordVariables }>;

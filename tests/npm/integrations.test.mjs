@@ -43,6 +43,19 @@ test("the package keeps zero dependencies; better-auth, hono and express are opt
   }
 });
 
+test("every declaration of the subpath types has a doc comment", () => {
+  const dir = path.join(project, "node_modules", ...NAME.split("/"));
+  const undocumented = [];
+  for (const file of ["better-auth.d.ts", "basic-auth.d.ts", "hono.d.ts", "express.d.ts"]) {
+    const lines = fs.readFileSync(path.join(dir, file), "utf8").split("\n");
+    lines.forEach((line, i) => {
+      const declaration = /^export (declare )?(function|interface|type [A-Z])/.test(line) || /^ {2,6}[A-Za-z_$][\w$]*\??:/.test(line);
+      if (declaration && !/\*\/\s*$/.test(lines[i - 1] ?? "")) undocumented.push(`${file}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(undocumented, []);
+});
+
 test("better-auth plugin: a real server on node:sqlite", { timeout: 120_000 }, () => {
   nodeTest("better-auth.test.mjs");
 });
