@@ -33,7 +33,7 @@ function assertReport(report) {
   assert.ok(report.stringSecrets >= 1, "string secrets checked");
   assert.equal(report.defaultPhcPrefix, "$argon2id$v=19$m=19456,t=2,p=1");
   assert.equal(report.created, 40, "40 app passwords created");
-  assert.deepEqual(report.limitError, { code: "limit_reached", limit: 40, isError: true });
+  assert.deepEqual(report.limitError, { code: "limit_reached", limit: 40, status: 409, isError: true });
   assert.equal(report.storedEntries, 40);
 }
 
