@@ -9,6 +9,7 @@
 //   <!-- example: skip (why) --> not run, with the reason
 //   `, prints "text"` after node/workerd: the output (workerd: "<status> <body>") must contain it
 //   <!-- walkthrough … -->      the README's curl walk-through, run by tests/worker/readme.test.mjs
+//   <!-- example: better-auth | hono | express -->  run by tests/npm/fixtures/readme-examples.test.mjs
 //
 // A block without a marker fails the test, so new examples are run (or knowingly skipped).
 
@@ -23,7 +24,19 @@ export const DOCUMENTS = ['README.md', 'pkg-template/README.md'];
 /** The server secret the examples read from APP_PASSWORD_SECRET. */
 const SECRET = 'an example secret of at least 16 bytes';
 
-/** Every fenced block with a language: `{ where, lang, kind, reason, prints, code }`. */
+/** Where each kind of example runs: "here" (runExample), or the test that runs it. */
+const RUNNERS = {
+  node: 'here',
+  workerd: 'here',
+  json: 'here',
+  skip: 'nowhere, on purpose',
+  walkthrough: 'tests/worker/readme.test.mjs',
+  'better-auth': 'tests/npm/fixtures/readme-examples.test.mjs',
+  hono: 'tests/npm/fixtures/readme-examples.test.mjs',
+  express: 'tests/npm/fixtures/readme-examples.test.mjs',
+};
+
+/** Every fenced block with a language: `{ where, lang, kind, runner, reason, prints, code }`. */
 export function examples(documents = DOCUMENTS) {
   const found = [];
   for (const doc of documents) {
@@ -35,11 +48,12 @@ export function examples(documents = DOCUMENTS) {
       assert.ok(end > i, `${doc}:${i + 1}: unclosed code block`);
       let before = i - 1;
       while (before >= 0 && lines[before].trim() === '') before--;
-      const marker = /^<!-- (example: ([a-z]+)|walkthrough)(.*?)-->$/.exec(lines[before]?.trim() ?? '');
+      const marker = /^<!-- (example: ([a-z-]+)|walkthrough)(.*?)-->$/.exec(lines[before]?.trim() ?? '');
       found.push({
         where: `${doc}:${i + 1}`,
         lang: open[1],
         kind: marker ? (marker[2] ?? 'walkthrough') : undefined,
+        runner: marker ? RUNNERS[marker[2] ?? 'walkthrough'] : undefined,
         reason: marker?.[3].trim().replace(/^\((.*)\)$/, '$1'),
         prints: /prints "([^"]*)"/.exec(marker?.[3] ?? '')?.[1],
         code: lines.slice(i + 1, end).join('\n'),
