@@ -324,20 +324,29 @@ function rememberFromBody(body) {
   }
   for (const [k, v] of Object.entries(body)) {
     if ((k === 'password' || k === 'display') && typeof v === 'string') rememberPassword(v);
+    else if (k === 'key' && typeof v === 'string' && v.startsWith('apk_')) rememberSecret(v);
     else rememberFromBody(v);
   }
 }
 
+/** Records a secret other than an app password (an API key) that must never appear in a log. */
+export function rememberSecret(secret) {
+  secrets.add(secret);
+  if (secret.startsWith('apk_')) secrets.add(secret.slice(4));
+}
+
 /**
  * A small client for one worker. `request()` returns `{ status, headers, text, body }` where `body`
- * is the parsed JSON (or `undefined` when the response is empty or not JSON). Passwords in
- * responses are recorded for the log check.
+ * is the parsed JSON (or `undefined` when the response is empty or not JSON). Passwords and API
+ * keys in responses are recorded for the log check. With `apiKey`, requests carry that key instead
+ * of the root token.
  */
-export function client(worker) {
+export function client(worker, { apiKey } = {}) {
+  const bearer = apiKey ?? worker.token;
   const request = async (method, path, { json, body, headers = {}, auth = true, timeout = 60_000 } = {}) => {
     const h = { ...headers };
     if (auth && !Object.keys(h).some((k) => k.toLowerCase() === 'authorization')) {
-      h.authorization = `Bearer ${worker.token}`;
+      h.authorization = `Bearer ${bearer}`;
     }
     let payload = body;
     if (json !== undefined) {
@@ -373,14 +382,22 @@ export function client(worker) {
       request('PUT', `${u(user)}/mfa`, {
         json: initialName === undefined ? { enabled } : { enabled, initial_name: initialName },
       }),
-    verify: (user, password, protocol) => {
+    verify: (user, password, protocol, remoteIp) => {
       rememberPassword(password);
-      return request('POST', '/v1/verify', {
-        json: protocol === undefined ? { user, password } : { user, password, protocol },
-      });
+      const json = { user, password };
+      if (protocol !== undefined) json.protocol = protocol;
+      if (remoteIp !== undefined) json.remote_ip = remoteIp;
+      return request('POST', '/v1/verify', { json });
     },
     getSettings: () => request('GET', '/v1/settings'),
     putSettings: (settings) => request('PUT', '/v1/settings', { json: settings }),
+    createApiKey: (name, scopes) => request('POST', '/v1/api-keys', { json: { name, scopes } }),
+    listApiKeys: () => request('GET', '/v1/api-keys'),
+    revokeApiKey: (id) => request('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`),
+    stats: () => request('GET', '/v1/stats'),
+    events: (user) => request('GET', `${u(user)}/events`),
+    /** A client of the same worker that authenticates with `key`. */
+    withKey: (key) => client(worker, { apiKey: key }),
   };
 }
 
