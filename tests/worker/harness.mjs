@@ -156,15 +156,26 @@ export function freshPersistDir() {
   return makeTempDir('ap-worker-state-');
 }
 
-/** wrangler.toml without `[build]` (no rebuild) and with `main` as an absolute path. */
-function testConfig() {
+/**
+ * wrangler.toml without `[build]` (no rebuild) and with `main` as an absolute path. `rateLimits`
+ * (`{ PAIR_LIMITER: n, ... }`) replaces the limits of those `[[ratelimits]]` bindings.
+ */
+function testConfig(rateLimits = {}) {
   const lines = readFileSync(join(REPO, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let inBuild = false;
+  let limiter;
+  const replaced = new Set();
   for (const line of lines) {
     const header = line.match(/^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/);
     if (header) inBuild = header[1] === 'build' || header[1].startsWith('build.');
     if (inBuild) continue;
+    limiter = line.match(/^\s*name\s*=\s*"(\w+)"/)?.[1] ?? limiter;
+    if (limiter in rateLimits && /^\s*simple\s*=/.test(line)) {
+      out.push(line.replace(/limit\s*=\s*\d+/, `limit = ${rateLimits[limiter]}`));
+      replaced.add(limiter);
+      continue;
+    }
     if (/^\s*main\s*=/.test(line)) {
       out.push(`main = ${JSON.stringify(SHIM)}`);
       continue;
@@ -172,6 +183,7 @@ function testConfig() {
     out.push(line);
   }
   assert.ok(out.some((l) => l.startsWith('main = ')), 'wrangler.toml has no top-level main');
+  assert.deepEqual([...replaced].sort(), Object.keys(rateLimits).sort(), 'rate limiters not in wrangler.toml');
   return out.join('\n');
 }
 
@@ -180,11 +192,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Starts the built Worker with `wrangler dev --local` on a free port.
  *
+ * `rateLimits` overrides the failed-login limits (`{ PAIR_LIMITER, ADDRESS_LIMITER }`), for tests and
+ * benchmarks that refuse many logins on purpose.
  * `vars` are passed as `--var K:V`; `API_TOKEN`, `PASSWORD_SECRET` and `SESSION_SECRET` default to
  * fresh random values. Pass the returned `vars` and `persistDir` to start the same deployment again.
  * Returns `{ url, port, token, vars, persistDir, stop(), logs() }`.
  */
-export async function startWorker({ persistDir, vars = {}, configText } = {}) {
+export async function startWorker({ persistDir, vars = {}, configText, rateLimits } = {}) {
   // `configText`: another Worker's wrangler.toml (absolute `main`), e.g. the benchmark's JS Worker.
   if (configText === undefined && !existsSync(SHIM)) {
     throw new Error(`${SHIM} does not exist: run \`make build-worker\` first`);
@@ -199,7 +213,7 @@ export async function startWorker({ persistDir, vars = {}, configText } = {}) {
   // The free port may be taken by someone else before wrangler binds it: then try another.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(persistDir, allVars, configText);
+      return await startOnce(persistDir, allVars, configText ?? testConfig(rateLimits));
     } catch (e) {
       if (attempt >= 3 || !e.portClash) throw e;
     }
@@ -210,7 +224,7 @@ async function startOnce(persistDir, allVars, configText) {
   const port = await freePort();
   const dir = makeTempDir('ap-worker-run-');
   const config = join(dir, 'wrangler.toml');
-  writeFileSync(config, configText ?? testConfig());
+  writeFileSync(config, configText);
 
   const args = [
     'dev',
@@ -461,6 +475,15 @@ export async function mapLimit(items, n, fn) {
 }
 
 export { sleep };
+
+/**
+ * Waits, if needed, so that the next `seconds` fit in one wall-clock minute: the rate limiter that
+ * `wrangler dev` simulates counts in fixed 60-second windows aligned to the clock.
+ */
+export async function withinOneRateWindow(seconds) {
+  const left = 60 - ((Date.now() / 1000) % 60);
+  if (left < seconds) await sleep(left * 1000 + 250);
+}
 
 /**
  * Inside a `describe`: starts a worker before its tests and stops it after them. Returns an object
