@@ -22,7 +22,7 @@
 use super::error::{Error, Result};
 use super::hash;
 use super::random::Entropy;
-use super::rules::{LAST_USE_INTERVAL_SECS, valid_name};
+use super::rules::{LAST_USE_INTERVAL_SECS, parse_set, valid_name};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -78,15 +78,10 @@ impl Scope {
 /// # Errors
 /// [`Error::InvalidKeyScope`] when the list is empty or a scope is unknown.
 pub fn parse_scopes<S: AsRef<str>>(scopes: &[S]) -> Result<Vec<Scope>> {
-    let mut out = scopes
-        .iter()
-        .map(|s| Scope::parse(s.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
+    let out = parse_set(scopes, Scope::parse)?;
     if out.is_empty() {
         return Err(Error::InvalidKeyScope);
     }
-    out.sort_unstable();
-    out.dedup();
     Ok(out)
 }
 

@@ -113,9 +113,20 @@ impl Protocol {
 /// # Errors
 /// [`Error::InvalidScope`] when one is unknown.
 pub fn parse_scopes<S: AsRef<str>>(scopes: &[S]) -> Result<Vec<Protocol>> {
-    let mut out = scopes
+    parse_set(scopes, Protocol::parse)
+}
+
+/// Parses every name with `parse`; sorted, without repeats.
+///
+/// # Errors
+/// The first error of `parse`.
+pub fn parse_set<S: AsRef<str>, T: Ord>(
+    names: &[S],
+    parse: impl Fn(&str) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = names
         .iter()
-        .map(|s| Protocol::parse(s.as_ref()))
+        .map(|s| parse(s.as_ref()))
         .collect::<Result<Vec<_>>>()?;
     out.sort_unstable();
     out.dedup();

@@ -10,7 +10,7 @@ use super::commands::TenantCommand;
 use super::config::TENANT_BINDING;
 use super::http::{self, ApiError};
 use super::routes::Call;
-use super::{forward, kv, now};
+use super::{kv, now, post_to_object};
 use crate::core::api_key::{self, ApiKeyEntry, Published};
 use crate::core::audit::{Event, Kind, Named};
 use crate::core::rules::LAST_USE_INTERVAL_SECS;
@@ -18,7 +18,7 @@ use crate::core::throttle::Gate;
 use core::cell::RefCell;
 use serde::Deserialize;
 use std::collections::HashMap;
-use worker::{Context, Env, Method, Request, RequestInit, Response};
+use worker::{Context, Env, Response};
 
 /// How long this isolate trusts a key it found in KV without reading it again, in seconds.
 pub const CACHE_SECS: i64 = 30;
@@ -83,15 +83,7 @@ pub fn note_use(env: &Env, ctx: &Context, id: &str) {
 
 /// Sends an API-key command to the tenant object.
 async fn send(env: &Env, command: &TenantCommand) -> Result<Response, ApiError> {
-    let stub = env
-        .durable_object(TENANT_BINDING)?
-        .id_from_name("tenant")?
-        .get_stub()?;
-    let body = serde_json::to_string(command).map_err(|e| ApiError::internal("encode", &e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let inner = Request::new_with_init("https://tenant/api-keys", &init)?;
-    forward(stub.fetch_with_request(inner).await?).await
+    post_to_object(env, TENANT_BINDING, "tenant", command).await
 }
 
 #[derive(Deserialize)]

@@ -112,15 +112,24 @@ async fn post_to_user<T: serde::Serialize>(
     user: &str,
     message: &T,
 ) -> Result<Response, ApiError> {
-    let name = format!("user:{user}");
+    post_to_object(env, USERS_BINDING, &format!("user:{user}"), message).await
+}
+
+/// POSTs `message` as JSON to the Durable Object `name` of `binding` and returns its answer.
+async fn post_to_object<T: serde::Serialize>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    message: &T,
+) -> Result<Response, ApiError> {
     let stub = env
-        .durable_object(USERS_BINDING)?
-        .id_from_name(&name)?
+        .durable_object(binding)?
+        .id_from_name(name)?
         .get_stub()?;
     let body = serde_json::to_string(message).map_err(|e| ApiError::internal("encode", &e))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
-    let inner = Request::new_with_init("https://user/", &init)?;
+    let inner = Request::new_with_init("https://object/", &init)?;
     forward(stub.fetch_with_request(inner).await?).await
 }
 
