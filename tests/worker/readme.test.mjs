@@ -27,7 +27,7 @@ function answer(line) {
 }
 
 /** Values that differ on every run: compared by type only (times and last use: null or a number). */
-const VARYING = new Set(['id', 'password', 'display', 'message']);
+const VARYING = new Set(['id', 'password', 'display', 'message', 'key']);
 const TIMING = /_at$|^last_used/;
 
 /** Asserts that `actual` has the shape of `example`: same keys, same fixed values. */
@@ -51,7 +51,7 @@ describe('the README walk-through', TIMEOUT, () => {
   test('is one bash block that needs only T (no placeholders), with an example answer under every call', () => {
     const block = walkthrough();
     assert.doesNotMatch(block, /<[A-Z_]+>|ap_0123456789abcdef/, 'a placeholder to replace by hand');
-    const calls = block.split('\n').filter((l) => /^(R=\$\()?api /.test(l));
+    const calls = block.split('\n').filter((l) => /^([A-Z]+=\$\()?(AS=\S+ )?api /.test(l));
     const examples = block.split('\n').filter((l) => l.startsWith('# → '));
     assert.equal(examples.length, calls.length, 'an api call without its example answer');
   });
@@ -60,6 +60,7 @@ describe('the README walk-through', TIMEOUT, () => {
     const block = walkthrough();
     const examples = block.split('\n').filter((l) => l.startsWith('# → ')).map((l) => answer(l.slice(4)));
     const settingsBefore = await ctx.api.getSettings();
+    const keysBefore = await ctx.api.request('GET', '/v1/api-keys');
     for (const run of [1, 2]) {
       const result = spawnSync('bash', ['-c', block], {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, T: ctx.worker.token, B: ctx.worker.url },
@@ -80,6 +81,7 @@ describe('the README walk-through', TIMEOUT, () => {
       });
     }
     assert.deepEqual((await ctx.api.getSettings()).body, settingsBefore.body, 'the tenant settings changed');
+    assert.deepEqual((await ctx.api.request('GET', '/v1/api-keys')).body, keysBefore.body, 'API keys left behind');
     const list = await ctx.api.list('alice@example.com');
     assert.equal(list.body.count, 0, `app passwords left behind: ${list.text}`);
     const created = await ctx.api.create('alice@example.com', 'Probe');
