@@ -170,6 +170,16 @@ describe('the OpenAPI document', TIMEOUT, () => {
     check(await api.remove(user, created.body.id), 'DELETE', `${U}/{id}`);
     check(await api.removeAll(user), 'DELETE', U);
     check(await api.request('GET', '/v1/me/app-passwords', { auth: false }), 'GET', '/v1/me/app-passwords');
+    check(await api.request('GET', `/v1/users/${encodeURIComponent(user)}/events`), 'GET', '/v1/users/{user}/events');
+    check(await api.request('GET', '/v1/stats'), 'GET', '/v1/stats');
+    const key = await api.request('POST', '/v1/api-keys', { json: { name: 'mx1.example.com', scopes: ['verify'] } });
+    check(key, 'POST', '/v1/api-keys');
+    check(await api.request('POST', '/v1/api-keys', { json: { name: 'x', scopes: ['root'] } }), 'POST', '/v1/api-keys');
+    check(await api.request('GET', '/v1/api-keys'), 'GET', '/v1/api-keys');
+    const asKey = { headers: { authorization: `Bearer ${key.body.key}` } };
+    check(await api.request('GET', '/v1/settings', asKey), 'GET', '/v1/settings');
+    check(await api.request('DELETE', `/v1/api-keys/${key.body.id}`), 'DELETE', '/v1/api-keys/{id}');
+    check(await api.request('DELETE', `/v1/api-keys/${key.body.id}`), 'DELETE', '/v1/api-keys/{id}');
     check(await api.request('POST', '/sign-out', { auth: false, headers: { origin: 'https://evil.example' } }), 'POST', '/sign-out');
   });
 });
