@@ -1,7 +1,7 @@
 // What trips a newcomer (issue 15): contrast in both colour schemes, the confirmation after Delete,
 // the limit explained up front, the password at 320 px, last use, the empty state, wording, errors
 // tied to their inputs, the development sign-in's errors and the first-password page.
-// Screenshots: 08-*-light, -dark, -320px, -limit-reached, -after-delete in test-artifacts/browser/.
+// Screenshots: 09-*-light, -dark, -320px, -limit-reached, -after-delete in test-artifacts/browser/.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -23,7 +23,7 @@ import {
   waitForList,
 } from './browser.mjs';
 
-const shot = screenshots(8);
+const shot = screenshots(9);
 const ACCOUNT_URL = 'https://account.example.com/profile';
 const PHONE = (width) => ({ viewport: { width, height: 700 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
 /** WCAG 2 AA for normal text. */
