@@ -5,13 +5,15 @@
 //! - [`rules`]: the per-user record and tenant settings;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
-//! - [`session`]: the self-service page's signed session tokens.
+//! - [`oidc`]: signing in through the organisation's OpenID Provider;
+//! - [`session`]: server-side sessions of the self-service page (idle and absolute expiry).
 //!
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
 pub mod error;
 pub mod format;
 pub mod hash;
+pub mod oidc;
 pub mod random;
 pub mod rules;
 pub mod session;
