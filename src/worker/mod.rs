@@ -12,11 +12,15 @@
 //! | PUT | `/v1/users/{user}/mfa` | MFA on/off; first app password at registration |
 //! | POST | `/v1/verify` | check a login (KV only) |
 //! | GET, PUT | `/v1/settings` | tenant settings |
+//!
+//! The self-service page (session cookie, see [`portal`] and [`oidc`]): `GET /`, `GET /sign-in`,
+//! `GET /oidc/callback`, `POST /sign-out`, `POST /sign-out-everywhere`, `/v1/me/app-passwords…`.
 
 mod commands;
 mod config;
 mod http;
 mod kv;
+mod oidc;
 mod portal;
 mod tenant_object;
 mod user_object;
@@ -60,7 +64,10 @@ enum Route {
     Health,
     Page,
     Asset,
+    SignIn,
+    Callback,
     SignOut,
+    SignOutEverywhere,
     DevSignIn,
     Verify,
     Settings,
@@ -88,7 +95,10 @@ fn parse_route(path: &str) -> Result<Option<Route>, ApiError> {
         [] => Route::Page,
         ["healthz"] => Route::Health,
         ["assets", _] => Route::Asset,
+        ["sign-in"] => Route::SignIn,
+        ["oidc", "callback"] => Route::Callback,
         ["sign-out"] => Route::SignOut,
+        ["sign-out-everywhere"] => Route::SignOutEverywhere,
         ["dev", "sign-in"] => Route::DevSignIn,
         ["v1", "verify"] => Route::Verify,
         ["v1", "settings"] => Route::Settings,
@@ -139,9 +149,21 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
                 .ok_or_else(|| ApiError::new(404, "not_found_route", "no such route"))?
                 .map_err(ApiError::from);
         }
+        Route::SignIn => {
+            only(req, &[Method::Get])?;
+            return portal::sign_in(req, env).await;
+        }
+        Route::Callback => {
+            only(req, &[Method::Get])?;
+            return portal::callback(req, env).await;
+        }
         Route::SignOut => {
             only(req, &[Method::Post])?;
-            return portal::sign_out(req);
+            return portal::sign_out(req, env).await;
+        }
+        Route::SignOutEverywhere => {
+            only(req, &[Method::Post])?;
+            return portal::sign_out_everywhere(req, env).await;
         }
         Route::DevSignIn => return portal::dev_sign_in(req, env).await,
         Route::AppPasswords(Who::Me) | Route::AppPassword(Who::Me, _) => {
@@ -151,14 +173,25 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
         }
         _ => authenticate(req, env)?,
     }
+    let me = match &route {
+        Route::AppPasswords(Who::Me) | Route::AppPassword(Who::Me, _) => {
+            Some(portal::session_user(req, env).await?)
+        }
+        _ => None,
+    };
     let user_of = |who: Who| match who {
         Who::User(user) => Ok(user),
-        Who::Me => portal::session_user(req, env),
+        Who::Me => me.clone().ok_or(crate::core::Error::SessionInvalid),
     };
     match route {
-        Route::Health | Route::Page | Route::Asset | Route::SignOut | Route::DevSignIn => {
-            Err(ApiError::new(404, "not_found_route", "no such route"))
-        }
+        Route::Health
+        | Route::Page
+        | Route::Asset
+        | Route::SignIn
+        | Route::Callback
+        | Route::SignOut
+        | Route::SignOutEverywhere
+        | Route::DevSignIn => Err(ApiError::new(404, "not_found_route", "no such route")),
         Route::Verify => {
             only(req, &[Method::Post])?;
             verify(req, env, ctx).await
@@ -458,7 +491,7 @@ async fn register_mfa(env: &Env, user: String) -> Result<Option<String>, ApiErro
     let mut response = send(env, &command).await?;
     if response.status_code() != 200 {
         let text = response.text().await.unwrap_or_default();
-        return Err(ApiError::internal("dev sign-in", &text));
+        return Err(ApiError::internal("MFA registration", &text));
     }
     let answer: Answer = response.json().await?;
     Ok(answer.initial_app_password.map(|i| i.display))

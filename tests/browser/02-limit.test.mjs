@@ -12,7 +12,7 @@ import {
   rows,
   screenshots,
   shownPassword,
-  signInWithLink,
+  signIn,
   testNoPasswordsInLogs,
   turnOnMfa,
   waitForList,
@@ -40,7 +40,7 @@ describe('the limit of 40 app passwords in the page', FILE_TIMEOUT, () => {
   after(() => closePage({ browser, worker }));
 
   test('with 40 app passwords, creating another in the page shows an alert: the limit is 40, delete one first', async () => {
-    await signInWithLink(page, worker, USER);
+    await signIn(page, worker, USER);
     assert.equal((await rows(page)).length, LIMIT);
     assert.equal(await page.locator('#count').textContent(), `${LIMIT} of ${LIMIT} app passwords`);
     await shot(page, 'forty-listed');
