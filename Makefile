@@ -44,10 +44,12 @@ test-wasm: bootstrap ## core tests compiled to wasm32, run in Node by wasm-bindg
 build-worker: bootstrap ## build the Worker into build/ (worker-build, feature "worker")
 	worker-build --release --features worker
 
-dev: bootstrap ## run the Worker locally on http://127.0.0.1:8787 (wrangler builds it first)
+dev: bootstrap ## run the Worker on http://127.0.0.1:8787 and a local OpenID Provider on http://localhost:8788
 	@tools/dev-vars .dev.vars
 	@tools/dev-banner .dev.vars
-	wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state --show-interactive-dev-session=false
+	node tools/dev-idp.mjs 8788 http://127.0.0.1:8787 app-passwords-dev & idp=$$!; \
+	  trap 'kill $$idp' EXIT; \
+	  wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state --show-interactive-dev-session=false
 
 clean: ## remove build outputs
 	cargo clean
