@@ -82,7 +82,7 @@ export async function startIdp({ port = 0, clients, users = DEMO_USERS, log = ()
       cookies: { keys: cookieKeys },
       features: { devInteractions: { enabled: false } },
       acrValues: ['urn:example:pwd', MFA_ACR],
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['preferred_username'] },
+      claims: { sid: null, openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email', 'email_verified'], profile: ['preferred_username'] },
       conformIdTokenClaims: false,
       findAccount: (ctx, id) => ({
         accountId: id,

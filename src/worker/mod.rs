@@ -51,8 +51,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 fn with_security_headers(response: Response) -> Result<Response> {
     let headers = Headers::new();
+    // `append`: a response may set several cookies, and iteration lists each `Set-Cookie` apart.
     for (name, value) in response.headers().entries() {
-        headers.set(&name, &value)?;
+        headers.append(&name, &value)?;
     }
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("referrer-policy", "no-referrer")?;
