@@ -7,7 +7,8 @@
 //
 // As a program: `node tools/dev-idp.mjs <port> <worker origin> <client id>` (make dev).
 // As a module: `startIdp({...})` for tests, which can also rotate the signing key, count requests,
-// and re-mint the ID token the token endpoint returns (`idp.tamper = (claims) => claims`).
+// re-mint the ID token the token endpoint returns (`idp.tamper = (claims) => claims`), and hold the
+// redirect to the callback (`idp.hold = true`; the URL is then in `idp.held`).
 
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -65,7 +66,7 @@ async function listen(server, host, port) {
  * counts requests per path (`/jwks`, `/.well-known/openid-configuration`, `/token`).
  */
 export async function startIdp({ port = 0, clients, users = DEMO_USERS, log = () => {} }) {
-  const idp = { requests: {}, tamper: null, keys: [await signingKey('RS256', 'rsa-1')], alg: 'RS256' };
+  const idp = { requests: {}, tamper: null, hold: false, held: null, keys: [await signingKey('RS256', 'rsa-1')], alg: 'RS256' };
   const cookieKeys = [randomBytes(32).toString('hex')];
   let provider;
 
@@ -104,6 +105,16 @@ export async function startIdp({ port = 0, clients, users = DEMO_USERS, log = ()
     p.use(async (ctx, next) => {
       idp.requests[ctx.path] = (idp.requests[ctx.path] ?? 0) + 1;
       await next();
+      const location = ctx.response.get('location');
+      if (idp.hold && ctx.status >= 300 && ctx.status < 400 && location.includes('/oidc/callback')) {
+        // Tests: keep the callback URL (code and state unused) instead of sending the browser there.
+        idp.held = location;
+        ctx.status = 200;
+        ctx.remove('location');
+        ctx.type = 'html';
+        ctx.body = '<!doctype html><p id="held">Held by the test.</p>';
+        return;
+      }
       if (ctx.path === '/token' && ctx.status === 200 && idp.tamper && ctx.body?.id_token) {
         const header = decodeProtectedHeader(ctx.body.id_token);
         const claims = idp.tamper(decodeJwt(ctx.body.id_token));

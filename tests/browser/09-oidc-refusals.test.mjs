@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   FILE_TIMEOUT,
+  fillIdpForm,
   launchBrowser,
   newContext,
   screenshots,
@@ -58,17 +59,18 @@ describe('sign-ins the Worker refuses, and key rotation', FILE_TIMEOUT, () => {
     await shot(page, step);
   }
 
-  /** Signs in at the provider but stops the browser before the callback; returns its URL. */
+  /** Signs in at the provider, which holds the redirect: returns the callback URL, code unused. */
   async function callbackUrl() {
-    let url;
-    await page.route(`${worker.url}/oidc/callback**`, (route) => {
-      url = route.request().url();
-      return route.fulfill({ status: 204 });
-    });
-    await signInWithIdp(page, worker, ALICE);
-    await page.unroute(`${worker.url}/oidc/callback**`);
-    assert.ok(url, 'the provider did not redirect to the callback');
-    return url;
+    idp.hold = true;
+    try {
+      await page.goto(`${worker.url}/sign-in`);
+      await fillIdpForm(page, ALICE);
+      await page.locator('#held').waitFor();
+    } finally {
+      idp.hold = false;
+    }
+    assert.ok(idp.held?.startsWith(`${worker.url}/oidc/callback?`), `held: ${idp.held}`);
+    return idp.held;
   }
 
   test('a good sign-in works, and a second one reuses the cached discovery document and JWKS', async () => {
@@ -99,7 +101,9 @@ describe('sign-ins the Worker refuses, and key rotation', FILE_TIMEOUT, () => {
     const transaction = (await context.cookies(worker.url)).find((c) => c.name === '__Host-ap_oidc');
     assert.ok(transaction, 'no transaction cookie');
     const first = await page.goto(url);
-    assert.equal(first.status(), 200, 'the first use of the code failed');
+    assert.equal(first?.status(), 200, 'the first use of the code failed');
+    await page.waitForURL(`${worker.url}/`);
+    await waitForList(page);
     await context.clearCookies();
     // Replay with everything the browser had: the same code, state and transaction cookie.
     await context.addCookies([transaction]);

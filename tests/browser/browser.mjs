@@ -160,6 +160,14 @@ export async function startWithIdp({ vars = {}, devSignIn = false, users } = {})
   return { idp, worker, api };
 }
 
+/** Fills and submits the provider's sign-in form shown in `page`. */
+export async function fillIdpForm(page, { user, password, otp = '' }) {
+  await page.locator('#login').fill(user);
+  await page.locator('#password').fill(password);
+  await page.locator('#otp').fill(otp);
+  await page.locator('#idp-submit').click();
+}
+
 /**
  * Signs in through the provider from `page`: opens `/`, follows Sign in, fills the provider's
  * form (`otp` makes it a multi-factor sign-in). `start: null` when `page` already shows the
@@ -167,12 +175,9 @@ export async function startWithIdp({ vars = {}, devSignIn = false, users } = {})
  */
 export async function signInWithIdp(page, worker, { user, password, otp = '' }, { start = `${worker.url}/sign-in` } = {}) {
   if (start) await page.goto(start);
-  await page.locator('#login').fill(user);
-  await page.locator('#password').fill(password);
-  await page.locator('#otp').fill(otp);
   const [callback] = await Promise.all([
     page.waitForResponse((r) => r.url().startsWith(`${worker.url}/oidc/callback`)),
-    page.locator('#idp-submit').click(),
+    fillIdpForm(page, { user, password, otp }),
   ]);
   await page.waitForLoadState();
   return callback;
