@@ -182,7 +182,7 @@ describe('signing in and managing app passwords in the page', FILE_TIMEOUT, () =
   test('Sign out ends the session: the cookie is cleared and / shows the sign-in page', async () => {
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url() === `${worker.url}/sign-out` && r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Sign out' }).click(),
+      page.getByRole('button', { name: 'Sign out', exact: true }).click(),
     ]);
     await page.waitForLoadState();
     await shot(page, 'signed-out');

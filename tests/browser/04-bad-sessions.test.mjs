@@ -59,7 +59,7 @@ describe('bad sessions get a clear page, never the app passwords', FILE_TIMEOUT,
   test('/ with a forged session cookie (right shape, unknown id) gets 401 and a page that says the session ended', async () => {
     await context.clearCookies();
     const forged = `${Buffer.from(USER).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
-    await context.addCookies([{ name: SESSION_COOKIE, value: forged, url: worker.url, secure: true }]);
+    await context.addCookies([{ name: SESSION_COOKIE, value: forged, domain: '127.0.0.1', path: '/', secure: true, httpOnly: true, sameSite: 'Strict' }]);
     const response = await page.goto(`${worker.url}/`);
     assert.equal(response.status(), 401);
     assert.match(await page.locator('#message').textContent(), /expired or is not valid/i);
