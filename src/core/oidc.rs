@@ -1046,10 +1046,7 @@ mod tests {
             })
         );
         let no_mfa = claims(|c| c["amr"] = serde_json::json!(["pwd"]));
-        assert_eq!(
-            validate_claims(&no_mfa, &client(), "n-1", NOW).unwrap().mfa,
-            false
-        );
+        assert!(!validate_claims(&no_mfa, &client(), "n-1", NOW).unwrap().mfa);
     }
 
     #[test]
