@@ -72,10 +72,10 @@ export async function startIdp({ port = 0, clients, users = DEMO_USERS, log = ()
 
   const build = (issuer) => {
     const p = new Provider(issuer, {
-      clients: clients.map((c) => ({
+      clients: clients.map(({ client_secret, ...c }) => ({
         grant_types: ['authorization_code'],
         response_types: ['code'],
-        token_endpoint_auth_method: c.client_secret ? 'client_secret_basic' : 'none',
+        ...(client_secret ? { client_secret, token_endpoint_auth_method: 'client_secret_basic' } : { token_endpoint_auth_method: 'none' }),
         id_token_signed_response_alg: idp.alg,
         ...c,
       })),

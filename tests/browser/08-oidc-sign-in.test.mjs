@@ -1,6 +1,7 @@
 // Signing in through a real OpenID Provider (npm oidc-provider on http://localhost, another site than
 // the Worker's http://127.0.0.1): MFA registration at the first sign-in, the session cookie, the
-// step-up page for a sign-in without MFA, sign-out and sign-out everywhere.
+// step-up page for a sign-in without MFA, sign-out and sign-out everywhere. The Worker is a public
+// client here (PKCE only, as under make dev); 09-oidc-refusals.test.mjs uses a client secret.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -37,7 +38,7 @@ describe('sign-in through the organisation\'s OpenID Provider', FILE_TIMEOUT, ()
   let second;
 
   before(async () => {
-    [{ idp, worker, api }, browser] = await Promise.all([startWithIdp({ users: USERS }), launchBrowser()]);
+    [{ idp, worker, api }, browser] = await Promise.all([startWithIdp({ users: USERS, publicClient: true }), launchBrowser()]);
   });
   after(async () => {
     await browser?.close();

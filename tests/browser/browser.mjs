@@ -143,18 +143,17 @@ export const CLIENT_ID = 'app-passwords-test';
 
 /**
  * Starts an OpenID Provider on a free loopback port (http://localhost:…) and a Worker configured
- * as its client (confidential, client_secret_basic). Returns `{ idp, worker, api }`; `vars` are
- * extra Worker vars (e.g. short session lifetimes).
+ * as its client: confidential (client_secret_basic), or with `publicClient` a public one (PKCE
+ * only, as `make dev` runs it). Returns `{ idp, worker, api }`; `vars` are extra Worker vars (e.g.
+ * short session lifetimes).
  */
-export async function startWithIdp({ vars = {}, devSignIn = false, users } = {}) {
-  const secret = `secret-${Math.random().toString(36).slice(2)}`;
+export async function startWithIdp({ vars = {}, devSignIn = false, users, publicClient = false } = {}) {
+  const secret = publicClient ? undefined : `secret-${Math.random().toString(36).slice(2)}`;
   // The Worker's port is known only once it runs: the callback is registered after it starts.
   const clients = [{ client_id: CLIENT_ID, client_secret: secret, redirect_uris: ['http://127.0.0.1:1/oidc/callback'] }];
   const idp = await startIdp({ clients, users });
-  const { worker, api } = await startPageWorker({
-    devSignIn,
-    vars: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: secret, ...vars },
-  });
+  const oidcVars = { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: CLIENT_ID, ...(secret ? { OIDC_CLIENT_SECRET: secret } : {}) };
+  const { worker, api } = await startPageWorker({ devSignIn, vars: { ...oidcVars, ...vars } });
   clients[0].redirect_uris[0] = `${worker.url}/oidc/callback`;
   idp.reconfigure();
   return { idp, worker, api };
