@@ -105,6 +105,21 @@ describe('sign-in through the organisation\'s OpenID Provider', FILE_TIMEOUT, ()
     assert.equal((await rows(page)).length, 1, 'a second password was issued or the list is wrong');
     assert.equal((await api.list(ALICE.user)).body.count, 1);
     await shot(page, 'second-sign-in');
+
+    // Why the callback answers a page instead of redirecting: a navigation that comes from another
+    // site does not carry the Strict cookie (here a link followed from the provider's origin).
+    await page.goto(`${idp.issuer}/.well-known/openid-configuration`);
+    const [crossSite] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${worker.url}/`),
+      page.evaluate((url) => {
+        window.location.href = url;
+      }, `${worker.url}/`),
+    ]);
+    assert.equal(crossSite.status(), 401, 'the Strict session cookie was sent on a cross-site navigation');
+    await page.waitForURL(`${worker.url}/`);
+    await page.locator('#message').waitFor();
+    await page.goto(`${worker.url}/`);
+    await waitForList(page);
     second = { context, page, cookie: await sessionOf(context) };
   });
 
