@@ -8,15 +8,15 @@ import { after, before, describe, test } from 'node:test';
 import {
   assertNoPageProblems,
   DISPLAY,
+  closeWithIdp,
   FILE_TIMEOUT,
-  launchBrowser,
   newContext,
+  openWithIdp,
   rows,
   screenshots,
   SESSION_COOKIE,
   shownPassword,
   signInWithIdp,
-  startWithIdp,
   testNoPasswordsInLogs,
   waitForList,
 } from './browser.mjs';
@@ -38,13 +38,9 @@ describe('sign-in through the organisation\'s OpenID Provider', FILE_TIMEOUT, ()
   let second;
 
   before(async () => {
-    [{ idp, worker, api }, browser] = await Promise.all([startWithIdp({ users: USERS, publicClient: true }), launchBrowser()]);
+    ({ idp, worker, api, browser } = await openWithIdp({ users: USERS, publicClient: true }));
   });
-  after(async () => {
-    await browser?.close();
-    await worker?.stop();
-    await idp?.stop();
-  });
+  after(() => closeWithIdp({ browser, worker, idp }));
 
   /** The session cookie of `context`, or undefined. */
   const sessionOf = async (context) => (await context.cookies(worker.url)).find((c) => c.name === SESSION_COOKIE);

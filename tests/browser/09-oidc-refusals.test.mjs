@@ -4,16 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  closeWithIdp,
   FILE_TIMEOUT,
   fillIdpForm,
-  launchBrowser,
   newContext,
+  openWithIdp,
   screenshots,
   SESSION_COOKIE,
   sessionCookie,
   signInWithIdp,
   startPageWorker,
-  startWithIdp,
   turnOnMfa,
   waitForList,
 } from './browser.mjs';
@@ -32,15 +32,11 @@ describe('sign-ins the Worker refuses, and key rotation', FILE_TIMEOUT, () => {
   let page;
 
   before(async () => {
-    [{ idp, worker, api }, browser] = await Promise.all([startWithIdp(), launchBrowser()]);
+    ({ idp, worker, api, browser } = await openWithIdp());
     // Registered already: every good sign-in goes straight to the list.
     await turnOnMfa(api, ALICE.user, 'Laptop');
   });
-  after(async () => {
-    await browser?.close();
-    await worker?.stop();
-    await idp?.stop();
-  });
+  after(() => closeWithIdp({ browser, worker, idp }));
 
   const fresh = async () => {
     await context?.close();

@@ -159,6 +159,19 @@ export async function startWithIdp({ vars = {}, devSignIn = false, users, public
   return { idp, worker, api };
 }
 
+/** `startWithIdp` and Chromium, side by side; `closeWithIdp` stops whatever of them started. */
+export async function openWithIdp(options) {
+  const [{ idp, worker, api }, browser] = await Promise.all([startWithIdp(options), launchBrowser()]);
+  return { idp, worker, api, browser };
+}
+
+/** Stops what `openWithIdp` started. */
+export async function closeWithIdp({ browser, worker, idp }) {
+  await browser?.close();
+  await worker?.stop();
+  await idp?.stop();
+}
+
 /** Fills and submits the provider's sign-in form shown in `page`. */
 export async function fillIdpForm(page, { user, password, otp = '' }) {
   await page.locator('#login').fill(user);
