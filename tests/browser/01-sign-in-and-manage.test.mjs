@@ -1,6 +1,6 @@
 // The self-service page's main path in a real browser: sign in (development form), create "iPhone",
 // copy it, verify it, close, reload, delete (No, then Yes), sign out. Sign-in through a real
-// identity provider is in 08-oidc-sign-in.test.mjs.
+// identity provider is in 10-oidc-sign-in.test.mjs.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

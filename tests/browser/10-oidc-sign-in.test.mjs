@@ -1,7 +1,7 @@
 // Signing in through a real OpenID Provider (npm oidc-provider on http://localhost, another site than
 // the Worker's http://127.0.0.1): MFA registration at the first sign-in, the session cookie, the
 // step-up page for a sign-in without MFA, sign-out and sign-out everywhere. The Worker is a public
-// client here (PKCE only, as under make dev); 09-oidc-refusals.test.mjs uses a client secret.
+// client here (PKCE only, as under make dev); 11-oidc-refusals.test.mjs uses a client secret.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -21,7 +21,7 @@ import {
   waitForList,
 } from './browser.mjs';
 
-const shot = screenshots(8);
+const shot = screenshots(10);
 const ALICE = { user: 'alice@example.com', password: 'alice', otp: '123456' };
 const CAROL = { user: 'carol@example.com', password: 'carol', otp: '654321' };
 const USERS = {

@@ -19,7 +19,7 @@ import {
 } from './browser.mjs';
 import { sleep } from '../worker/harness.mjs';
 
-const shot = screenshots(9);
+const shot = screenshots(11);
 const ALICE = { user: 'alice@example.com', password: 'alice', otp: '123456' };
 const now = () => Math.floor(Date.now() / 1000);
 
