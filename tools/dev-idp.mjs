@@ -7,7 +7,8 @@
 //
 // As a program: `node tools/dev-idp.mjs <port> <worker origin> <client id>` (make dev).
 // As a module: `startIdp({...})` for tests, which can also rotate the signing key, count requests,
-// re-mint the ID token the token endpoint returns (`idp.tamper = (claims) => claims`), and hold the
+// re-mint the ID token the token endpoint returns (`idp.tamper = (claims) => claims`, with
+// `idp.forge = true` under a key it does not publish), and hold the
 // redirect to the callback (`idp.hold = true`; the URL is then in `idp.held`).
 
 import { createServer } from 'node:http';
@@ -66,7 +67,7 @@ async function listen(server, host, port) {
  * counts requests per path (`/jwks`, `/.well-known/openid-configuration`, `/token`).
  */
 export async function startIdp({ port = 0, clients, users = DEMO_USERS, log = () => {} }) {
-  const idp = { requests: {}, tamper: null, hold: false, held: null, keys: [await signingKey('RS256', 'rsa-1')], alg: 'RS256' };
+  const idp = { requests: {}, tamper: null, forge: false, hold: false, held: null, keys: [await signingKey('RS256', 'rsa-1')], alg: 'RS256' };
   const cookieKeys = [randomBytes(32).toString('hex')];
   let provider;
 
@@ -119,7 +120,8 @@ export async function startIdp({ port = 0, clients, users = DEMO_USERS, log = ()
         const header = decodeProtectedHeader(ctx.body.id_token);
         const claims = idp.tamper(decodeJwt(ctx.body.id_token));
         const jwk = idp.keys.find((k) => k.kid === header.kid);
-        const key = await importJWK(jwk, jwk.alg);
+        // `idp.forge`: a key of the same type that the provider does not publish, under its kid.
+        const key = idp.forge ? (await generateKeyPair(jwk.alg)).privateKey : await importJWK(jwk, jwk.alg);
         ctx.body = { ...ctx.body, id_token: await new SignJWT(claims).setProtectedHeader(header).sign(key) };
       }
     });

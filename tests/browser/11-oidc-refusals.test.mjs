@@ -1,5 +1,5 @@
 // Sign-ins the Worker must refuse (tampered state, replayed code, wrong nonce, wrong audience,
-// expired ID token), a signing key rotated at the provider, and session lifetimes (idle, absolute).
+// expired ID token, forged signature), a signing key rotated at the provider, and session lifetimes (idle, absolute).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -122,6 +122,18 @@ describe('sign-ins the Worker refuses, and key rotation', FILE_TIMEOUT, () => {
       }
     });
   }
+
+  test('an ID token signed with a key the provider does not publish (under its kid) is refused', async () => {
+    await fresh();
+    idp.tamper = (c) => c;
+    idp.forge = true;
+    try {
+      await assertRefused(await signInWithIdp(page, worker, ALICE), 'bad_signature', 'bad-signature');
+    } finally {
+      idp.tamper = null;
+      idp.forge = false;
+    }
+  });
 
   test('a signing key rotated at the provider (new kid, ES256) is fetched once and accepted', async () => {
     await fresh();
