@@ -6,10 +6,15 @@
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
 //! - [`oidc`]: signing in through the organisation's OpenID Provider;
-//! - [`session`]: server-side sessions of the self-service page (idle and absolute expiry).
+//! - [`session`]: server-side sessions of the self-service page (idle and absolute expiry);
+//! - [`api_key`]: scoped API keys of the service's callers;
+//! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
+//! - [`audit`]: audit events and their JSON lines.
 //!
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
+pub mod api_key;
+pub mod audit;
 pub mod error;
 pub mod format;
 pub mod hash;
@@ -17,6 +22,7 @@ pub mod oidc;
 pub mod random;
 pub mod rules;
 pub mod session;
+pub mod throttle;
 
 pub use error::{Error, Malformed, Result};
 pub use format::{Password, normalize};

@@ -16,12 +16,14 @@
 use super::commands::Command;
 use super::config::{session_policy, session_secret};
 use super::http::ApiError;
+use super::routes::Call;
 use super::{oidc, send};
 use crate::core::Error;
+use crate::core::audit::Actor;
 use crate::core::oidc::{Identity, SignInError};
 use crate::core::random::SystemEntropy;
 use crate::core::session::SessionId;
-use worker::{Env, Headers, Method, Request, Response, Url};
+use worker::{Env, Headers, Request, Response, Url};
 
 /// Name of the session cookie. `__Host-`: Secure, `Path=/`, no `Domain`, so no sibling host can
 /// set or shadow it.
@@ -59,6 +61,7 @@ pub async fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> 
     let policy = session_policy(env)?;
     let mut answer = send(
         env,
+        &Actor::Session,
         &Command::CheckSession {
             user: user.clone(),
             key,
@@ -87,6 +90,7 @@ async fn start_session(env: &Env, user: &str) -> Result<String, ApiError> {
     let id = SessionId::new(&mut SystemEntropy)?;
     let answer = send(
         env,
+        &Actor::Session,
         &Command::StartSession {
             user: user.to_owned(),
             key: id.key(),
@@ -171,18 +175,14 @@ pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
     }
 }
 
-/// `GET /assets/app.js`, `GET /assets/app.css`.
-pub fn asset(path: &str) -> Option<worker::Result<Response>> {
-    match path {
-        "/assets/app.js" => Some(page_response(APP_JS, "text/javascript; charset=utf-8", 200)),
-        "/assets/app.css" => Some(page_response(APP_CSS, "text/css; charset=utf-8", 200)),
-        "/assets/copy.js" => Some(page_response(
-            COPY_JS,
-            "text/javascript; charset=utf-8",
-            200,
-        )),
-        _ => None,
-    }
+/// `GET /assets/{file}`: the page's script, style, and the first password's Copy script.
+pub fn asset(file: &str) -> Result<Response, ApiError> {
+    Ok(match file {
+        "app.js" => page_response(APP_JS, "text/javascript; charset=utf-8", 200)?,
+        "app.css" => page_response(APP_CSS, "text/css; charset=utf-8", 200)?,
+        "copy.js" => page_response(COPY_JS, "text/javascript; charset=utf-8", 200)?,
+        _ => return Err(ApiError::new(404, "not_found_route", "no such route")),
+    })
 }
 
 /// `GET /sign-in[?step_up=1]`: to the identity provider, with a fresh transaction cookie.
@@ -310,33 +310,27 @@ fn capitalised(text: &str) -> String {
 pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
     same_origin(req)?;
     if let Ok((user, key)) = session_of(req) {
-        send(env, &Command::EndSession { user, key }).await?;
+        send(env, &Actor::Session, &Command::EndSession { user, key }).await?;
     }
     redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
 }
 
-/// `POST /sign-out-everywhere`: end every session of the signed-in user.
-pub async fn sign_out_everywhere(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    same_origin(req)?;
-    let user = session_user(req, env).await?;
-    send(env, &Command::EndAllSessions { user }).await?;
-    redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
+/// `POST /sign-out-everywhere` (a session route: same origin and a live session, checked by the
+/// router): end every session of the signed-in user.
+pub async fn sign_out_everywhere(call: Call<'_>) -> Result<Response, ApiError> {
+    let user = call.user();
+    send(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
+    redirect_home(&call.req.url()?, Some(&clear_cookie(COOKIE)))
 }
 
 /// `POST /dev/sign-in` (form field `user`): turn MFA on as an identity provider would at
 /// registration, and start a session. Shows the first app password once if one was issued.
-pub async fn dev_sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
+    let (mut req, env) = (call.req, call.env);
     if !dev_sign_in_enabled(env) {
         return Err(ApiError::new(404, "not_found_route", "no such route"));
     }
-    if req.method() != Method::Post {
-        return Err(ApiError::new(
-            405,
-            "method_not_allowed",
-            "this route does not accept this method",
-        ));
-    }
-    same_origin(req)?;
+    same_origin(&req)?;
     let user = req
         .form_data()
         .await
