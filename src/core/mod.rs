@@ -5,7 +5,8 @@
 //! - [`rules`]: the per-user record and tenant settings;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
-//! - [`session`]: the self-service page's signed session tokens;
+//! - [`oidc`]: signing in through the organisation's OpenID Provider;
+//! - [`session`]: server-side sessions of the self-service page (idle and absolute expiry);
 //! - [`api_key`]: scoped API keys of the service's callers;
 //! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
 //! - [`audit`]: audit events and their JSON lines.
@@ -17,6 +18,7 @@ pub mod audit;
 pub mod error;
 pub mod format;
 pub mod hash;
+pub mod oidc;
 pub mod random;
 pub mod rules;
 pub mod session;
