@@ -1,6 +1,7 @@
 // Runs Debian's Dovecot 2.3 on loopback with the app-passwords passdb of integrations/dovecot/,
 // for the mail tests (tests/mail/) and `make dev-mail`. Everything lives in one temporary folder:
-// configuration, sockets, state, logs, mailboxes, the API key file. Node built-ins only.
+// configuration, sockets, state, logs, mailboxes, the API key file, and the messages submitted
+// (relayed/, kept by a minimal SMTP relay here). Node built-ins only.
 //
 // The passdb is wired exactly as README.md tells an administrator: the Lua file and
 // auth-app-passwords.conf.ext are copied from integrations/dovecot/ with only their /etc/dovecot
@@ -45,6 +46,52 @@ function accepts(port) {
   });
 }
 
+/**
+ * The smallest SMTP server Dovecot's submission service can relay to: it accepts every message and
+ * writes it to `dir` as N.eml (Dovecot connects to its relay as soon as a client has logged in).
+ */
+async function startRelay(dir) {
+  mkdirSync(dir);
+  let count = 0;
+  const server = createServer((socket) => {
+    socket.setEncoding('latin1');
+    let buffer = '';
+    let data = null;
+    const reply = (line) => socket.write(`${line}\r\n`);
+    reply('220 localhost relay of tools/dovecot.mjs');
+    socket.on('data', (chunk) => {
+      buffer += chunk;
+      let end;
+      while ((end = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (data !== null) {
+          if (line === '.') {
+            writeFileSync(join(dir, `${++count}.eml`), data, 'latin1');
+            data = null;
+            reply('250 2.0.0 kept');
+          } else {
+            data += `${line.startsWith('..') ? line.slice(1) : line}\r\n`;
+          }
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') reply('250-localhost\r\n250-8BITMIME\r\n250 PIPELINING');
+        else if (verb === 'DATA') {
+          data = '';
+          reply('354 go ahead');
+        } else if (verb === 'QUIT') {
+          reply('221 2.0.0 bye');
+          socket.end();
+        } else reply('250 2.0.0 ok');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { port: server.address().port, close: () => new Promise((r) => server.close(r)) };
+}
+
 /** uid and gid of a user in /etc/passwd. */
 function passwdEntry(name) {
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
@@ -76,7 +123,7 @@ function passdbSnippet(dir, url, timeoutMs) {
   return text.replace('APP_PASSWORDS_TIMEOUT_MS=5000', `APP_PASSWORDS_TIMEOUT_MS=${timeoutMs}`);
 }
 
-function dovecotConf({ dir, ports, ids, failureDelay, debug, penalty }) {
+function dovecotConf({ dir, ports, relayPort, ids, failureDelay, debug, penalty }) {
   const { uid, gid } = ids.mail;
   const unprivileged = ids.root
     ? ''
@@ -118,7 +165,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 hostname = localhost
 submission_relay_host = 127.0.0.1
-submission_relay_port = 9
+submission_relay_port = ${relayPort}
 first_valid_uid = ${uid}
 first_valid_gid = ${gid}
 mail_location = maildir:${dir}/mail/%n
@@ -201,8 +248,9 @@ async function startOnce({ verifyUrl, apiKey, ports, failureDelay = '2 secs', de
   writeFileSync(join(dir, 'auth-app-passwords.conf.ext'), passdbSnippet(dir, verifyUrl, timeoutMs));
   mkdirSync(join(dir, 'mail'));
   if (ids.root) chownSync(join(dir, 'mail'), ids.mail.uid, ids.mail.gid);
+  const relay = await startRelay(join(dir, 'relayed'));
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, dovecotConf({ dir, ports: chosen, ids, failureDelay, debug, penalty }));
+  writeFileSync(conf, dovecotConf({ dir, ports: chosen, relayPort: relay.port, ids, failureDelay, debug, penalty }));
 
   const logFile = join(dir, 'dovecot.log');
   const logs = () => {
@@ -235,6 +283,7 @@ async function startOnce({ verifyUrl, apiKey, ports, failureDelay = '2 secs', de
       await exit;
       clearTimeout(timer);
     }
+    await relay.close();
     if (!keep) rmSync(dir, { recursive: true, force: true });
   };
 

@@ -5,7 +5,7 @@ Reads a JSON list of attempts on stdin (passwords never go on a command line):
 and prints one JSON list of results in the same order:
   [{"ok": true, "reply": "..."} | {"ok": false, "reply": "<the server's refusal>"}]
 
-"ok" means logged in *and* used: IMAP selects INBOX, POP3 asks STAT, submission answers NOOP.
+"ok" means logged in *and* used: IMAP selects INBOX, POP3 asks STAT, submission sends a message.
 With --parallel the attempts run at once (as a busy client would), otherwise one after another.
 """
 
@@ -57,8 +57,10 @@ def submission(port, user, password):
         code, reply = client.auth("PLAIN", client.auth_plain, initial_response_ok=True)
         if code != 235:
             return {"ok": False, "reply": f"{code} {text(reply)}"}
-        code, reply = client.noop()
-        return {"ok": code == 250, "reply": f"NOOP {code} {text(reply)}"}
+        address = "mail-test@example.com"
+        message = f"From: {address}\r\nTo: {address}\r\nSubject: app password test\r\n\r\nSent by {user}.\r\n"
+        refused = client.sendmail(address, [address], message)
+        return {"ok": not refused, "reply": f"sent, refused: {refused}"}
 
 
 PROTOCOLS = {"imap": imap, "pop3": pop3, "submission": submission}
