@@ -110,7 +110,9 @@ function identities() {
   if (process.getuid() === 0) {
     return { root: true, mail: passwdEntry('nobody') };
   }
-  return { root: false, mail: { uid: process.getuid(), gid: process.getgid() }, user: userInfo().username };
+  const gid = process.getgid();
+  const group = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) === gid)?.[0];
+  return { root: false, mail: { uid: process.getuid(), gid }, user: userInfo().username, group: group ?? String(gid) };
 }
 
 /** integrations/dovecot/auth-app-passwords.conf.ext with the paths of `dir` and the given URL. */
@@ -129,7 +131,7 @@ function dovecotConf({ dir, ports, relayPort, ids, failureDelay, debug, penalty 
     ? ''
     : `
 default_internal_user = ${ids.user}
-default_internal_group = ${ids.user}
+default_internal_group = ${ids.group}
 default_login_user = ${ids.user}
 service anvil {
   chroot =

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -127,8 +127,9 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
     assert.equal(statSync(dovecot.keyFile).mode & 0o777, 0o400);
   });
 
-  test('an app password logs in to IMAP (SELECT INBOX), POP3 and submission', async () => {
+  test('an app password logs in to IMAP (SELECT INBOX), POP3 and submission (sends a message)', async () => {
     await assertLogsIn(dovecot, alice, everywhere.password);
+    assert.deepEqual(readdirSync(join(dovecot.dir, 'relayed')), ['1.eml']);
   });
 
   test('its grouped upper-case form logs in too', async () => {
