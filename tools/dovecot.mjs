@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { freePort, watch } from './local-servers.mjs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,19 +22,6 @@ const EXAMPLE_URL = 'https://app-passwords.example.com/v1/verify';
 const READY_TIMEOUT_MS = 20_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP port on 127.0.0.1 that nobody listens on right now. */
-export async function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 function accepts(port) {
   return new Promise((r) => {
@@ -125,30 +113,39 @@ function passdbSnippet(dir, url, timeoutMs) {
   return text.replace('APP_PASSWORDS_TIMEOUT_MS=5000', `APP_PASSWORDS_TIMEOUT_MS=${timeoutMs}`);
 }
 
+/** A login service listening on 127.0.0.1:`port` only (its TLS-only listener, if any, off). */
+function loginService(protocol, port, root) {
+  const tls = { imap: 'imaps', pop3: 'pop3s' }[protocol];
+  return `service ${protocol}-login {
+  inet_listener ${protocol} {
+    address = 127.0.0.1
+    port = ${port}
+  }${tls ? `
+  inet_listener ${tls} {
+    port = 0
+  }` : ''}${root ? '' : `
+  chroot =`}
+}
+`;
+}
+
 function dovecotConf({ dir, ports, relayPort, ids, failureDelay, debug, penalty }) {
   const { uid, gid } = ids.mail;
+  // Without root, everything runs as the current user and nothing can chroot.
   const unprivileged = ids.root
     ? ''
-    : `
-default_internal_user = ${ids.user}
+    : `default_internal_user = ${ids.user}
 default_internal_group = ${ids.group}
 default_login_user = ${ids.user}
-service anvil {
-  chroot =
-}
-service imap-login {
-  chroot =
-}
-service pop3-login {
-  chroot =
-}
-service submission-login {
-  chroot =
-}
 service auth-worker {
   user = ${ids.user}
 }
 `;
+  const anvil = [
+    ids.root ? '' : '  chroot =\n',
+    // Tests fail many logins from one address: no growing delay (Dovecot's auth penalty) there.
+    penalty ? '' : '  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n',
+  ].join('');
   return `# Written by tools/dovecot.mjs for a local run; not an example to copy (see integrations/dovecot/).
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -177,37 +174,9 @@ userdb {
   args = uid=${uid} gid=${gid} home=${dir}/mail/%n
 }
 
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${ports.imap}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = ${ports.pop3}
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-service submission-login {
-  inet_listener submission {
-    address = 127.0.0.1
-    port = ${ports.submission}
-  }
-}
-${penalty ? '' : `# No growing per-address delay after failures (Dovecot's auth penalty): tests fail many logins.
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-`}service lmtp {
+${Object.entries(ports).map(([protocol, port]) => loginService(protocol, port, ids.root)).join('')}${anvil ? `service anvil {
+${anvil}}
+` : ''}service lmtp {
   unix_listener lmtp {
     mode = 0600
   }
@@ -262,24 +231,10 @@ async function startOnce({ verifyUrl, apiKey, ports, failureDelay = '2 secs', de
       return '';
     }
   };
-  let output = '';
   const child = spawn(DOVECOT, ['-F', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
-  let exited = false;
-  const exit = new Promise((r) => {
-    child.once('error', (e) => {
-      exited = true;
-      output += `could not run ${DOVECOT}: ${e.message}\n`;
-      r();
-    });
-    child.once('exit', () => {
-      exited = true;
-      r();
-    });
-  });
+  const { output, exited, exit } = watch(child, 'dovecot');
   const stop = async ({ keep = false } = {}) => {
-    if (!exited) {
+    if (!exited()) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exit;
@@ -291,8 +246,8 @@ async function startOnce({ verifyUrl, apiKey, ports, failureDelay = '2 secs', de
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (exited) {
-      const text = `${output}${logs()}`;
+    if (exited()) {
+      const text = `${output()}${logs()}`;
       await stop();
       const e = new Error(`dovecot exited before it listened:\n${text}`);
       e.portClash = /Address already in use/i.test(text);
@@ -301,11 +256,11 @@ async function startOnce({ verifyUrl, apiKey, ports, failureDelay = '2 secs', de
     const up = await Promise.all(Object.values(chosen).map(accepts));
     if (up.every(Boolean)) break;
     if (Date.now() > deadline) {
-      const text = `${output}${logs()}`;
+      const text = `${output()}${logs()}`;
       await stop();
       throw new Error(`dovecot did not listen on ${JSON.stringify(chosen)} within ${READY_TIMEOUT_MS} ms:\n${text}`);
     }
     await sleep(100);
   }
-  return { dir, ports: chosen, keyFile, logs: () => `${output}${logs()}`, stop };
+  return { dir, ports: chosen, keyFile, logs: () => `${output()}${logs()}`, stop };
 }
