@@ -220,6 +220,7 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
     assert.match(logs, /submission-login: Info: Login: user=<alice@example\.com>, method=PLAIN/);
     assert.match(logs, /auth: Debug: client in: AUTH/);
     assertNoPasswordIn(logs, 'Dovecot');
+    assert.ok(!logs.includes(apiKey), "the API key is in Dovecot's logs");
   });
 });
 
