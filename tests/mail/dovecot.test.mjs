@@ -105,7 +105,6 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
       apiKey,
       failureDelay: 0,
       penalty: false,
-      debug: true,
     });
   });
   after(async () => {
@@ -186,6 +185,7 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
       failureDelay: 0,
       penalty: false,
       timeoutMs: 1000,
+      debug: true,
     });
     try {
       broken.mode = 503;
@@ -199,7 +199,11 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
       assert.ok(elapsed < 3 * 4000, `three timed-out logins took ${elapsed} ms`);
       assert.ok(broken.requests >= 6, `the stand-in Worker saw ${broken.requests} requests`);
       assert.match(other.logs(), /status=9\d{3} Absolute request timeout expired/);
-      assertNoPasswordIn(other.logs(), 'the second Dovecot');
+      // With auth_debug on, Dovecot 2.3's own submission-login logs the AUTH PLAIN line (the
+      // password in base64; README: never in production), but the passdb logs no password.
+      const authLines = other.logs().split('\n').filter((l) => / auth(-worker\(\d+\))?: /.test(l));
+      assert.ok(authLines.some((l) => l.includes('Calling auth_password_verify')), 'auth_debug is on');
+      assertNoPasswordIn(authLines.join('\n'), "the auth processes' debug logs");
     } finally {
       await other.stop();
       await broken.close();
@@ -212,13 +216,13 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
     assert.match(dovecot.logs(), /app-passwords Worker failed: .* status=9\d{3} /);
   });
 
-  test("no password appears in Dovecot's logs (auth_debug on)", () => {
+  test("no password appears in Dovecot's logs (auth_verbose on)", () => {
     const logs = dovecot.logs();
     // The capture works: the logins above are there.
     assert.match(logs, /imap-login: Info: Login: user=<alice@example\.com>, method=PLAIN/);
     assert.match(logs, /pop3-login: Info: Login: user=<alice@example\.com>, method=PLAIN/);
     assert.match(logs, /submission-login: Info: Login: user=<alice@example\.com>, method=PLAIN/);
-    assert.match(logs, /auth: Debug: client in: AUTH/);
+    assert.match(logs, /app password refused: user=<alice@example\.com> service=imap protocol=imap rip=127\.0\.0\.1 reason=unknown_password/);
     assertNoPasswordIn(logs, 'Dovecot');
     assert.ok(!logs.includes(apiKey), "the API key is in Dovecot's logs");
   });
