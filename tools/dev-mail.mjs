@@ -54,41 +54,38 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 wrangler.once('exit', (code) => stop(code ?? 1));
 
-const deadline = Date.now() + BUILD_TIMEOUT_MS;
-for (;;) {
-  try {
-    const res = await fetch(`${WORKER}/healthz`, { signal: AbortSignal.timeout(2_000) });
-    if (res.status === 200) break;
-  } catch {
-    // still building or starting
+async function main() {
+  const deadline = Date.now() + BUILD_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const res = await fetch(`${WORKER}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) break;
+    } catch {
+      // still building or starting
+    }
+    if (Date.now() > deadline) throw new Error('the Worker did not come up');
+    await sleep(500);
   }
-  if (Date.now() > deadline) {
-    say('dev-mail: the Worker did not come up');
-    await stop(1);
+
+  // Dovecot's credential: a key that may only call /v1/verify.
+  const created = await api('POST', '/v1/api-keys', {
+    name: `dovecot (make dev-mail, ${new Date().toISOString()})`,
+    scopes: ['verify'],
+  });
+  if (created.status !== 201) {
+    throw new Error(`could not create a verify-only API key: ${created.status} ${JSON.stringify(created.body)}`);
   }
-  await sleep(500);
-}
+  keyId = created.body.id;
 
-// Dovecot's credential: a key that may only call /v1/verify.
-const created = await api('POST', '/v1/api-keys', {
-  name: `dovecot (make dev-mail, ${new Date().toISOString()})`,
-  scopes: ['verify'],
-});
-if (created.status !== 201) {
-  say(`dev-mail: could not create a verify-only API key (${created.status} ${JSON.stringify(created.body)})`);
-  await stop(1);
-}
-keyId = created.body.id;
+  dovecot = await startDovecot({ verifyUrl: `${WORKER}/v1/verify`, apiKey: created.body.key, ports: PORTS });
 
-dovecot = await startDovecot({ verifyUrl: `${WORKER}/v1/verify`, apiKey: created.body.key, ports: PORTS });
-
-say(`
+  say(`
   Dovecot is running on loopback, checking app passwords with the Worker at ${WORKER}
   (verify-only API key "${created.body.name}", revoked when you stop this with Ctrl-C).
 
     IMAP        127.0.0.1:${PORTS.imap}   no TLS (plaintext is allowed on loopback)
     POP3        127.0.0.1:${PORTS.pop3}
-    SMTP        127.0.0.1:${PORTS.submission}   submission, AUTH PLAIN or LOGIN (it accepts logins; it relays nowhere)
+    SMTP        127.0.0.1:${PORTS.submission}   submission, AUTH PLAIN or LOGIN; sent messages are kept, not delivered
     User name   the user id, e.g. alice@example.com
     Password    an app password of that user
 
@@ -96,9 +93,16 @@ say(`
     curl -s -X PUT ${WORKER}/v1/users/alice%40example.com/mfa -H 'authorization: Bearer ${token}' \\
       -H 'content-type: application/json' -d '{"enabled":true,"initial_name":"Mail client"}'
 
-  Then point a mail client (Thunderbird: manual configuration, "No SSL", "Normal password") at the
-  ports above, or try:
+  Then point a mail client at the ports above (Thunderbird: manual configuration, connection security
+  "None", authentication "Normal password"), or try:
     python3 -c "import imaplib; c = imaplib.IMAP4('127.0.0.1', ${PORTS.imap}); print(c.login('alice@example.com', input('app password: ')))"
 
-  Dovecot's log: ${dovecot.dir}/dovecot.log   (mailboxes in ${dovecot.dir}/mail)
+  Dovecot's log: ${dovecot.dir}/dovecot.log
+  Mailboxes:     ${dovecot.dir}/mail/        Sent messages: ${dovecot.dir}/relayed/
 `);
+}
+
+main().catch((e) => {
+  say(`dev-mail: ${e.message ?? e}`);
+  return stop(1);
+});
