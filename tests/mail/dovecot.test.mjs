@@ -153,6 +153,14 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
     await assertRefusedWith(AUTH_FAILED, dovecot, 'mallory@example.com', everywhere.password, ['imap']);
   });
 
+  test('a password with quotes, backslashes and non-ASCII letters reaches the Worker as valid JSON', async () => {
+    // (Dovecot itself refuses tabs and line breaks in passwords before any passdb runs.)
+    const odd = 'quo"te\\back\\"slash ünï';
+    await assertRefusedWith(AUTH_FAILED, dovecot, 'frank@example.com', odd, ['pop3']);
+    // malformed_password is the Worker's verdict on the password; broken JSON would be invalid_json.
+    assert.match(dovecot.logs(), /app password refused: user=<frank@example\.com> service=pop3 protocol=pop rip=127\.0\.0\.1 reason=malformed_password/);
+  });
+
   test('a deleted app password is refused', async () => {
     const created = await ctx.api.create(alice, 'Laptop');
     assert.equal(created.status, 201, created.text);
