@@ -98,8 +98,10 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
   let apiKey;
 
   before(async () => {
-    // The mail server's credential for the Worker.
-    apiKey = ctx.worker.token;
+    // The mail server's credential: a key that may only verify.
+    const key = await ctx.api.request('POST', '/v1/api-keys', { json: { name: 'mail1', scopes: ['verify'] } });
+    assert.equal(key.status, 201, key.text);
+    apiKey = key.body.key;
     dovecot = await startDovecot({
       verifyUrl: `${ctx.worker.url}/v1/verify`,
       apiKey,
@@ -179,13 +181,53 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
   });
 
   test('a key the Worker refuses is a temporary failure, and a new key works without a reload', async () => {
-    chmodSync(dovecot.keyFile, 0o600);
-    writeFileSync(dovecot.keyFile, 'not-the-key\n');
+    const useKey = (key) => {
+      chmodSync(dovecot.keyFile, 0o600);
+      writeFileSync(dovecot.keyFile, `${key}\n`);
+      chmodSync(dovecot.keyFile, 0o400);
+    };
+    useKey('not-a-key');
     await assertRefusedWith(TEMP_FAILED, dovecot, alice, everywhere.password);
-    writeFileSync(dovecot.keyFile, `${apiKey}\n`);
-    chmodSync(dovecot.keyFile, 0o400);
-    await assertLogsIn(dovecot, alice, everywhere.password, ['imap']);
     assert.match(dovecot.logs(), /app-passwords Worker failed: user=<alice@example\.com> service=imap protocol=imap rip=127\.0\.0\.1 status=401 Unauthorized error=unauthorized/);
+    // A real key without the verify scope.
+    const other = await ctx.api.request('POST', '/v1/api-keys', { json: { name: 'provisioning', scopes: ['users'] } });
+    assert.equal(other.status, 201, other.text);
+    useKey(other.body.key);
+    await assertRefusedWith(TEMP_FAILED, dovecot, alice, everywhere.password, ['pop3']);
+    assert.match(dovecot.logs(), /app-passwords Worker failed: user=<alice@example\.com> service=pop3 protocol=pop rip=127\.0\.0\.1 status=403 Forbidden error=insufficient_scope/);
+    // A new verify key, written in place: the next login uses it.
+    const fresh = await ctx.api.request('POST', '/v1/api-keys', { json: { name: 'mail1 (new)', scopes: ['verify'] } });
+    assert.equal(fresh.status, 201, fresh.text);
+    useKey(fresh.body.key);
+    await assertLogsIn(dovecot, alice, everywhere.password, ['imap']);
+    useKey(apiKey);
+    for (const key of [other.body.key, fresh.body.key]) {
+      assert.ok(!dovecot.logs().includes(key), "an API key is in Dovecot's logs");
+    }
+  });
+
+  test('repeated wrong logins from one address end up throttled; other users are not', async () => {
+    const carol = 'carol@example.com';
+    const mfa = await ctx.api.mfa(carol, true, 'Phone');
+    assert.equal(mfa.status, 200, mfa.text);
+    const right = mfa.body.initial_app_password.password;
+    // More than the Worker's 10 failures a minute per user and address, all at once.
+    const wrong = Array.from({ length: 12 }, () => ({ protocol: 'imap', user: carol, password: makeValidPassword() }));
+    for (const result of await login(dovecot, wrong, { parallel: true })) {
+      assert.match(result.reply, AUTH_FAILED.imap);
+    }
+    // Now even the right password is refused, as an ordinary failure, until the minute is over.
+    await assertRefusedWith(AUTH_FAILED, dovecot, carol, right);
+    assert.match(dovecot.logs(), /app password refused: user=<carol@example\.com> service=imap protocol=imap rip=127\.0\.0\.1 reason=throttled/);
+    assert.match(dovecot.logs(), /app password refused: user=<carol@example\.com> service=submission protocol=smtp rip=127\.0\.0\.1 reason=throttled/);
+    // The Worker counted the client's address, which Dovecot passed on as remote_ip.
+    const audit = ctx.worker.logs().split('\n').filter((l) => l.includes('"audit":"login.throttled"'));
+    assert.ok(
+      audit.some((l) => l.includes('"user":"carol@example.com"') && l.includes('"remote_ip":"127.0.0.1"')),
+      `no login.throttled event for carol from 127.0.0.1 in:\n${audit.join('\n')}`,
+    );
+    // Another user from the same address still logs in.
+    await assertLogsIn(dovecot, alice, everywhere.password);
   });
 
   test('a Worker that answers 5xx or does not answer within the timeout gives a temporary failure', async () => {
@@ -245,7 +287,7 @@ function assertNoPasswordIn(logs, whose) {
   assert.ok(secrets.length > 0, 'no password was recorded');
   const leaked = secrets.filter((s) => logs.includes(s));
   for (const s of secrets) {
-    for (const user of ['alice@example.com', 'bob@example.com', 'erin@example.com', 'mallory@example.com']) {
+    for (const user of ['alice@example.com', 'bob@example.com', 'carol@example.com', 'erin@example.com', 'mallory@example.com']) {
       const plain = Buffer.from(`\0${user}\0${s}`).toString('base64');
       if (logs.includes(plain)) leaked.push(`AUTH PLAIN ${plain}`);
     }
