@@ -144,6 +144,24 @@ describe('Dovecot logins through the Worker', { timeout: 300_000 }, () => {
     assert.match(dovecot.logs(), /app password refused: user=<alice@example\.com> service=submission protocol=smtp rip=127\.0\.0\.1 reason=scope_denied/);
   });
 
+  test("`doveadm auth test` works as the README says; a service without a scope is refused unasked", async () => {
+    const doveadm = async (service, password) => {
+      const child = spawn('doveadm', ['-c', join(dovecot.dir, 'dovecot.conf'), 'auth', 'test', '-x', `service=${service}`, alice, password]);
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d) => (out += d));
+      const code = await new Promise((r) => child.once('close', r));
+      return { code, out };
+    };
+    const imap = await doveadm('imap', everywhere.password);
+    assert.equal(imap.code, 0, imap.out);
+    assert.match(imap.out, /passdb: alice@example\.com auth succeeded/);
+    const sieve = await doveadm('sieve', everywhere.password);
+    assert.notEqual(sieve.code, 0, sieve.out);
+    assert.match(sieve.out, /auth failed/);
+    assert.match(dovecot.logs(), /app password refused: service sieve has no scope/);
+  });
+
   test('wrong passwords are refused as an ordinary authentication failure', async () => {
     // Another user than alice: the Worker throttles a user and address after 10 failures a minute.
     const erin = 'erin@example.com';
