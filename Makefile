@@ -25,7 +25,7 @@ help: ## list the targets
 bootstrap: ## install the pinned toolchain (idempotent)
 	@tools/bootstrap
 
-test: bootstrap check test-native test-wasm test-worker test-npm test-browser ## everything CI runs
+test: bootstrap check test-native test-wasm test-worker test-npm test-browser test-mail ## everything CI runs
 	@echo "make test: all passed"
 
 check: bootstrap ## formatting and lints

@@ -7,12 +7,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { freePort, watch } from '../../tools/local-servers.mjs';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHIM = join(REPO, 'build', 'worker', 'shim.mjs');
@@ -133,18 +133,6 @@ export function withTypo(password, index = randomInt(password.length)) {
 // ---------------------------------------------------------------------------------------------
 // Running the Worker.
 
-async function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 function makeTempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.push(dir);
@@ -252,22 +240,7 @@ async function startOnce(persistDir, allVars, configText) {
       FORCE_COLOR: '0',
     },
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
-  let exited = false;
-  const exit = new Promise((r) => {
-    child.once('error', (e) => {
-      exited = true;
-      output += `\n[harness] could not run ${WRANGLER}: ${e.message}\n`;
-      r();
-    });
-    child.once('exit', (code, signal) => {
-      exited = true;
-      output += `\n[harness] wrangler exited (code ${code}, signal ${signal})\n`;
-      r();
-    });
-  });
+  const { output, exited, exit } = watch(child, 'wrangler');
   let reaped = false;
   const kill = (signal) => {
     if (child.pid === undefined || reaped) return;
@@ -277,10 +250,10 @@ async function startOnce(persistDir, allVars, configText) {
       // the whole group is gone
     }
   };
-  workers.push({ output: () => output, kill: () => kill('SIGKILL') });
+  workers.push({ output, kill: () => kill('SIGKILL') });
 
   const stop = async () => {
-    if (!exited) {
+    if (!exited()) {
       kill('SIGTERM');
       const timer = setTimeout(() => kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exit;
@@ -294,10 +267,10 @@ async function startOnce(persistDir, allVars, configText) {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (exited) {
+    if (exited()) {
       await stop();
-      const e = new Error(`wrangler exited before the Worker was ready:\n${output}`);
-      e.portClash = /EADDRINUSE|address already in use/i.test(output);
+      const e = new Error(`wrangler exited before the Worker was ready:\n${output()}`);
+      e.portClash = /EADDRINUSE|address already in use/i.test(output());
       throw e;
     }
     try {
@@ -309,8 +282,8 @@ async function startOnce(persistDir, allVars, configText) {
     }
     if (Date.now() > deadline) {
       await stop();
-      const e = new Error(`the Worker did not answer GET /healthz with 200 within ${READY_TIMEOUT_MS} ms:\n${output}`);
-      e.portClash = /EADDRINUSE|address already in use/i.test(output);
+      const e = new Error(`the Worker did not answer GET /healthz with 200 within ${READY_TIMEOUT_MS} ms:\n${output()}`);
+      e.portClash = /EADDRINUSE|address already in use/i.test(output());
       throw e;
     }
     await sleep(250);
@@ -323,7 +296,7 @@ async function startOnce(persistDir, allVars, configText) {
     vars: allVars,
     persistDir,
     stop,
-    logs: () => output,
+    logs: output,
   };
 }
 
