@@ -2,7 +2,9 @@
 //!
 //! - [`format`]: generate, normalise and check app passwords;
 //! - [`hash`]: Argon2id keyed with the server secret, PHC strings, lookup keys;
-//! - [`rules`]: the per-user record and tenant settings;
+//! - [`name`]: app-password names (Unicode rules, when two names are the same);
+//! - [`user`]: checked user ids;
+//! - [`rules`]: the per-user record, tenant settings and the login sequence;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
 //! - [`session`]: the self-service page's signed session tokens.
@@ -12,11 +14,16 @@
 pub mod error;
 pub mod format;
 pub mod hash;
+pub mod name;
 pub mod random;
 pub mod rules;
 pub mod session;
+pub mod user;
 
 pub use error::{Error, Malformed, Result};
 pub use format::{Password, normalize};
 pub use hash::{HashParams, ServerSecret};
-pub use rules::{Context, Credential, Entry, Issued, Protocol, Rejection, Settings, UserRecord};
+pub use rules::{
+    Accepted, Context, Credential, Entry, Issued, Login, Protocol, Rejection, Settings, UserRecord,
+};
+pub use user::UserId;
