@@ -69,6 +69,21 @@ enum Route {
     Mfa(String),
 }
 
+impl Route {
+    /// The methods the route accepts (`HEAD` comes with `GET`); `None`: the handler decides.
+    const fn methods(&self) -> Option<&'static [Method]> {
+        Some(match self {
+            Self::Health | Self::Page | Self::Asset => &[Method::Get],
+            Self::SignOut | Self::Verify => &[Method::Post],
+            Self::DevSignIn => return None,
+            Self::Settings => &[Method::Get, Method::Put],
+            Self::AppPasswords(_) => &[Method::Get, Method::Post, Method::Delete],
+            Self::AppPassword(..) => &[Method::Delete],
+            Self::Mfa(_) => &[Method::Put],
+        })
+    }
+}
+
 /// Whose app passwords: a user named by a service call, or the signed-in user of the page.
 enum Who {
     User(String),
@@ -123,24 +138,24 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
     let Some(route) = parse_route(&path)? else {
         return Err(ApiError::new(404, "not_found_route", "no such route"));
     };
-    let method = req.method();
+    // Unknown methods are refused here, before any access check can mistake them for GET.
+    let method = match route.methods() {
+        Some(allowed) => http::allow(req, allowed)?,
+        None => req.method(),
+    };
     match &route {
         Route::Health => {
-            only(req, &[Method::Get])?;
             return Ok(http::json(200, &Health { ok: true })?);
         }
         Route::Page => {
-            only(req, &[Method::Get])?;
             return portal::page(req, env).await;
         }
         Route::Asset => {
-            only(req, &[Method::Get])?;
             return portal::asset(&path)
                 .ok_or_else(|| ApiError::new(404, "not_found_route", "no such route"))?
                 .map_err(ApiError::from);
         }
         Route::SignOut => {
-            only(req, &[Method::Post])?;
             return portal::sign_out(req);
         }
         Route::DevSignIn => return portal::dev_sign_in(req, env).await,
@@ -159,12 +174,8 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
         Route::Health | Route::Page | Route::Asset | Route::SignOut | Route::DevSignIn => {
             Err(ApiError::new(404, "not_found_route", "no such route"))
         }
-        Route::Verify => {
-            only(req, &[Method::Post])?;
-            verify(req, env, ctx).await
-        }
+        Route::Verify => verify(req, env, ctx).await,
         Route::Settings => {
-            only(req, &[Method::Get, Method::Put])?;
             let stub = env
                 .durable_object(TENANT_BINDING)?
                 .id_from_name("tenant")?
@@ -200,12 +211,10 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
                     )
                     .await
                 }
-                Method::Delete => send(env, &Command::DeleteAll { user }).await,
-                _ => Err(method_not_allowed()),
+                _ => send(env, &Command::DeleteAll { user }).await,
             }
         }
         Route::AppPassword(who, id) => {
-            only(req, &[Method::Delete])?;
             send(
                 env,
                 &Command::Delete {
@@ -216,7 +225,6 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
             .await
         }
         Route::Mfa(user) => {
-            only(req, &[Method::Put])?;
             let body: MfaBody = http::read_json(req).await?;
             let settings = settings(env).await?;
             let command = Command::SetMfa {
@@ -273,22 +281,6 @@ struct VerifiedEntry<'a> {
 struct Refused {
     valid: bool,
     reason: &'static str,
-}
-
-fn only(req: &Request, allowed: &[Method]) -> Result<(), ApiError> {
-    if allowed.contains(&req.method()) {
-        Ok(())
-    } else {
-        Err(method_not_allowed())
-    }
-}
-
-fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        405,
-        "method_not_allowed",
-        "this route does not accept this method",
-    )
 }
 
 /// Checks `Authorization: Bearer <API_TOKEN>` in constant time.
