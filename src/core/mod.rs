@@ -5,12 +5,14 @@
 //! - [`name`]: app-password names (Unicode rules, when two names are the same);
 //! - [`user`]: checked user ids;
 //! - [`rules`]: the per-user record, tenant settings and the login sequence;
+//! - [`body`]: JSON request bodies, strictly, with fixed error texts;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
 //! - [`session`]: the self-service page's signed session tokens.
 //!
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
+pub mod body;
 pub mod error;
 pub mod format;
 pub mod hash;

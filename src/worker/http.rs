@@ -4,7 +4,7 @@
 //! [`MAX_BODY_BYTES`] (read chunk by chunk, so a body without `Content-Length` is not buffered past
 //! the limit), and error messages are fixed texts that name at most one of our own field names.
 
-use crate::core::Error;
+use crate::core::{Error, body};
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -165,71 +165,9 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
-/// Parses a request body: a JSON object with the fields of `T`.
-///
-/// # Errors
-/// 400 `invalid_json` or `invalid_request`, with fixed messages (see [`shape_error`]).
+/// Parses a request body with [`body::parse`]: 400 `invalid_json` or `invalid_request`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        let message = if e.is_eof() && bytes.iter().all(u8::is_ascii_whitespace) {
-            "the request needs a JSON object body"
-        } else {
-            "the request body is not valid JSON"
-        };
-        ApiError::new(400, "invalid_json", message)
-    })?;
-    if !value.is_object() {
-        return Err(ApiError::new(
-            400,
-            "invalid_request",
-            "the request body must be a JSON object",
-        ));
-    }
-    serde_json::from_value(value).map_err(|e| shape_error(&e.to_string()))
-}
-
-/// A fixed message for a body of the wrong shape. serde's own messages quote submitted values and
-/// unknown keys (``invalid type: integer `1234567` ``, ``unknown field `x` ``), which may be
-/// secrets; only a field name of our own types (missing or repeated fields) is kept.
-fn shape_error(serde_message: &str) -> ApiError {
-    let ours = |prefix: &str| {
-        serde_message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-            .filter(|name| {
-                !name.is_empty()
-                    && name.len() <= 32
-                    && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-            })
-    };
-    let message = if let Some(field) = ours("missing field `") {
-        format!("the field \"{field}\" is required")
-    } else if let Some(field) = ours("duplicate field `") {
-        format!("the field \"{field}\" is given more than once")
-    } else {
-        let fixed = [
-            (
-                "unknown field",
-                "the request has a field this endpoint does not accept",
-            ),
-            ("invalid type", "a field has the wrong type"),
-            ("invalid value", "a field has a value out of range"),
-            ("invalid length", "a list has the wrong number of items"),
-            (
-                "unknown variant",
-                "a field has a value that is not one of the allowed ones",
-            ),
-        ];
-        fixed
-            .iter()
-            .find(|(prefix, _)| serde_message.starts_with(prefix))
-            .map_or(
-                "the request body does not have the expected fields",
-                |(_, m)| m,
-            )
-            .to_owned()
-    };
-    ApiError::new(400, "invalid_request", message)
+    body::parse(bytes).map_err(|e| ApiError::new(400, e.code, e.message))
 }
 
 fn too_large() -> ApiError {
@@ -300,65 +238,6 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[derive(Debug, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    struct Body {
-        name: String,
-        enabled: Option<bool>,
-        limit: Option<u32>,
-    }
-
-    fn refused(body: &str) -> ApiError {
-        parse_json::<Body>(body.as_bytes()).unwrap_err()
-    }
-
-    #[test]
-    fn a_body_must_be_a_json_object() {
-        for body in [r#"["x",["imap"]]"#, "[]", "\"name\"", "42", "null", "true"] {
-            let e = refused(body);
-            assert_eq!((e.status, e.code), (400, "invalid_request"), "{body}");
-        }
-        assert!(parse_json::<Body>(br#"{"name":"x"}"#).is_ok());
-    }
-
-    #[test]
-    fn bad_json_is_invalid_json() {
-        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        for body in ["", "{", "{\"name\":}", &deep, "{\"name\":\"\\ud800\"}"] {
-            let e = refused(body);
-            assert_eq!((e.status, e.code), (400, "invalid_json"), "{body}");
-        }
-        let e = parse_json::<Body>(b"{\"name\":\"\xff\"}").unwrap_err();
-        assert_eq!(e.code, "invalid_json");
-    }
-
-    #[test]
-    fn messages_never_echo_submitted_values_or_unknown_keys() {
-        for (body, secret) in [
-            (r#"{"name":1234567}"#, "1234567"),
-            (r#"{"name":"x","SecretFieldName":1}"#, "SecretFieldName"),
-            (r#"{"name":"x","limit":-987654}"#, "987654"),
-            (r#"{"name":"x","enabled":"hunter2"}"#, "hunter2"),
-            (r#"{"name":["hunter2"]}"#, "hunter2"),
-            (r#"{"name":"x","limit":99999999999}"#, "99999999999"),
-        ] {
-            let e = refused(body);
-            assert_eq!(e.code, "invalid_request", "{body}");
-            assert!(!e.message.contains(secret), "{body}: {}", e.message);
-            assert!(!e.message.contains("Body"), "{body}: {}", e.message);
-        }
-    }
-
-    #[test]
-    fn a_missing_or_repeated_field_of_ours_is_named() {
-        assert_eq!(refused("{}").message, "the field \"name\" is required");
-        assert_eq!(
-            refused(r#"{"name":"a","name":"b"}"#).message,
-            "the field \"name\" is given more than once"
-        );
-    }
 
     #[test]
     fn percent_decoding_handles_utf8_and_rejects_bad_escapes() {
