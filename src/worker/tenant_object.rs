@@ -57,7 +57,17 @@ impl TenantObject {
 
     async fn update(&self, req: &mut Request) -> std::result::Result<Settings, ApiError> {
         let update: SettingsUpdate = http::read_json(req).await?;
-        let current = self.load().await?;
+        // A full update does not read the current record, so it also replaces a corrupt one.
+        let current = match update {
+            SettingsUpdate {
+                app_passwords_allowed: Some(app_passwords_allowed),
+                limit: Some(limit),
+            } => Settings {
+                app_passwords_allowed,
+                limit,
+            },
+            _ => self.load().await?,
+        };
         let next = Settings {
             app_passwords_allowed: update
                 .app_passwords_allowed
