@@ -9,7 +9,7 @@
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_SECONDS ?= 60
 
-fuzz-deps:
+fuzz-deps: bootstrap
 	@rustup toolchain list | grep -q '^nightly' || { echo "make fuzz: needs a nightly toolchain (rustup toolchain list)" >&2; exit 1; }
 	@if [ "$$(cargo fuzz --version 2>/dev/null | awk '{print $$2}')" != "$(CARGO_FUZZ_VERSION)" ]; then \
 	  echo "fuzz: installing cargo-fuzz $(CARGO_FUZZ_VERSION)"; \

@@ -385,14 +385,11 @@ thread_local! {
 fn use_worth_sending(id: &str, at: i64) -> bool {
     USE_SENT.with(|sent| {
         let mut sent = sent.borrow_mut();
-        if sent
-            .get(id)
-            .is_some_and(|&last| at - last < rules::LAST_USE_INTERVAL_SECS)
-        {
+        if !rules::use_due(sent.get(id).copied(), at) {
             return false;
         }
         if sent.len() >= 10_000 {
-            sent.retain(|_, &mut last| at - last < rules::LAST_USE_INTERVAL_SECS);
+            sent.retain(|_, &mut last| !rules::use_due(Some(last), at));
         }
         sent.insert(id.to_owned(), at);
         true
