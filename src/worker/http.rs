@@ -5,7 +5,7 @@
 //! the limit), and error messages are fixed texts that name at most one of our own field names.
 
 use crate::core::{Error, body};
-use futures_util::StreamExt;
+use js_sys::Uint8Array;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use worker::{Headers, Method, Request, Response};
@@ -148,19 +148,22 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    if req.inner().body().is_none() {
+    let Some(raw) = req.inner().body() else {
         return Ok(Vec::new());
-    }
+    };
     let unreadable = || ApiError::new(400, "invalid_json", "the request body could not be read");
-    let mut stream = req.stream().map_err(|_| unreadable())?;
+    let mut stream = wasm_streams::ReadableStream::from_raw(raw);
+    let mut reader = stream.try_get_reader().map_err(|_| unreadable())?;
     let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| unreadable())?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            // Dropping the stream cancels it: the rest is never read.
+    while let Some(chunk) = reader.read().await.map_err(|_| unreadable())? {
+        let chunk = Uint8Array::new(&chunk);
+        let len = usize::try_from(chunk.length()).unwrap_or(usize::MAX);
+        if body.len().saturating_add(len) > MAX_BODY_BYTES {
+            // The reader is dropped, which releases its lock without cancelling the stream: the
+            // rest is never read, and the runtime discards it as it does an unread body.
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        body.extend_from_slice(&chunk.to_vec());
     }
     Ok(body)
 }
