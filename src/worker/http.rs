@@ -12,6 +12,8 @@ use worker::{Headers, Method, Request, Response};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// How much of a too-large body without `Content-Length` is read (and dropped) before reading stops.
+pub const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 
 /// An error response: `{"error":{"code","message"[,"limit"]}}` with an HTTP status.
 #[derive(Debug)]
@@ -136,8 +138,13 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
     parse_json(&bytes)
 }
 
-/// Reads the body, refusing it as soon as it grows past [`MAX_BODY_BYTES`]: by its declared
+/// Reads the body, refusing it once it grows past [`MAX_BODY_BYTES`]: by its declared
 /// `Content-Length` before reading, and by counting while reading when there is none (chunked).
+///
+/// At most [`MAX_BODY_BYTES`] are kept. Past the limit the rest is read and dropped, up to
+/// [`MAX_DRAIN_BYTES`], so that the answer goes out after the request (answering in the middle of a
+/// streamed upload makes `wrangler dev`'s proxy fail the request with a 500); past that, reading
+/// stops.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
@@ -155,15 +162,20 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let mut stream = wasm_streams::ReadableStream::from_raw(raw);
     let mut reader = stream.try_get_reader().map_err(|_| unreadable())?;
     let mut body = Vec::new();
+    let mut total = 0usize;
     while let Some(chunk) = reader.read().await.map_err(|_| unreadable())? {
         let chunk = Uint8Array::new(&chunk);
-        let len = usize::try_from(chunk.length()).unwrap_or(usize::MAX);
-        if body.len().saturating_add(len) > MAX_BODY_BYTES {
-            // The reader is dropped, which releases its lock without cancelling the stream: the
-            // rest is never read, and the runtime discards it as it does an unread body.
-            return Err(too_large());
+        total = total.saturating_add(usize::try_from(chunk.length()).unwrap_or(usize::MAX));
+        if total > MAX_DRAIN_BYTES {
+            // Dropping the reader releases it without reading further.
+            break;
         }
-        body.extend_from_slice(&chunk.to_vec());
+        if total <= MAX_BODY_BYTES {
+            body.extend_from_slice(&chunk.to_vec());
+        }
+    }
+    if total > MAX_BODY_BYTES {
+        return Err(too_large());
     }
     Ok(body)
 }

@@ -64,11 +64,15 @@ const R = rng(SEED);
 const FULL = 'flood-full';
 const PLAIN = 'flood plain/ü';
 
+/** Names with a character no name may hold: refused with invalid_name whatever is added to them. */
+const FORBIDDEN_NAMES = [
+  'iPhone\u200b', '\u202eenohPi', 'Tab\there', 'line\nbreak', 'nul\u0000', 'del\u007f', 'c1\u0085',
+  'x'.repeat(65), '\u2028', 'bidi\u2066isolate\u2069', 'soft\u00adhyphen', '\u3164filler', 'bom\ufeff',
+];
 /** Names that break a rule (after the MFA, switch checks): each must be refused with invalid_name. */
 const BAD_NAMES = [
   '', '   ', '\u200b', '\ufeff', '\u2060', '\u3164', '\u034f', '\u115f\u1160', '\uffa0', '\u0301',
-  'iPhone\u200b', '\u202eenohPi', 'Tab\there', 'line\nbreak', 'nul\u0000', 'del\u007f', 'c1\u0085',
-  'x'.repeat(65), '\u2028', 'bidi\u2066isolate\u2069', 'soft\u00adhyphen',
+  ...FORBIDDEN_NAMES,
 ];
 /** Names that are fine: refused for the full user with limit_reached. */
 const GOOD_NAMES = ['iPhone', 'Café', 'Cafe\u0301', 'Ноутбук', '手机', '📱 phone', 'עברית', 'ﾌｫﾝ', 'x'.repeat(64)];
@@ -254,7 +258,7 @@ function generate(i, token) {
   // that must be refused. Otherwise anything goes (odd methods, no auth, bad user ids).
   let method;
   const roll = R.int(10);
-  if (roll < 3 || route.methods.length === 0) method = R.pick(ODD_METHODS);
+  if (roll < 2 || route.methods.length === 0) method = R.pick(ODD_METHODS);
   else if (roll < 4 && route.methods.includes('GET')) method = 'HEAD';
   else method = R.pick(route.methods);
   if (method === 'HEAD' && (!isApi || (authed && wellFormedUser))) method = R.pick(ODD_METHODS);
@@ -262,7 +266,13 @@ function generate(i, token) {
   let body;
   const needsBad = isApi && authed && wellFormedUser && route.methods.includes(method);
   if (needsBad) {
-    if (route.schema && method !== 'GET' && method !== 'DELETE') {
+    if ((route.schema === 'create' || route.schema === 'mfa') && method !== 'GET' && method !== 'DELETE' && R.chance(0.4)) {
+      // A well-formed body with a Unicode name: refused by the name rules (400 invalid_name), or,
+      // for a good name, by the limit (409) or MFA being off (403).
+      const name = R.chance(0.3) ? R.pick(BAD_NAMES)
+        : R.chance(0.5) ? `${marker}${R.pick(FORBIDDEN_NAMES)}` : `${R.pick(GOOD_NAMES)} ${marker}`.slice(-64);
+      body = JSON.stringify(route.schema === 'create' ? { name } : { enabled: true, initial_name: R.pick(BAD_NAMES) });
+    } else if (route.schema && method !== 'GET' && method !== 'DELETE') {
       const bad = badBody(route.schema, marker);
       body = bad.body;
       Object.assign(headers, bad.headers ?? {});
