@@ -19,9 +19,12 @@ function corrupt(persistDir, className, key, value) {
   const dirs = readdirSync(root).filter((d) => d.endsWith(`-${className}`));
   assert.equal(dirs.length, 1, `one storage directory for ${className} in ${readdirSync(root)}`);
   let changed = 0;
+  // One file per object (`<id>.sqlite`, its storage in table `_cf_KV`), and `metadata.sqlite`.
   for (const file of readdirSync(join(root, dirs[0])).filter((f) => f.endsWith('.sqlite'))) {
     const db = new DatabaseSync(join(root, dirs[0], file));
     try {
+      const hasKv = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get();
+      if (!hasKv) continue;
       changed += Number(db.prepare('UPDATE _cf_KV SET value = ? WHERE key = ?').run(serialize(value), key).changes);
     } finally {
       db.close();
