@@ -12,7 +12,10 @@ fuzz_target!(|input: (&str, Vec<&str>)| {
         Ok(stored) => {
             assert!((1..=MAX_NAME_CHARS).contains(&stored.chars().count()));
             assert_eq!(valid_name(&stored).as_ref(), Ok(&stored), "idempotent");
-            assert_eq!(name_key(&stored), name_key(&valid_name(&stored).unwrap_or_default()));
+            assert_eq!(
+                name_key(&stored),
+                name_key(&valid_name(&stored).unwrap_or_default())
+            );
             assert!(!stored.chars().any(char::is_control));
         }
         Err(e) => assert_eq!(e, Error::InvalidName),

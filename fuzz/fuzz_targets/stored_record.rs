@@ -13,7 +13,10 @@ fuzz_target!(|input: (&[u8], i64)| {
         return;
     };
     let text = serde_json::to_string(&record).unwrap_or_default();
-    assert_eq!(serde_json::from_str::<UserRecord>(&text).ok().as_ref(), Some(&record));
+    assert_eq!(
+        serde_json::from_str::<UserRecord>(&text).ok().as_ref(),
+        Some(&record)
+    );
     let ids: Vec<String> = record.app_passwords.iter().map(|e| e.id.clone()).collect();
     for id in &ids {
         let _ = record.record_use(id, now, Some(Protocol::Imap));
