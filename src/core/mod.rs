@@ -8,10 +8,15 @@
 //! - [`body`]: JSON request bodies, strictly, with fixed error texts;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
-//! - [`session`]: the self-service page's signed session tokens.
+//! - [`session`]: the self-service page's signed session tokens;
+//! - [`api_key`]: scoped API keys of the service's callers;
+//! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
+//! - [`audit`]: audit events and their JSON lines.
 //!
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
+pub mod api_key;
+pub mod audit;
 pub mod body;
 pub mod error;
 pub mod format;
@@ -20,6 +25,7 @@ pub mod name;
 pub mod random;
 pub mod rules;
 pub mod session;
+pub mod throttle;
 pub mod user;
 
 pub use error::{Error, Malformed, Result};

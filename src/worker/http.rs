@@ -26,7 +26,7 @@ pub struct ApiError {
     pub message: String,
     /// The limit, for `limit_reached`.
     pub limit: Option<u32>,
-    /// The `Allow` header, for `method_not_allowed`.
+    /// The `Allow` header of a 405.
     pub allow: Option<String>,
 }
 
@@ -180,22 +180,29 @@ fn too_large() -> ApiError {
     )
 }
 
-/// The method to dispatch `req` on, for a route that accepts `allowed`.
+/// The method to route `req` by, or `None` for a method this API does not know.
 ///
-/// worker's [`Method`] turns every method it does not know (`PROPFIND`, `FOO`) into `GET`, so this
-/// reads the method as the request carries it. `HEAD` is accepted wherever `GET` is, and dispatched
-/// as `GET` (the runtime sends no body with the answer to a `HEAD`).
-///
-/// # Errors
-/// 405 `method_not_allowed` with an `Allow` header listing `allowed` (and `HEAD` with `GET`).
-pub fn allow(req: &Request, allowed: &[Method]) -> Result<Method, ApiError> {
+/// worker's [`Method`] turns every method it does not know (`PROPFIND`, `MKCOL`) into `GET`, so a
+/// route table matching on [`Request::method`] would run them as `GET`; this reads the method as the
+/// request carries it. `HEAD` is routed as `GET` (the runtime sends no body with the answer to a
+/// `HEAD`).
+pub fn method(req: &Request) -> Option<Method> {
     let raw = req.inner().method();
-    let known = allowed
-        .iter()
-        .find(|m| m.as_ref() == raw)
-        .cloned()
-        .or_else(|| (raw == "HEAD" && allowed.contains(&Method::Get)).then_some(Method::Get));
-    known.ok_or_else(|| method_not_allowed(allowed))
+    let known = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Options,
+        Method::Connect,
+        Method::Trace,
+        Method::Report,
+    ];
+    if raw == "HEAD" {
+        return Some(Method::Get);
+    }
+    known.into_iter().find(|m| m.as_ref() == raw)
 }
 
 /// 405 `method_not_allowed` with `Allow: <allowed>` (and `HEAD` after `GET`).
