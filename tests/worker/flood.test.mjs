@@ -249,7 +249,7 @@ function generate(i, token) {
   const route = R.pick(routes(marker));
   const headers = { authorization: `Bearer ${token}` };
   if (R.chance(0.15)) {
-    headers.authorization = R.pick([`Bearer ${marker}`, `Basic ${marker}`, `bearer ${token}`, marker, `Bearer ${token}${marker}`]);
+    headers.authorization = R.pick([`Bearer ${marker}`, `Basic ${marker}`, marker, `Bearer ${token}${marker}`]);
   } else if (R.chance(0.05)) {
     delete headers.authorization;
   }
