@@ -11,11 +11,13 @@ export WRANGLER_SEND_METRICS := false
 # worker-build downloads wasm-bindgen, wasm-opt and esbuild from GitHub unless told where they are.
 export WASM_BINDGEN_BIN = $(CARGO_BIN)/wasm-bindgen
 export WASM_OPT_BIN = $(CURDIR)/node_modules/.bin/wasm-opt
-export ESBUILD_BIN = $(firstword $(wildcard $(CURDIR)/node_modules/@esbuild/*/bin/esbuild))
+# A fixed path, not a wildcard: a wildcard is expanded before `npm ci` has run on a fresh clone,
+# and an empty ESBUILD_BIN makes worker-build fetch an unpinned esbuild.
+export ESBUILD_BIN = $(CURDIR)/node_modules/.bin/esbuild
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
 
 # Test and package targets of the shells live in mk/ (test-worker, pkg, test-npm, ...).
--include mk/*.mk
+include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help bootstrap test check test-native test-wasm build-worker dev clean
 
@@ -30,19 +32,19 @@ test: bootstrap check test-native test-wasm test-worker test-npm test-browser te
 
 check: bootstrap ## formatting and lints
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
-	cargo clippy --lib --target wasm32-unknown-unknown --features worker -- -D warnings
-	cargo clippy --lib --target wasm32-unknown-unknown --features js -- -D warnings
+	cargo clippy --locked --all-targets -- -D warnings
+	cargo clippy --locked --lib --target wasm32-unknown-unknown --features worker -- -D warnings
+	cargo clippy --locked --lib --target wasm32-unknown-unknown --features js -- -D warnings
 
 test-native: bootstrap ## core tests, natively
-	cargo test
+	cargo test --locked
 
 test-wasm: bootstrap ## core tests compiled to wasm32, run in Node by wasm-bindgen-test
-	cargo test --target wasm32-unknown-unknown
-	cargo test --target wasm32-unknown-unknown --features worker --lib
+	cargo test --locked --target wasm32-unknown-unknown
+	cargo test --locked --target wasm32-unknown-unknown --features worker --lib
 
 build-worker: bootstrap ## build the Worker into build/ (worker-build, feature "worker")
-	worker-build --release --features worker
+	worker-build --release --features worker --locked
 
 # wrangler builds first ([build] in wrangler.toml); tools/dev-banner prints the token once it is ready.
 dev: bootstrap ## run the Worker on http://127.0.0.1:8787 and a local OpenID Provider on http://localhost:8788

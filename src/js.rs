@@ -20,7 +20,7 @@ use crate::core::format::{self, Password};
 use crate::core::hash::{self, HashParams, ServerSecret};
 use crate::core::random::SystemEntropy;
 use crate::core::rules::{
-    self, Context, Issued, Protocol, Rejection, Settings, Summary, UserRecord,
+    self, Context, Issued, Protocol, Rejection, Settings, Summary, UserId, UserRecord,
 };
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
@@ -163,7 +163,7 @@ export interface UserAppPasswordsOptions {
 
 /** Options of `UserAppPasswords.create`. */
 export interface CreateOptions {
-  /** The device or app name: 1 to 64 characters after trimming, unique per user ignoring case. */
+  /** The device or app name: 1 to 64 visible characters after trimming (stored in Unicode NFC; no control, zero-width or bidi characters), unique per user ignoring case and normal form. */
   name: string;
   /** Protocols it may be used with; default all. */
   scopes?: Protocol[];
@@ -272,6 +272,13 @@ fn optional_string(value: &JsValue, what: &str) -> Result<Option<String>, JsValu
     } else {
         string(value, what).map(Some)
     }
+}
+
+/// An optional user id, checked by the core (`invalid_user` unless 1 to 256 bytes).
+fn user_id(value: &JsValue, what: &str) -> Result<Option<UserId>, JsValue> {
+    optional_string(value, what)?
+        .map(|id| UserId::new(&id).map_err(core_error))
+        .transpose()
 }
 
 /// Parses an app password the caller typed, wiping the copy of the input in wasm memory.
@@ -487,17 +494,17 @@ pub fn needs_rehash(
 /// normalised password). Store each hash under it to find a login's credential with one read.
 ///
 /// @throws {AppPasswordError} `malformed_password`, `bad_checksum`, `invalid_secret`,
-/// `invalid_argument`.
+/// `invalid_user`, `invalid_argument`.
 #[wasm_bindgen(js_name = lookupKey)]
 pub fn lookup_key(
     #[wasm_bindgen(unchecked_param_type = "string")] user: JsValue,
     #[wasm_bindgen(js_name = "password", unchecked_param_type = "string")] password_input: JsValue,
     #[wasm_bindgen(js_name = "secret", unchecked_param_type = "Secret")] secret_input: JsValue,
 ) -> Result<String, JsValue> {
-    let user = string(&user, "user")?;
+    let user = UserId::new(&string(&user, "user")?).map_err(core_error)?;
     let password = password(&password_input)?;
     let secret = secret(&secret_input)?;
-    Ok(hash::lookup_key(&user, &password, &secret))
+    Ok(hash::lookup_key(user.as_str(), &password, &secret))
 }
 
 /// The default Argon2id parameters (OWASP's): `{ m: 19456, t: 2, p: 1 }`.
@@ -553,7 +560,8 @@ impl UserAppPasswords {
     /// `verify`. `options.params` (default OWASP), `options.appPasswordsAllowed` (default true) and
     /// `options.limit` (1 to 100, default 40) apply to new app passwords.
     ///
-    /// @throws {AppPasswordError} `invalid_secret`, `invalid_params`, `invalid_settings`,
+    /// @throws {AppPasswordError} `invalid_user` (a user id that is empty or over 256 bytes),
+    /// `invalid_secret`, `invalid_params`, `invalid_settings`,
     /// `invalid_argument` (including a record that is not of the stored shape).
     #[wasm_bindgen(js_name = fromJSON)]
     pub fn from_json(
@@ -571,7 +579,7 @@ impl UserAppPasswords {
             &["user", "secret", "params", "appPasswordsAllowed", "limit"],
         )?;
         let opts = opts.as_ref();
-        let user = optional_string(&field(opts, "user"), "options.user")?;
+        let user = user_id(&field(opts, "user"), "options.user")?;
         let secret_input = field(opts, "secret");
         let secret = if secret_input.is_undefined() {
             None
@@ -608,7 +616,7 @@ impl UserAppPasswords {
     /// The user's id.
     #[wasm_bindgen(getter)]
     pub fn user(&self) -> String {
-        self.record.user.clone()
+        self.record.user.as_str().to_owned()
     }
 
     /// Whether the user has multi-factor authentication on.
@@ -846,7 +854,7 @@ fn configured_secret(secret: Option<&ServerSecret>) -> Result<&ServerSecret, JsV
 
 /// Reads a stored record (object, JSON string, or nothing for a new user), filling in or checking
 /// the user.
-fn load_record(value: &JsValue, user: Option<String>) -> Result<UserRecord, JsValue> {
+fn load_record(value: &JsValue, user: Option<UserId>) -> Result<UserRecord, JsValue> {
     let value = match value.as_string() {
         Some(text) => js_sys::JSON::parse(&text)
             .map_err(|_| invalid("the record is a string but not JSON"))?,
@@ -854,12 +862,12 @@ fn load_record(value: &JsValue, user: Option<String>) -> Result<UserRecord, JsVa
     };
     if value.is_undefined() || value.is_null() {
         let user = user.ok_or_else(|| invalid("a new record needs options.user"))?;
-        return Ok(UserRecord::new(&user));
+        return Ok(UserRecord::new(user));
     }
     if !value.is_object() || Array::is_array(&value) {
         return Err(invalid("the record must be an object"));
     }
-    let stored = optional_string(
+    let stored = user_id(
         &Reflect::get(&value, &"user".into()).unwrap_or(JsValue::UNDEFINED),
         "record.user",
     )?;
@@ -872,7 +880,7 @@ fn load_record(value: &JsValue, user: Option<String>) -> Result<UserRecord, JsVa
         (Some(_), _) => value,
         (None, Some(given)) => {
             let copy = Object::assign(&Object::new(), value.unchecked_ref());
-            let _ = Reflect::set(&copy, &"user".into(), &given.into());
+            let _ = Reflect::set(&copy, &"user".into(), &given.as_str().into());
             copy.into()
         }
         (None, None) => return Err(invalid("the record has no user: pass options.user")),

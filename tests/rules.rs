@@ -14,7 +14,7 @@ use app_passwords::core::rules::{
     self, Context, DEFAULT_LIMIT, INITIAL_NAME, LAST_USE_INTERVAL_SECS, MAX_NAME_CHARS, Protocol,
     Rejection, Settings, UserRecord, check_credential, parse_scopes,
 };
-use app_passwords::core::{Error, HashParams, ServerSecret, normalize};
+use app_passwords::core::{Error, HashParams, ServerSecret, UserId, normalize};
 
 const NOW: i64 = 1_790_000_000;
 const CHEAP: HashParams = HashParams { m: 8, t: 1, p: 1 };
@@ -32,10 +32,14 @@ fn ctx(secret: &ServerSecret, settings: Settings) -> Context<'_> {
     }
 }
 
+fn uid(id: &str) -> UserId {
+    UserId::new(id).unwrap()
+}
+
 fn mfa_user() -> UserRecord {
     UserRecord {
         mfa_enabled: true,
-        ..UserRecord::new("alice")
+        ..UserRecord::new(uid("alice"))
     }
 }
 
@@ -181,9 +185,81 @@ fn names_are_unique_per_user_ignoring_case() {
     );
     let mut bob = UserRecord {
         mfa_enabled: true,
-        ..UserRecord::new("bob")
+        ..UserRecord::new(uid("bob"))
     };
     assert!(bob.create("iPhone", vec![], &c, &mut rng).is_ok());
+}
+
+#[test]
+fn names_are_unique_in_nfc_case_folded_form() {
+    let s = secret();
+    let c = ctx(&s, Settings::default());
+    let mut rng = TestEntropy::new(60);
+    let mut user = mfa_user();
+    let nfd = user.create("Cafe\u{301}", vec![], &c, &mut rng).unwrap();
+    assert_eq!(nfd.entry.name, "Caf\u{E9}", "stored in NFC");
+    for same in [
+        "caf\u{E9}",
+        "CAF\u{C9}",
+        "cafe\u{301}",
+        "CAFE\u{301}\u{FE0F}",
+    ] {
+        assert_eq!(
+            user.create(same, vec![], &c, &mut rng).unwrap_err(),
+            Error::NameTaken,
+            "{same:?}"
+        );
+    }
+    user.create("Stra\u{DF}e", vec![], &c, &mut rng).unwrap();
+    assert_eq!(
+        user.create("STRASSE", vec![], &c, &mut rng).unwrap_err(),
+        Error::NameTaken
+    );
+}
+
+#[test]
+fn invisible_and_bidi_names_are_refused() {
+    let s = secret();
+    let c = ctx(&s, Settings::default());
+    let mut rng = TestEntropy::new(61);
+    let mut user = mfa_user();
+    user.create("iPhone", vec![], &c, &mut rng).unwrap();
+    for bad in [
+        "\u{200B}",
+        "\u{FEFF}",
+        "\u{2060}",
+        "\u{3164}",
+        "\u{034F}",
+        "iPhone\u{200B}",
+        "\u{202E}enohPi",
+    ] {
+        assert_eq!(
+            user.create(bad, vec![], &c, &mut rng).unwrap_err(),
+            Error::InvalidName,
+            "{bad:?}"
+        );
+        assert_eq!(
+            UserRecord::new(uid("newcomer"))
+                .set_mfa(true, Some(bad), &c, &mut rng)
+                .unwrap_err(),
+            Error::InvalidName,
+            "initial name {bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_stored_name_from_before_normalisation_still_counts_for_uniqueness() {
+    let s = secret();
+    let c = ctx(&s, Settings::default());
+    let mut rng = TestEntropy::new(62);
+    let mut user = mfa_user();
+    user.create("x", vec![], &c, &mut rng).unwrap();
+    user.app_passwords[0].name = "Cafe\u{301}".to_owned();
+    assert_eq!(
+        user.create("caf\u{E9}", vec![], &c, &mut rng).unwrap_err(),
+        Error::NameTaken
+    );
 }
 
 #[test]
@@ -220,7 +296,7 @@ fn delete_all_removes_every_app_password() {
 #[test]
 fn app_passwords_require_mfa() {
     let s = secret();
-    let mut user = UserRecord::new("carol");
+    let mut user = UserRecord::new(uid("carol"));
     let err = user.create(
         "x",
         vec![],
@@ -234,7 +310,7 @@ fn app_passwords_require_mfa() {
 fn mfa_registration_issues_the_first_app_password_once() {
     let s = secret();
     let c = ctx(&s, Settings::default());
-    let mut user = UserRecord::new("dave");
+    let mut user = UserRecord::new(uid("dave"));
     let mut rng = TestEntropy::new(10);
     let first = user.set_mfa(true, None, &c, &mut rng).unwrap().unwrap();
     assert!(user.mfa_enabled);
@@ -247,7 +323,7 @@ fn mfa_registration_issues_the_first_app_password_once() {
 fn mfa_registration_repeated_after_deleting_everything_issues_nothing() {
     let s = secret();
     let c = ctx(&s, Settings::default());
-    let mut user = UserRecord::new("gina");
+    let mut user = UserRecord::new(uid("gina"));
     let mut rng = TestEntropy::new(25);
     user.set_mfa(true, None, &c, &mut rng).unwrap().unwrap();
     user.delete_all();
@@ -276,7 +352,7 @@ fn mfa_registration_uses_the_given_initial_name_and_checks_it() {
     let s = secret();
     let c = ctx(&s, Settings::default());
     let mut rng = TestEntropy::new(12);
-    let mut user = UserRecord::new("erin");
+    let mut user = UserRecord::new(uid("erin"));
     assert_eq!(
         user.set_mfa(true, Some(" "), &c, &mut rng).unwrap_err(),
         Error::InvalidName
@@ -321,7 +397,7 @@ fn tenant_switch_off_issues_nothing_at_mfa_registration() {
             ..Settings::default()
         },
     );
-    let mut user = UserRecord::new("frank");
+    let mut user = UserRecord::new(uid("frank"));
     assert!(
         user.set_mfa(true, None, &off, &mut TestEntropy::new(14))
             .unwrap()
@@ -357,7 +433,7 @@ fn verify_rejects_malformed_typo_unknown_deleted_and_other_users_passwords() {
     let mut alice = mfa_user();
     let mut bob = UserRecord {
         mfa_enabled: true,
-        ..UserRecord::new("bob")
+        ..UserRecord::new(uid("bob"))
     };
     let a = alice.create("a", vec![], &c, &mut rng).unwrap();
     let b = bob.create("b", vec![], &c, &mut rng).unwrap();
@@ -523,6 +599,85 @@ fn last_use_is_recorded_at_most_once_a_minute() {
 }
 
 #[test]
+fn recording_a_use_never_overflows_on_extreme_stored_times() {
+    let s = secret();
+    let mut user = mfa_user();
+    let issued = user
+        .create(
+            "x",
+            vec![],
+            &ctx(&s, Settings::default()),
+            &mut TestEntropy::new(63),
+        )
+        .unwrap();
+    let id = issued.entry.id.clone();
+    for (stored, now, recorded) in [
+        (i64::MIN, i64::MAX, true),
+        (i64::MAX, i64::MIN, false),
+        (i64::MIN, 0, true),
+        (i64::MAX, NOW, false),
+        (NOW, i64::MAX, true),
+    ] {
+        user.app_passwords[0].last_used_at = Some(stored);
+        assert_eq!(user.record_use(&id, now, None), recorded, "{stored} {now}");
+        assert_eq!(rules::use_due(Some(stored), now), recorded);
+    }
+    assert!(rules::use_due(None, i64::MIN));
+}
+
+#[test]
+fn a_record_with_an_invalid_user_id_does_not_load() {
+    for bad in [
+        r#"{"user":""}"#,
+        &format!(r#"{{"user":"{}"}}"#, "x".repeat(257)),
+    ] {
+        assert!(serde_json::from_str::<UserRecord>(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn the_login_sequence_normalises_looks_up_checks_and_decides_on_a_rehash() {
+    let s = secret();
+    let mut user = mfa_user();
+    let issued = user
+        .create(
+            "x",
+            vec![],
+            &ctx(&s, Settings::default()),
+            &mut TestEntropy::new(64),
+        )
+        .unwrap();
+    let credential = user.credential(&issued.entry);
+    let alice = uid("alice");
+
+    let typed = issued.password.display().to_uppercase();
+    let login = rules::Login::start(&alice, &typed, &s).unwrap();
+    assert_eq!(login.lookup_key(), issued.entry.lookup_key);
+    let accepted = login.finish(Some(&credential), None, &s, NOW).unwrap();
+    assert_eq!(accepted.password, issued.password);
+    assert!(!accepted.needs_rehash(CHEAP));
+    assert!(accepted.needs_rehash(HashParams::default()));
+
+    let login = rules::Login::start(&alice, issued.password.as_str(), &s).unwrap();
+    assert_eq!(
+        login.finish(None, None, &s, NOW).unwrap_err(),
+        Rejection::Unknown
+    );
+    assert_eq!(
+        rules::Login::start(&alice, "hunter2", &s).unwrap_err(),
+        Rejection::Malformed
+    );
+    let bob = uid("bob");
+    let login = rules::Login::start(&bob, issued.password.as_str(), &s).unwrap();
+    assert_ne!(login.lookup_key(), issued.entry.lookup_key);
+    assert_eq!(
+        login.finish(Some(&credential), None, &s, NOW).unwrap_err(),
+        Rejection::Unknown,
+        "another user's credential"
+    );
+}
+
+#[test]
 fn summaries_hold_no_hash_or_lookup_key() {
     let s = secret();
     let mut user = mfa_user();
@@ -552,7 +707,7 @@ fn records_round_trip_through_json_and_accept_missing_optional_fields() {
     let json = serde_json::to_string(&user).unwrap();
     assert_eq!(serde_json::from_str::<UserRecord>(&json).unwrap(), user);
     let minimal: UserRecord = serde_json::from_str(r#"{"user":"zoe"}"#).unwrap();
-    assert_eq!(minimal, UserRecord::new("zoe"));
+    assert_eq!(minimal, UserRecord::new(uid("zoe")));
 }
 
 #[test]

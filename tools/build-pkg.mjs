@@ -38,12 +38,13 @@ function fail(message) {
 
 // --- 1. the wasm ---------------------------------------------------------------------------
 const metadata = JSON.parse(
-  execFileSync("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: root }),
+  execFileSync("cargo", ["metadata", "--locked", "--no-deps", "--format-version", "1"], { cwd: root }),
 );
 const crate = metadata.packages.find((p) => p.name === "app-passwords");
 if (!crate) fail("package app-passwords not found by cargo metadata");
 run("cargo", [
   "build",
+  "--locked",
   "--release",
   "--target",
   "wasm32-unknown-unknown",

@@ -22,7 +22,7 @@
 use super::error::{Error, Result};
 use super::hash;
 use super::random::Entropy;
-use super::rules::{LAST_USE_INTERVAL_SECS, parse_set, valid_name};
+use super::rules::{parse_set, use_due, valid_name};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -250,16 +250,14 @@ impl ApiKeys {
         Ok(self.keys.remove(at))
     }
 
-    /// Records a use of key `id` at most once per [`LAST_USE_INTERVAL_SECS`]; returns whether the
+    /// Records a use of key `id` at most once per [`super::rules::LAST_USE_INTERVAL_SECS`]
+    /// ([`use_due`]); returns whether the
     /// set changed (and so needs saving).
     pub fn record_use(&mut self, id: &str, now: i64) -> bool {
         let Some(entry) = self.keys.iter_mut().find(|k| k.id == id) else {
             return false;
         };
-        if entry
-            .last_used_at
-            .is_some_and(|at| now - at < LAST_USE_INTERVAL_SECS)
-        {
+        if !use_due(entry.last_used_at, now) {
             return false;
         }
         entry.last_used_at = Some(now);

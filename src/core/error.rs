@@ -6,8 +6,12 @@
 
 use super::api_key::MAX_API_KEYS;
 use super::format::LETTERS;
-use super::hash::{MAX_M_COST, MAX_P_COST, MIN_SECRET_BYTES};
-use super::rules::{MAX_LIMIT, MAX_NAME_CHARS};
+use super::hash::{
+    MAX_M_COST, MAX_P_COST, MAX_SECRET_BYTES, MAX_T_COST, MAX_WORK, MIN_SECRET_BYTES,
+};
+use super::name::MAX_NAME_CHARS;
+use super::rules::MAX_LIMIT;
+use super::user::MAX_USER_BYTES;
 use core::fmt;
 
 /// Why a string is not an app password, before any checksum is computed.
@@ -29,8 +33,11 @@ pub enum Error {
     },
     /// The user already has an app password with this name (ignoring case).
     NameTaken,
-    /// The name is empty, too long or contains control characters.
+    /// The name is empty, too long, has no visible character, or contains control or format
+    /// characters.
     InvalidName,
+    /// A user id is empty or longer than 256 bytes.
+    InvalidUser,
     /// The input is not shaped like an app password.
     MalformedPassword(Malformed),
     /// The input is shaped like an app password but its checksum is wrong (a typo).
@@ -78,6 +85,7 @@ impl Error {
             Self::LimitReached { .. } => "limit_reached",
             Self::NameTaken => "name_taken",
             Self::InvalidName => "invalid_name",
+            Self::InvalidUser => "invalid_user",
             Self::MalformedPassword(_) => "malformed_password",
             Self::BadChecksum => "bad_checksum",
             Self::NotFound => "not_found",
@@ -113,6 +121,7 @@ impl Error {
             Self::MfaRequired | Self::AppPasswordsDisabled => 403,
             Self::NotFound => 404,
             Self::InvalidName
+            | Self::InvalidUser
             | Self::MalformedPassword(_)
             | Self::BadChecksum
             | Self::InvalidScope
@@ -126,10 +135,11 @@ impl Error {
     }
 
     /// Every error code, for documentation and for tests that check shells map all of them.
-    pub const ALL_CODES: [&'static str; 19] = [
+    pub const ALL_CODES: [&'static str; 20] = [
         "limit_reached",
         "name_taken",
         "invalid_name",
+        "invalid_user",
         "malformed_password",
         "bad_checksum",
         "not_found",
@@ -159,7 +169,11 @@ impl fmt::Display for Error {
             Self::NameTaken => f.write_str("you already have an app password with this name"),
             Self::InvalidName => write!(
                 f,
-                "the name must be 1 to {MAX_NAME_CHARS} characters after trimming, without control characters"
+                "give the app password a name you can recognise (1 to {MAX_NAME_CHARS} characters, letters or symbols you can see)"
+            ),
+            Self::InvalidUser => write!(
+                f,
+                "the user id must be 1 to {MAX_USER_BYTES} bytes of text"
             ),
             Self::MalformedPassword(Malformed::WrongLength) => write!(
                 f,
@@ -184,12 +198,12 @@ impl fmt::Display for Error {
             Self::InvalidSettings => write!(f, "the limit must be between 1 and {MAX_LIMIT}"),
             Self::InvalidParams => write!(
                 f,
-                "invalid Argon2id parameters: need t >= 1, 1 <= p <= {MAX_P_COST} and 8*p <= m <= {MAX_M_COST} KiB"
+                "invalid Argon2id parameters: need 1 <= t <= {MAX_T_COST}, 1 <= p <= {MAX_P_COST}, 8*p <= m <= {MAX_M_COST} KiB and m*t <= {MAX_WORK} KiB"
             ),
             Self::InvalidSecret => {
                 write!(
                     f,
-                    "the server secret must be at least {MIN_SECRET_BYTES} bytes"
+                    "a secret must be {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} bytes long"
                 )
             }
             Self::InvalidHash => f.write_str("the stored hash is not an Argon2id PHC string"),
@@ -233,6 +247,7 @@ mod tests {
             Error::LimitReached { limit: 40 },
             Error::NameTaken,
             Error::InvalidName,
+            Error::InvalidUser,
             Error::MalformedPassword(Malformed::WrongLength),
             Error::BadChecksum,
             Error::NotFound,

@@ -20,10 +20,18 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-/// Shortest accepted server secret, in bytes.
+/// Shortest accepted secret (server secret, session secret, API token), in bytes.
 pub const MIN_SECRET_BYTES: usize = 16;
-/// Largest accepted memory cost, in KiB (1 GiB).
-pub const MAX_M_COST: u32 = 1 << 20;
+/// Longest accepted secret, in bytes: secrets come from configuration, never from requests, but a
+/// bound keeps every input of the core finite.
+pub const MAX_SECRET_BYTES: usize = 1024;
+/// Largest accepted memory cost, in KiB (256 MiB).
+pub const MAX_M_COST: u32 = 1 << 18;
+/// Largest accepted number of passes.
+pub const MAX_T_COST: u32 = 10;
+/// Largest accepted work, memory × passes in KiB (512 MiB·passes, 13 × the OWASP default): a stored
+/// hash can never make one verification run for long.
+pub const MAX_WORK: u64 = 1 << 19;
 /// Largest accepted parallelism (lanes; computed one after another in wasm).
 pub const MAX_P_COST: u32 = 16;
 /// Bytes of salt per hash.
@@ -68,13 +76,17 @@ impl Default for HashParams {
 impl HashParams {
     /// Checks the parameters are within the accepted range.
     ///
+    /// Every parameter read from storage (a PHC string) or configuration goes through here.
+    ///
     /// # Errors
-    /// [`Error::InvalidParams`] unless `t >= 1`, `1 <= p <= 16` and `8·p <= m <= 1 GiB`.
+    /// [`Error::InvalidParams`] unless `1 <= t <= MAX_T_COST`, `1 <= p <= MAX_P_COST`,
+    /// `8·p <= m <= MAX_M_COST` and `m·t <= MAX_WORK`.
     pub fn validate(self) -> Result<Self> {
-        let ok = self.t >= 1
+        let ok = (1..=MAX_T_COST).contains(&self.t)
             && (1..=MAX_P_COST).contains(&self.p)
             && self.m >= 8 * self.p
-            && self.m <= MAX_M_COST;
+            && self.m <= MAX_M_COST
+            && u64::from(self.m) * u64::from(self.t) <= MAX_WORK;
         if ok {
             Ok(self)
         } else {
@@ -96,11 +108,9 @@ impl ServerSecret {
     /// Wraps secret bytes.
     ///
     /// # Errors
-    /// [`Error::InvalidSecret`] when shorter than [`MIN_SECRET_BYTES`].
+    /// [`Error::InvalidSecret`] unless [`check_secret`] accepts it.
     pub fn new(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() < MIN_SECRET_BYTES {
-            return Err(Error::InvalidSecret);
-        }
+        check_secret(bytes)?;
         Ok(Self(bytes.to_vec()))
     }
 
@@ -119,6 +129,19 @@ impl core::fmt::Debug for ServerSecret {
 impl Drop for ServerSecret {
     fn drop(&mut self) {
         self.0.zeroize();
+    }
+}
+
+/// The length rule of every secret (server secret, session secret, API token): [`MIN_SECRET_BYTES`]
+/// to [`MAX_SECRET_BYTES`] bytes.
+///
+/// # Errors
+/// [`Error::InvalidSecret`].
+pub fn check_secret(bytes: &[u8]) -> Result<()> {
+    if (MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&bytes.len()) {
+        Ok(())
+    } else {
+        Err(Error::InvalidSecret)
     }
 }
 
@@ -266,13 +289,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Lowercase hex of `bytes`.
 #[must_use]
 pub fn hex(bytes: &[u8]) -> String {
-    let digit = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 });
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(digit(b >> 4));
-        s.push(digit(b & 15));
-    }
-    s
+    base16ct::lower::encode_string(bytes)
 }
 
 #[cfg(test)]
@@ -363,9 +380,76 @@ mod tests {
                 t: 1,
                 p: MAX_P_COST + 1,
             },
+            HashParams {
+                m: 64,
+                t: MAX_T_COST + 1,
+                p: 1,
+            },
+            HashParams {
+                m: MAX_M_COST,
+                t: 3,
+                p: 1,
+            },
         ] {
             assert_eq!(bad.validate(), Err(Error::InvalidParams), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_stored_hash_with_huge_costs_is_an_invalid_hash_and_runs_no_argon2() {
+        let p = password(16);
+        let tag = "$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        for costs in [
+            // Cheap enough to run if unbounded, so a missing bound fails here, not by a stall.
+            "m=64,t=11,p=1",
+            "m=64,t=4294967295,p=1",
+            "m=262144,t=3,p=1",
+            "m=4294967295,t=1,p=1",
+            "m=64,t=1,p=4294967295",
+        ] {
+            let phc = format!("$argon2id$v=19${costs}{tag}");
+            assert_eq!(
+                verify(&p, &phc, &secret()),
+                Err(Error::InvalidHash),
+                "{costs}"
+            );
+            assert!(needs_rehash(&phc, CHEAP));
+        }
+    }
+
+    #[test]
+    fn the_recommended_parameters_are_within_the_bounds() {
+        // OWASP's five equivalent settings and RFC 9106's second recommendation (64 MiB, t = 3).
+        for (m, t) in [
+            (47_104, 1),
+            (19_456, 2),
+            (12_288, 3),
+            (9_216, 4),
+            (7_168, 5),
+            (65_536, 3),
+        ] {
+            assert!(HashParams { m, t, p: 1 }.validate().is_ok(), "m={m} t={t}");
+        }
+    }
+
+    #[test]
+    fn every_secret_has_the_same_length_rule() {
+        assert_eq!(
+            check_secret(&[0; MIN_SECRET_BYTES - 1]),
+            Err(Error::InvalidSecret)
+        );
+        assert_eq!(check_secret(&[0; MIN_SECRET_BYTES]), Ok(()));
+        assert_eq!(check_secret(&[0; MAX_SECRET_BYTES]), Ok(()));
+        assert_eq!(
+            check_secret(&[0; MAX_SECRET_BYTES + 1]),
+            Err(Error::InvalidSecret)
+        );
+        assert!(ServerSecret::new(&[0; MAX_SECRET_BYTES + 1]).is_err());
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        assert_eq!(hex(&[0x00, 0xAB, 0x7F]), "00ab7f");
     }
 
     #[test]

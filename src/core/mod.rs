@@ -2,7 +2,10 @@
 //!
 //! - [`format`]: generate, normalise and check app passwords;
 //! - [`hash`]: Argon2id keyed with the server secret, PHC strings, lookup keys;
-//! - [`rules`]: the per-user record and tenant settings;
+//! - [`name`]: app-password names (Unicode rules, when two names are the same);
+//! - [`user`]: checked user ids;
+//! - [`rules`]: the per-user record, tenant settings and the login sequence;
+//! - [`body`]: JSON request bodies, strictly, with fixed error texts;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
 //! - [`oidc`]: signing in through the organisation's OpenID Provider;
@@ -15,16 +18,22 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod body;
 pub mod error;
 pub mod format;
 pub mod hash;
+pub mod name;
 pub mod oidc;
 pub mod random;
 pub mod rules;
 pub mod session;
 pub mod throttle;
+pub mod user;
 
 pub use error::{Error, Malformed, Result};
 pub use format::{Password, normalize};
 pub use hash::{HashParams, ServerSecret};
-pub use rules::{Context, Credential, Entry, Issued, Protocol, Rejection, Settings, UserRecord};
+pub use rules::{
+    Accepted, Context, Credential, Entry, Issued, Login, Protocol, Rejection, Settings, UserRecord,
+};
+pub use user::UserId;

@@ -11,21 +11,22 @@ use super::hash::{self, HashParams, ServerSecret};
 use super::random::Entropy;
 use serde::{Deserialize, Serialize};
 
+pub use super::name::{MAX_NAME_CHARS, name_key, valid_name};
+pub use super::user::{MAX_USER_BYTES, UserId, valid_user};
+
 /// App passwords per user unless the tenant sets another limit (as in Entra ID).
 pub const DEFAULT_LIMIT: u32 = 40;
 /// The highest limit a tenant may set.
 pub const MAX_LIMIT: u32 = 100;
-/// Longest name, in characters, after trimming.
-pub const MAX_NAME_CHARS: usize = 64;
 /// Last use is recorded at most once per this many seconds per app password.
 pub const LAST_USE_INTERVAL_SECS: i64 = 60;
-/// Longest user id, in bytes (ids are opaque; any UTF-8 of 1 to this many bytes).
-pub const MAX_USER_BYTES: usize = 256;
 
-/// Whether `user` is an acceptable user id: 1 to [`MAX_USER_BYTES`] bytes.
+/// Whether a use at `now` is worth recording, given the last one recorded: the first use always is,
+/// later ones once [`LAST_USE_INTERVAL_SECS`] have passed. Saturating, so no stored time can
+/// overflow it; a last use in the future (a clock that went back) defers the next record.
 #[must_use]
-pub fn valid_user(user: &str) -> bool {
-    (1..=MAX_USER_BYTES).contains(&user.len())
+pub fn use_due(last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.is_none_or(|at| now.saturating_sub(at) >= LAST_USE_INTERVAL_SECS)
 }
 
 /// Name of the app password issued at MFA registration when the caller gives none.
@@ -294,6 +295,100 @@ pub fn check_credential(
     }
 }
 
+/// A login attempt, composed once for every shell: normalise the typed password, compute the lookup
+/// key, check the credential found under it, then decide on a re-hash.
+///
+/// The lookup is the caller's I/O (one KV read in the Worker, a scan of the record in
+/// [`UserRecord::verify`]), so the sequence is split around it:
+///
+/// ```
+/// # use app_passwords::core::{rules::{Login, UserId}, ServerSecret, HashParams};
+/// # let secret = ServerSecret::new(b"0123456789abcdef").unwrap();
+/// let user = UserId::new("alice").unwrap();
+/// let login = Login::start(&user, "not a password", &secret);
+/// assert_eq!(login.unwrap_err().code(), "malformed_password");
+/// ```
+pub struct Login<'a> {
+    user: &'a UserId,
+    password: Password,
+    lookup_key: String,
+}
+
+impl<'a> Login<'a> {
+    /// Normalises `input` (no storage read for garbage) and computes its lookup key for `user`.
+    ///
+    /// # Errors
+    /// [`Rejection::Malformed`] or [`Rejection::BadChecksum`].
+    pub fn start(user: &'a UserId, input: &str, secret: &ServerSecret) -> Result<Self, Rejection> {
+        let password = format::normalize(input).map_err(Rejection::from_format)?;
+        let lookup_key = hash::lookup_key(user.as_str(), &password, secret);
+        Ok(Self {
+            user,
+            password,
+            lookup_key,
+        })
+    }
+
+    /// Where the credential is stored: [`hash::lookup_key`] of (user, password).
+    #[must_use]
+    pub fn lookup_key(&self) -> &str {
+        &self.lookup_key
+    }
+
+    /// Checks the credential found under [`Self::lookup_key`] (`None`: nothing was found) with
+    /// [`check_credential`]. At most one Argon2 run.
+    ///
+    /// # Errors
+    /// The [`Rejection`] reason.
+    pub fn finish(
+        self,
+        credential: Option<&Credential>,
+        protocol: Option<Protocol>,
+        secret: &ServerSecret,
+        now: i64,
+    ) -> Result<Accepted, Rejection> {
+        let credential = credential.ok_or(Rejection::Unknown)?;
+        check_credential(
+            credential,
+            self.user.as_str(),
+            &self.password,
+            protocol,
+            secret,
+            now,
+        )?;
+        Ok(Accepted {
+            password: self.password,
+            phc: credential.phc.clone(),
+        })
+    }
+}
+
+impl core::fmt::Debug for Login<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Login")
+            .field("user", self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A login that [`Login::finish`] accepted.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The normalised password, for a re-hash; never store or log it.
+    pub password: Password,
+    /// The stored hash it matched.
+    phc: String,
+}
+
+impl Accepted {
+    /// The re-hash decision: whether the stored hash was made with parameters other than
+    /// `params` (the ones new hashes use), so it should be replaced while the plaintext is at hand.
+    #[must_use]
+    pub fn needs_rehash(&self, params: HashParams) -> bool {
+        hash::needs_rehash(&self.phc, params)
+    }
+}
+
 /// Everything a change needs besides the record itself.
 #[derive(Debug)]
 pub struct Context<'a> {
@@ -317,10 +412,13 @@ pub struct Issued {
 }
 
 /// One user's app passwords and MFA state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// There is no default record: a record always belongs to a checked [`UserId`], and a stored record
+/// that does not deserialise is an error for the shell to report, never an empty record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
-    /// The user's opaque id.
-    pub user: String,
+    /// The user's id.
+    pub user: UserId,
     /// Whether the user has multi-factor authentication on.
     #[serde(default)]
     pub mfa_enabled: bool,
@@ -332,9 +430,9 @@ pub struct UserRecord {
 impl UserRecord {
     /// An empty record for `user`, MFA off.
     #[must_use]
-    pub fn new(user: &str) -> Self {
+    pub fn new(user: UserId) -> Self {
         Self {
-            user: user.to_owned(),
+            user,
             mfa_enabled: false,
             app_passwords: Vec::new(),
         }
@@ -363,25 +461,21 @@ impl UserRecord {
         if self.app_passwords.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
             return Err(Error::LimitReached { limit });
         }
-        let folded = name.to_lowercase();
-        if self
-            .app_passwords
-            .iter()
-            .any(|e| e.name.to_lowercase() == folded)
-        {
+        let key = name_key(&name);
+        if self.app_passwords.iter().any(|e| name_key(&e.name) == key) {
             return Err(Error::NameTaken);
         }
         let password = Password::generate(rng)?;
         let entry = Entry {
             id: self.new_id(rng)?,
-            name: name.to_owned(),
+            name,
             created_at: ctx.now,
             scopes,
             last_used_at: None,
             last_used_protocol: None,
             last_used_ip: None,
             expires_at: None,
-            lookup_key: hash::lookup_key(&self.user, &password, ctx.secret),
+            lookup_key: hash::lookup_key(self.user.as_str(), &password, ctx.secret),
             phc: hash::hash(&password, ctx.secret, ctx.params, rng)?,
         };
         self.app_passwords.push(entry.clone());
@@ -444,7 +538,7 @@ impl UserRecord {
     #[must_use]
     pub fn credential(&self, entry: &Entry) -> Credential {
         Credential {
-            user: self.user.clone(),
+            user: self.user.as_str().to_owned(),
             id: entry.id.clone(),
             name: entry.name.clone(),
             scopes: entry.scopes.clone(),
@@ -465,25 +559,18 @@ impl UserRecord {
         secret: &ServerSecret,
         now: i64,
     ) -> Result<&Entry, Rejection> {
-        let password = format::normalize(input).map_err(Rejection::from_format)?;
+        let login = Login::start(&self.user, input, secret)?;
         if !self.mfa_enabled {
             return Err(Rejection::MfaRequired);
         }
-        let key = hash::lookup_key(&self.user, &password, secret);
+        let key = login.lookup_key().as_bytes();
         let entry = self
             .app_passwords
             .iter()
-            .find(|e| hash::constant_time_eq(e.lookup_key.as_bytes(), key.as_bytes()))
-            .ok_or(Rejection::Unknown)?;
-        check_credential(
-            &self.credential(entry),
-            &self.user,
-            &password,
-            protocol,
-            secret,
-            now,
-        )?;
-        Ok(entry)
+            .find(|e| hash::constant_time_eq(e.lookup_key.as_bytes(), key));
+        let credential = entry.map(|e| self.credential(e));
+        login.finish(credential.as_ref(), protocol, secret, now)?;
+        entry.ok_or(Rejection::Unknown)
     }
 
     /// Re-hashes an app password with `ctx.params` after a successful login, when its stored hash
@@ -520,10 +607,7 @@ impl UserRecord {
         let Some(entry) = self.app_passwords.iter_mut().find(|e| e.id == id) else {
             return false;
         };
-        if entry
-            .last_used_at
-            .is_some_and(|at| now - at < LAST_USE_INTERVAL_SECS)
-        {
+        if !use_due(entry.last_used_at, now) {
             return false;
         }
         entry.last_used_at = Some(now);
@@ -565,17 +649,4 @@ impl UserRecord {
             }
         }
     }
-}
-
-/// Trims `name` and checks it: 1–[`MAX_NAME_CHARS`] characters, no control characters.
-///
-/// # Errors
-/// [`Error::InvalidName`].
-pub fn valid_name(name: &str) -> Result<&str> {
-    let name = name.trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(Error::InvalidName);
-    }
-    Ok(name)
 }

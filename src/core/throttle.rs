@@ -114,7 +114,7 @@ impl Blocklist {
         self.until
             .get(key)
             .filter(|&&until| until > now)
-            .map(|&until| until - now)
+            .map(|&until| until.saturating_sub(now))
     }
 
     /// Blocks `key` from `now` until `until` (keeps a later block already there).
@@ -170,7 +170,7 @@ impl Gate {
     pub fn pass(&mut self, key: &str, now: i64) -> Option<u32> {
         let interval = self.interval;
         if let Some((at, held)) = self.last.get_mut(key) {
-            if now - *at < interval {
+            if now.saturating_sub(*at) < interval {
                 *held = held.saturating_add(1);
                 return None;
             }
@@ -181,7 +181,7 @@ impl Gate {
         }
         make_room(
             &mut self.last,
-            |&(at, _)| now - at >= interval,
+            |&(at, _)| now.saturating_sub(at) >= interval,
             |&(at, _)| at,
         );
         self.last.insert(key.to_owned(), (now, 0));

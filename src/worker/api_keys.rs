@@ -39,7 +39,7 @@ pub async fn find(env: &Env, token: &str) -> Result<Option<Published>, ApiError>
     let cached = CACHE.with(|c| {
         c.borrow()
             .get(&hash)
-            .filter(|(_, read_at)| at - read_at < CACHE_SECS)
+            .filter(|(_, read_at)| at.saturating_sub(*read_at) < CACHE_SECS)
             .map(|(key, _)| key.clone())
     });
     if cached.is_some() {
@@ -52,7 +52,7 @@ pub async fn find(env: &Env, token: &str) -> Result<Option<Published>, ApiError>
         CACHE.with(|c| {
             let mut c = c.borrow_mut();
             if c.len() >= CACHE_ENTRIES {
-                c.retain(|_, (_, read_at)| at - *read_at < CACHE_SECS);
+                c.retain(|_, (_, read_at)| at.saturating_sub(*read_at) < CACHE_SECS);
                 if c.len() >= CACHE_ENTRIES {
                     c.clear();
                 }

@@ -83,7 +83,8 @@ pub async fn events(call: Call<'_>) -> Result<Response, ApiError> {
 }
 
 async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
-    let method = call.req.method();
+    // The routed method: HEAD is answered as GET.
+    let method = http::method(&call.req).unwrap_or(Method::Get);
     let mut init = RequestInit::new();
     init.with_method(method.clone());
     if method != Method::Get {

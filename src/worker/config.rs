@@ -2,7 +2,7 @@
 
 use super::http::ApiError;
 use crate::core::session::SessionPolicy;
-use crate::core::{Context, HashParams, ServerSecret, Settings};
+use crate::core::{Context, HashParams, ServerSecret, Settings, hash};
 use worker::Env;
 
 /// KV namespace holding one credential per app password.
@@ -28,7 +28,7 @@ impl Config {
             .map(|s| s.to_string())
             .map_err(|_| misconfigured("PASSWORD_SECRET is not set"))?;
         let secret = ServerSecret::new(secret.as_bytes())
-            .map_err(|_| misconfigured("PASSWORD_SECRET is shorter than 16 bytes"))?;
+            .map_err(|_| misconfigured("PASSWORD_SECRET is not 16 to 1024 bytes"))?;
         let defaults = HashParams::default();
         let number = |name: &str, default: u32| -> Result<u32, ApiError> {
             match env.var(name) {
@@ -66,8 +66,8 @@ pub fn api_token(env: &Env) -> Result<String, ApiError> {
     env.secret("API_TOKEN")
         .map(|s| s.to_string())
         .ok()
-        .filter(|t| t.len() >= 16)
-        .ok_or_else(|| misconfigured("API_TOKEN is not set or shorter than 16 characters"))
+        .filter(|t| hash::check_secret(t.as_bytes()).is_ok())
+        .ok_or_else(|| misconfigured("API_TOKEN is not set, or not 16 to 1024 bytes"))
 }
 
 /// How long page sessions last (`SESSION_IDLE_SECS`, `SESSION_MAX_SECS`; 30 min and 8 h by default).
@@ -89,8 +89,8 @@ pub fn session_secret(env: &Env) -> Result<Vec<u8>, ApiError> {
     env.secret("SESSION_SECRET")
         .map(|s| s.to_string().into_bytes())
         .ok()
-        .filter(|s| s.len() >= 16)
-        .ok_or_else(|| misconfigured("SESSION_SECRET is not set or shorter than 16 bytes"))
+        .filter(|s| hash::check_secret(s).is_ok())
+        .ok_or_else(|| misconfigured("SESSION_SECRET is not set, or not 16 to 1024 bytes"))
 }
 
 fn misconfigured(detail: &str) -> ApiError {

@@ -1,12 +1,19 @@
-//! HTTP translation: JSON bodies, error responses with stable codes, status codes.
+//! HTTP translation: JSON bodies, methods, error responses with stable codes, status codes.
+//!
+//! Input is strict and answers never echo it: a body is one JSON object of at most
+//! [`MAX_BODY_BYTES`] (read chunk by chunk, so a body without `Content-Length` is not buffered past
+//! the limit), and error messages are fixed texts that name at most one of our own field names.
 
-use crate::core::Error;
+use crate::core::{Error, body};
+use js_sys::Uint8Array;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use worker::{Headers, Request, Response};
+use worker::{Headers, Method, Request, Response};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// How much of a too-large body without `Content-Length` is read (and dropped) before reading stops.
+pub const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 
 /// An error response: `{"error":{"code","message"[,"limit"]}}` with an HTTP status.
 #[derive(Debug)]
@@ -111,36 +118,58 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T`.
 ///
-/// Errors: 413 `payload_too_large`, 400 `invalid_json`, 400 `invalid_request` (wrong shape; the
-/// message names the field but never echoes a submitted value).
+/// Errors: 413 `payload_too_large`; 400 `invalid_json` (not JSON, not UTF-8, nested too deep);
+/// 400 `invalid_request` (not an object, or not the fields `T` has). Messages are fixed texts.
 pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let bytes = read_body(req).await?;
+    parse_json(&bytes)
+}
+
+/// Reads the body, refusing it once it grows past [`MAX_BODY_BYTES`]: by its declared
+/// `Content-Length` before reading, and by counting while reading when there is none (chunked).
+///
+/// At most [`MAX_BODY_BYTES`] are kept. Past the limit the rest is read and dropped, up to
+/// [`MAX_DRAIN_BYTES`], so that the answer goes out after the request (answering in the middle of a
+/// streamed upload makes `wrangler dev`'s proxy fail the request with a 500); past that, reading
+/// stops.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
         .get("content-length")
         .ok()
         .flatten()
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::new(400, "invalid_json", "the request body could not be read"))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(too_large());
-    }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::new(
-                400,
-                "invalid_request",
-                without_quoted_values(&e.to_string()),
-            ),
-            _ => ApiError::new(400, "invalid_json", "the request body is not valid JSON"),
+    let Some(raw) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let unreadable = || ApiError::new(400, "invalid_json", "the request body could not be read");
+    let mut stream = wasm_streams::ReadableStream::from_raw(raw);
+    let mut reader = stream.try_get_reader().map_err(|_| unreadable())?;
+    let mut body = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = reader.read().await.map_err(|_| unreadable())? {
+        let chunk = Uint8Array::new(&chunk);
+        total = total.saturating_add(usize::try_from(chunk.length()).unwrap_or(usize::MAX));
+        if total > MAX_DRAIN_BYTES {
+            // Dropping the reader releases it without reading further.
+            break;
         }
-    })
+        if total <= MAX_BODY_BYTES {
+            body.extend_from_slice(&chunk.to_vec());
+        }
+    }
+    if total > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+/// Parses a request body with [`body::parse`]: 400 `invalid_json` or `invalid_request`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    body::parse(bytes).map_err(|e| ApiError::new(400, e.code, e.message))
 }
 
 fn too_large() -> ApiError {
@@ -151,21 +180,48 @@ fn too_large() -> ApiError {
     )
 }
 
-/// serde's messages quote offending values (`invalid type: string "…"`); a value may be a password.
-fn without_quoted_values(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quoted = false;
-    for c in message.chars() {
-        if c == '"' {
-            quoted = !quoted;
-            if quoted {
-                out.push_str("\"…\"");
-            }
-        } else if !quoted {
-            out.push(c);
+/// The method to route `req` by, or `None` for a method this API does not know.
+///
+/// worker's [`Method`] turns every method it does not know (`PROPFIND`, `MKCOL`) into `GET`, so a
+/// route table matching on [`Request::method`] would run them as `GET`; this reads the method as the
+/// request carries it. `HEAD` is routed as `GET` (the runtime sends no body with the answer to a
+/// `HEAD`).
+pub fn method(req: &Request) -> Option<Method> {
+    let raw = req.inner().method();
+    let known = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Options,
+        Method::Connect,
+        Method::Trace,
+        Method::Report,
+    ];
+    if raw == "HEAD" {
+        return Some(Method::Get);
+    }
+    known.into_iter().find(|m| m.as_ref() == raw)
+}
+
+/// 405 `method_not_allowed` with `Allow: <allowed>` (and `HEAD` after `GET`).
+pub fn method_not_allowed(allowed: &[Method]) -> ApiError {
+    let mut names: Vec<&str> = Vec::with_capacity(allowed.len() + 1);
+    for method in allowed {
+        names.push(method.as_ref());
+        if *method == Method::Get {
+            names.push("HEAD");
         }
     }
-    out
+    ApiError {
+        allow: Some(names.join(", ")),
+        ..ApiError::new(
+            405,
+            "method_not_allowed",
+            "this route does not accept this method",
+        )
+    }
 }
 
 /// Decodes a percent-encoded path segment into UTF-8, or `None`.
@@ -191,13 +247,6 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[test]
-    fn quoted_values_are_removed_from_serde_messages() {
-        let m = without_quoted_values("invalid type: string \"hunter2\", expected a boolean");
-        assert!(!m.contains("hunter2"));
-        assert!(m.contains("expected a boolean"));
-    }
 
     #[test]
     fn percent_decoding_handles_utf8_and_rejects_bad_escapes() {

@@ -280,12 +280,13 @@ pub fn invalid_user() -> ApiError {
 pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
     let url = req.url()?;
     let path = segments(url.path());
-    let method = req.method();
+    // Not `req.method()`, which runs unknown methods (`PROPFIND`) as GET.
+    let method = http::method(&req);
     let mut allowed: Vec<Method> = Vec::new();
     let mut found = None;
     for route in ROUTES {
         if let Some(params) = matches(route.path, &path) {
-            if route.method == method {
+            if method.as_ref() == Some(&route.method) {
                 found = Some((route, params));
                 break;
             }
@@ -296,7 +297,7 @@ pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, A
         if allowed.is_empty() {
             return Err(ApiError::new(404, "not_found_route", "no such route"));
         }
-        return Err(method_not_allowed(&allowed));
+        return Err(http::method_not_allowed(&allowed));
     };
     let caller = enforce(route.access, &req, env, ctx).await?;
     let params = decode(raw)?;
@@ -308,18 +309,6 @@ pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, A
         caller,
     };
     dispatch(route.endpoint, call).await
-}
-
-/// 405 with the methods the path accepts in `Allow`.
-fn method_not_allowed(allowed: &[Method]) -> ApiError {
-    let names: Vec<&str> = allowed.iter().map(AsRef::as_ref).collect();
-    let mut e = ApiError::new(
-        405,
-        "method_not_allowed",
-        "this route does not accept this method",
-    );
-    e.allow = Some(names.join(", "));
-    e
 }
 
 async fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Result<Response, ApiError> {
@@ -386,7 +375,7 @@ async fn enforce(
     match access {
         Access::Public => Ok(Caller::Anonymous),
         Access::Session => {
-            if req.method() != Method::Get {
+            if http::method(req) != Some(Method::Get) {
                 portal::same_origin(req)?;
             }
             Ok(Caller::Session(portal::session_user(req, env).await?))

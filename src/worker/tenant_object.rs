@@ -82,16 +82,32 @@ impl DurableObject for TenantObject {
 }
 
 impl TenantObject {
+    /// The stored settings, or the defaults when none were ever stored. A stored record that does
+    /// not parse or is out of range is an error (503), never the defaults: those allow app
+    /// passwords, and a corrupt record must not switch creation back on.
     async fn load(&self) -> std::result::Result<Settings, ApiError> {
         let stored: Option<String> = self.state.storage().get(KEY).await?;
-        Ok(stored
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default())
+        match stored {
+            None => Ok(Settings::default()),
+            Some(text) => {
+                parse_stored(&text).map_err(|e| ApiError::internal("tenant settings", &e))
+            }
+        }
     }
 
     async fn update(&self, req: &mut Request) -> std::result::Result<Settings, ApiError> {
         let update: SettingsUpdate = http::read_json(req).await?;
-        let current = self.load().await?;
+        // A full update does not read the current record, so it also replaces a corrupt one.
+        let current = match update {
+            SettingsUpdate {
+                app_passwords_allowed: Some(app_passwords_allowed),
+                limit: Some(limit),
+            } => Settings {
+                app_passwords_allowed,
+                limit,
+            },
+            _ => self.load().await?,
+        };
         let next = Settings {
             app_passwords_allowed: update
                 .app_passwords_allowed
@@ -103,6 +119,14 @@ impl TenantObject {
         self.state.storage().put(KEY, text).await?;
         Ok(next)
     }
+}
+
+/// Parses the stored settings record and checks it is in range.
+fn parse_stored(text: &str) -> std::result::Result<Settings, String> {
+    serde_json::from_str::<Settings>(text)
+        .map_err(|e| e.to_string())?
+        .validate()
+        .map_err(|e| e.code().to_owned())
 }
 
 impl TenantObject {

@@ -18,7 +18,7 @@ use crate::core::audit::{Actor, Event, EventLog, Kind, Named};
 use crate::core::random::SystemEntropy;
 use crate::core::rules::{Issued, Summary};
 use crate::core::session::Sessions;
-use crate::core::{Entry, Protocol, Settings, UserRecord};
+use crate::core::{Entry, Protocol, Settings, UserId, UserRecord};
 use core::cell::RefCell;
 use serde::Serialize;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
@@ -139,7 +139,7 @@ impl UserObject {
                 Ok(response)
             }
             Command::List { settings, user, .. } => {
-                let app_passwords = self.read(UserRecord::summaries);
+                let app_passwords = self.read(UserRecord::summaries)?;
                 let count = app_passwords.len();
                 Ok(http::json(
                     200,
@@ -172,7 +172,7 @@ impl UserObject {
                 settings,
                 ..
             } => {
-                let was_enabled = self.read(|r| r.mfa_enabled);
+                let was_enabled = self.read(|r| r.mfa_enabled)?;
                 let (response, issued) = self
                     .set_mfa(enabled, initial_name.as_deref(), settings)
                     .await?;
@@ -194,7 +194,7 @@ impl UserObject {
             Command::RecordEvent { event, .. } => {
                 // Failed logins for users with nothing here are printed by the Worker but not
                 // kept: guessing at made-up user ids must not fill storage.
-                if self.read(|r| r.mfa_enabled || !r.app_passwords.is_empty()) {
+                if self.read(|r| r.mfa_enabled || !r.app_passwords.is_empty())? {
                     self.keep(event).await?;
                 }
                 Ok(Response::empty()?.with_status(204))
@@ -211,7 +211,8 @@ impl UserObject {
                 let password = crate::core::normalize(&password)?;
                 if self.change(|r| r.rehash(&id, &password, &ctx, &mut SystemEntropy))? {
                     self.save().await?;
-                    let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned());
+                    let entry =
+                        self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
                     if let Some(entry) = entry {
                         self.publish(&entry).await?;
                     }
@@ -246,7 +247,7 @@ impl UserObject {
                             .iter()
                             .find(|e| e.id == id)
                             .map(|e| e.name.clone())
-                    });
+                    })?;
                     let mut event = Event::new(Kind::LoginSucceeded, at, actor.clone());
                     event.app_password = Some(Named::new(&id, &name.unwrap_or_default()));
                     event.protocol = protocol;
@@ -274,7 +275,7 @@ impl UserObject {
 
     async fn delete(&self, id: &str) -> std::result::Result<Entry, ApiError> {
         // Revoke first: if KV cannot be reached the entry stays listed and can be deleted again.
-        let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned());
+        let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
         let entry = entry.ok_or(crate::core::Error::NotFound)?;
         kv::delete(&self.env, &entry)
             .await
@@ -285,7 +286,7 @@ impl UserObject {
     }
 
     async fn delete_all(&self) -> std::result::Result<usize, ApiError> {
-        let entries = self.read(|r| r.app_passwords.clone());
+        let entries = self.read(|r| r.app_passwords.clone())?;
         self.revoke(&entries).await?;
         // Entries created while KV was being updated are not part of this request; keep them.
         let deleted =
@@ -302,10 +303,10 @@ impl UserObject {
     ) -> std::result::Result<(Response, Option<Named>), ApiError> {
         let config = Config::from_env(&self.env)?;
         let ctx = config.context(settings, now());
-        let was_enabled = self.read(|r| r.mfa_enabled);
+        let was_enabled = self.read(|r| r.mfa_enabled)?;
         let issued = self.change(|r| r.set_mfa(enabled, initial_name, &ctx, &mut SystemEntropy))?;
         self.save().await?;
-        let entries = self.read(|r| r.app_passwords.clone());
+        let entries = self.read(|r| r.app_passwords.clone())?;
         let published = if !enabled {
             // Always, so that retrying after a failure finishes the job.
             self.revoke(&entries).await
@@ -342,8 +343,8 @@ impl UserObject {
     /// Prints a change's event and keeps it. The change is already saved, so a failure to keep
     /// the event is logged, not returned.
     async fn audit(&self, event: Event) {
-        let user = self.read(|r| r.user.clone());
-        audit::print(&event, Some(&user));
+        let user = self.read(|r| r.user.as_str().to_owned()).ok();
+        audit::print(&event, user.as_deref());
         if let Err(e) = self.keep(event).await {
             worker::console_error!("user object: keep event: {}", e.code);
         }
@@ -403,7 +404,7 @@ impl UserObject {
     }
 
     async fn publish(&self, entry: &Entry) -> std::result::Result<(), ApiError> {
-        let record = self.read(Clone::clone);
+        let record = self.read(Clone::clone)?;
         kv::put(&self.env, &record, entry)
             .await
             .map_err(|e| ApiError::internal("kv put", &e))
@@ -427,7 +428,7 @@ impl UserObject {
         let record = match stored {
             Some(text) => serde_json::from_str(&text)
                 .map_err(|e| ApiError::internal("user object: stored record", &e))?,
-            None => UserRecord::new(user),
+            None => UserRecord::new(UserId::new(user)?),
         };
         let mut slot = self.record.borrow_mut();
         // Another request may have loaded (and changed) it while this one awaited storage.
@@ -467,19 +468,16 @@ impl UserObject {
     }
 
     async fn save(&self) -> std::result::Result<(), ApiError> {
-        let text = self.read(serde_json::to_string);
+        let text = self.read(serde_json::to_string)?;
         let text = text.map_err(|e| ApiError::internal("user object: encode", &e))?;
         self.state.storage().put(KEY, text).await?;
         Ok(())
     }
 
-    /// Reads the in-memory record (loaded by [`Self::load`]).
-    fn read<T>(&self, f: impl FnOnce(&UserRecord) -> T) -> T {
+    /// Reads the in-memory record (loaded by [`Self::load`]; never a stand-in when it is not).
+    fn read<T>(&self, f: impl FnOnce(&UserRecord) -> T) -> std::result::Result<T, ApiError> {
         let slot = self.record.borrow();
-        match slot.as_ref() {
-            Some(record) => f(record),
-            None => f(&UserRecord::default()),
-        }
+        slot.as_ref().map(f).ok_or_else(not_loaded)
     }
 
     /// Applies a core rule to the in-memory record, synchronously.
@@ -488,7 +486,13 @@ impl UserObject {
         f: impl FnOnce(&mut UserRecord) -> crate::core::Result<T>,
     ) -> std::result::Result<T, ApiError> {
         let mut slot = self.record.borrow_mut();
-        let record = slot.get_or_insert_with(UserRecord::default);
+        let record = slot.as_mut().ok_or_else(not_loaded)?;
         Ok(f(record)?)
     }
+}
+
+/// A rule reached before [`UserObject::load`] succeeded: fail closed rather than act on an empty
+/// record (which would, for example, let a creation overwrite the stored app passwords).
+fn not_loaded() -> ApiError {
+    ApiError::internal("user object", &"record not loaded")
 }

@@ -74,7 +74,8 @@ describe("the packed package", () => {
     assert.deepEqual(Object.keys(installed.exports["."].node), ["import", "require"]);
     // Nothing from the build directory or the template's placeholders leaks in.
     assert.ok(!files.some((f) => f.includes("snippets") || f.endsWith(".wasm.d.ts")), files.join(", "));
-    assert.ok(packed.size < 200_000, `packed size ${packed.size} bytes`);
+    // The Unicode tables of the name rules (NFC, case folding, general categories) take ~20 KB.
+    assert.ok(packed.size < 240_000, `packed size ${packed.size} bytes`);
   });
 
   test("documents every export in its types, and ErrorCode matches errorCodes()", () => {

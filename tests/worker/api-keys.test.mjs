@@ -199,9 +199,9 @@ describe('API keys', { timeout: 240_000 }, () => {
   test('a wrong method answers 405 with Allow; an unknown path 404, both in JSON', async () => {
     const res = await ctx.api.request('DELETE', '/v1/api-keys');
     assertError(res, 405, 'method_not_allowed');
-    assert.equal(res.headers.get('allow'), 'POST, GET');
+    assert.equal(res.headers.get('allow'), 'POST, GET, HEAD');
     const health = await ctx.api.request('POST', '/healthz', { auth: false, body: '{}' });
-    assert.equal(health.headers.get('allow'), 'GET');
+    assert.equal(health.headers.get('allow'), 'GET, HEAD');
     assertError(await ctx.api.request('GET', '/v1/api-keys/x/y'), 404, 'not_found_route');
   });
 

@@ -1,0 +1,60 @@
+//! Request bodies, through the parser every JSON endpoint uses (`core::body::parse`), into the
+//! shapes of the API's bodies: only a JSON object is accepted, and every refusal carries one of the
+//! fixed messages — never a piece of the input.
+#![no_main]
+#![allow(dead_code)]
+
+use app_passwords::core::body::{BodyError, is_fixed_message, parse};
+use libfuzzer_sys::fuzz_target;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Create {
+    name: String,
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mfa {
+    enabled: bool,
+    initial_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Verify {
+    user: String,
+    password: String,
+    protocol: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsUpdate {
+    app_passwords_allowed: Option<bool>,
+    limit: Option<u32>,
+}
+
+fn check<T>(bytes: &[u8], result: Result<T, BodyError>) {
+    match result {
+        Ok(_) => assert_eq!(
+            bytes.iter().find(|b| !b.is_ascii_whitespace()),
+            Some(&b'{'),
+            "only an object is accepted"
+        ),
+        Err(e) => {
+            assert!(["invalid_json", "invalid_request"].contains(&e.code));
+            assert!(is_fixed_message(&e.message), "{}", e.message);
+        }
+    }
+}
+
+fuzz_target!(|bytes: &[u8]| {
+    check(bytes, parse::<Create>(bytes));
+    check(bytes, parse::<Mfa>(bytes));
+    check(bytes, parse::<Verify>(bytes));
+    check(bytes, parse::<SettingsUpdate>(bytes));
+    check(bytes, parse::<serde_json::Value>(bytes));
+});

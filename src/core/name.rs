@@ -1,0 +1,199 @@
+//! App-password names: what a user may call a device or app, and when two names are the same.
+//!
+//! A name is stored in Unicode NFC, trimmed, 1 to [`MAX_NAME_CHARS`] characters. It must show at
+//! least one visible character (a letter, digit, punctuation mark or symbol), and it may not carry
+//! control or format characters: no bidirectional overrides (U+202E) that make a list lie about
+//! what it shows, no zero-width characters (U+200B, U+2060, U+FEFF) and no Hangul fillers (U+3164,
+//! U+115F, U+1160, U+FFA0) that make two names look alike.
+//!
+//! Two names are the same when their [`name_key`]s are equal: canonical caseless matching
+//! (NFD, Unicode case folding, NFC), ignoring invisible variation selectors and joiners, so
+//! `iPhone`, `IPHONE` and `café` in NFC or NFD each name one app password.
+
+use super::error::{Error, Result};
+use caseless::Caseless;
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory as Gc, GeneralCategoryGroup, UnicodeGeneralCategory};
+
+/// Longest name, in characters (Unicode scalar values, after NFC and trimming).
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Hangul fillers: letters (`Lo`) that render as nothing.
+const HANGUL_FILLERS: [char; 4] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}'];
+
+/// Checks a submitted name and returns the form to store: NFC, trimmed.
+///
+/// ```
+/// use app_passwords::core::name::valid_name;
+/// assert_eq!(valid_name("  Cafe\u{301} laptop ").unwrap(), "Café laptop");
+/// assert!(valid_name("\u{200B}").is_err());
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidName`]: empty after trimming, longer than [`MAX_NAME_CHARS`], no visible
+/// character, or a control, format or line-separator character.
+pub fn valid_name(name: &str) -> Result<String> {
+    let nfc: String = name.nfc().collect();
+    let name = nfc.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(forbidden) {
+        return Err(Error::InvalidName);
+    }
+    if !name.chars().any(visible) {
+        return Err(Error::InvalidName);
+    }
+    Ok(name.to_owned())
+}
+
+/// The form two names are compared in: NFD, case-folded, NFC, without default-ignorable marks.
+/// Names with equal keys are the same name.
+///
+/// ```
+/// use app_passwords::core::name::name_key;
+/// assert_eq!(name_key("CAFÉ"), name_key("cafe\u{301}"));
+/// assert_eq!(name_key("Straße"), name_key("STRASSE"));
+/// ```
+#[must_use]
+pub fn name_key(name: &str) -> String {
+    name.trim()
+        .chars()
+        .nfd()
+        .default_case_fold()
+        .filter(|&c| !ignorable_mark(c))
+        .nfc()
+        .collect()
+}
+
+/// Characters a name may never contain: C0/C1 controls, format characters (bidi controls,
+/// zero-width characters, the BOM), line and paragraph separators, surrogates, Hangul fillers.
+fn forbidden(c: char) -> bool {
+    matches!(
+        c.general_category(),
+        Gc::Control | Gc::Format | Gc::Surrogate | Gc::LineSeparator | Gc::ParagraphSeparator
+    ) || HANGUL_FILLERS.contains(&c)
+}
+
+/// Characters that show something by themselves: letters, digits, punctuation, symbols, private-use
+/// glyphs (icon fonts). Spaces and combining marks alone do not.
+fn visible(c: char) -> bool {
+    let shows = matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter
+            | GeneralCategoryGroup::Number
+            | GeneralCategoryGroup::Punctuation
+            | GeneralCategoryGroup::Symbol
+    ) || c.general_category() == Gc::PrivateUse;
+    shows && !HANGUL_FILLERS.contains(&c)
+}
+
+/// Default-ignorable combining marks (Unicode `Default_Ignorable_Code_Point` ∩ `Mn`): the combining
+/// grapheme joiner, variation selectors, Khmer inherent vowels. They change nothing a reader sees,
+/// so the key drops them.
+fn ignorable_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\u{034F}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180D}'
+            | '\u{180F}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn names_are_stored_in_nfc_and_trimmed() {
+        assert_eq!(valid_name(" cafe\u{301} ").unwrap(), "caf\u{E9}");
+        assert_eq!(valid_name("iPhone 15").unwrap(), "iPhone 15");
+    }
+
+    #[test]
+    fn names_without_a_visible_character_are_refused() {
+        for name in [
+            "",
+            "   ",
+            "\u{200B}",
+            "\u{FEFF}",
+            "\u{2060}",
+            "\u{3164}",
+            "\u{034F}",
+            "\u{115F}\u{1160}",
+            "\u{FFA0}",
+            "\u{301}",
+            "\u{00A0}\u{3000}",
+            "\u{FE0F}",
+        ] {
+            assert_eq!(valid_name(name), Err(Error::InvalidName), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn names_with_control_bidi_or_format_characters_are_refused() {
+        for name in [
+            "Tab\there",
+            "line\nbreak",
+            "evil\u{202E}gpj.exe",
+            "rtl\u{2067}isolate",
+            "zero\u{200B}width",
+            "iPhone\u{200B}",
+            "joiner\u{2060}",
+            "bom\u{FEFF}",
+            "soft\u{AD}hyphen",
+            "filler\u{3164}",
+            "line\u{2028}separator",
+            "c1\u{85}control",
+        ] {
+            assert_eq!(valid_name(name), Err(Error::InvalidName), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_names_in_any_script_are_accepted() {
+        for name in [
+            "Outlook",
+            "Thunderbird (home)",
+            "Téléphone",
+            "Ноутбук",
+            "手机",
+            "ﾌｫﾝ",
+            "📱 phone",
+            "❤\u{FE0F} mail",
+            "한국어",
+            "עברית",
+            "x",
+        ] {
+            assert!(valid_name(name).is_ok(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn the_64_character_bound_counts_characters_after_nfc() {
+        assert!(valid_name(&"é".repeat(MAX_NAME_CHARS)).is_ok());
+        // 64 × "e" + combining acute is 128 scalars before NFC, 64 after.
+        assert!(valid_name(&"e\u{301}".repeat(MAX_NAME_CHARS)).is_ok());
+        assert_eq!(
+            valid_name(&"x".repeat(MAX_NAME_CHARS + 1)),
+            Err(Error::InvalidName)
+        );
+    }
+
+    #[test]
+    fn keys_ignore_case_normal_form_and_invisible_marks() {
+        assert_eq!(name_key("iPhone"), name_key("IPHONE"));
+        assert_eq!(name_key("caf\u{E9}"), name_key("cafe\u{301}"));
+        assert_eq!(name_key("Stra\u{DF}e"), name_key("strasse"));
+        assert_eq!(
+            name_key("\u{3A3}\u{391}\u{3A3}"),
+            name_key("\u{3C3}\u{3B1}\u{3C2}")
+        );
+        assert_eq!(name_key("mail\u{FE0F}"), name_key("mail"));
+        assert_eq!(name_key("a\u{34F}b"), name_key("ab"));
+        assert_ne!(name_key("iPhone"), name_key("iPad"));
+    }
+}
