@@ -6,7 +6,7 @@
 
 use super::format::LETTERS;
 use super::hash::{MAX_M_COST, MAX_P_COST, MIN_SECRET_BYTES};
-use super::rules::{MAX_LIMIT, MAX_NAME_CHARS};
+use super::rules::{MAX_DAYS, MAX_LIMIT, MAX_NAME_CHARS};
 use core::fmt;
 
 /// Why a string is not an app password, before any checksum is computed.
@@ -44,6 +44,11 @@ pub enum Error {
     InvalidScope,
     /// Tenant settings out of range (for example a limit of 0).
     InvalidSettings,
+    /// The requested lifetime is not between 1 day and the largest allowed.
+    InvalidExpiry {
+        /// The largest lifetime allowed, in days (the tenant's maximum, or 3650).
+        max_days: u32,
+    },
     /// Argon2 parameters out of range.
     InvalidParams,
     /// The server secret is too short.
@@ -80,6 +85,7 @@ impl Error {
             Self::AppPasswordsDisabled => "app_passwords_disabled",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidSettings => "invalid_settings",
+            Self::InvalidExpiry { .. } => "invalid_expiry",
             Self::InvalidParams => "invalid_params",
             Self::InvalidSecret => "invalid_secret",
             Self::InvalidHash => "invalid_hash",
@@ -91,7 +97,7 @@ impl Error {
     }
 
     /// Every error code, for documentation and for tests that check shells map all of them.
-    pub const ALL_CODES: [&'static str; 17] = [
+    pub const ALL_CODES: [&'static str; 18] = [
         "limit_reached",
         "name_taken",
         "invalid_name",
@@ -102,6 +108,7 @@ impl Error {
         "app_passwords_disabled",
         "invalid_scope",
         "invalid_settings",
+        "invalid_expiry",
         "invalid_params",
         "invalid_secret",
         "invalid_hash",
@@ -144,7 +151,14 @@ impl fmt::Display for Error {
             Self::InvalidScope => {
                 f.write_str("unknown protocol; use one of imap, smtp, pop, eas, dav")
             }
-            Self::InvalidSettings => write!(f, "the limit must be between 1 and {MAX_LIMIT}"),
+            Self::InvalidSettings => write!(
+                f,
+                "the limit must be between 1 and {MAX_LIMIT}, and day counts between 1 and {MAX_DAYS} or null"
+            ),
+            Self::InvalidExpiry { max_days } => write!(
+                f,
+                "expires_in_days must be a whole number of days from 1 to {max_days}"
+            ),
             Self::InvalidParams => write!(
                 f,
                 "invalid Argon2id parameters: need t >= 1, 1 <= p <= {MAX_P_COST} and 8*p <= m <= {MAX_M_COST} KiB"
@@ -196,6 +210,7 @@ mod tests {
             Error::AppPasswordsDisabled,
             Error::InvalidScope,
             Error::InvalidSettings,
+            Error::InvalidExpiry { max_days: 90 },
             Error::InvalidParams,
             Error::InvalidSecret,
             Error::InvalidHash,

@@ -19,4 +19,6 @@ pub mod session;
 pub use error::{Error, Malformed, Result};
 pub use format::{Password, normalize};
 pub use hash::{HashParams, ServerSecret};
-pub use rules::{Context, Credential, Entry, Issued, Protocol, Rejection, Settings, UserRecord};
+pub use rules::{
+    Context, Credential, Entry, Issued, OnPasswordChange, Protocol, Rejection, Settings, UserRecord,
+};

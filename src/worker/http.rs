@@ -78,7 +78,8 @@ impl From<Error> for ApiError {
             | Error::MalformedPassword(_)
             | Error::BadChecksum
             | Error::InvalidScope
-            | Error::InvalidSettings => 400,
+            | Error::InvalidSettings
+            | Error::InvalidExpiry { .. } => 400,
             Error::SessionInvalid | Error::SessionExpired | Error::SessionNotMfa => 401,
             Error::RandomUnavailable => 503,
             Error::InvalidParams | Error::InvalidSecret | Error::InvalidHash => 500,

@@ -1,8 +1,8 @@
 //! The tenant's settings, in one Durable Object so a change applies at once everywhere.
 
 use super::http::{self, ApiError};
-use crate::core::Settings;
-use serde::Deserialize;
+use crate::core::{OnPasswordChange, Settings};
+use serde::{Deserialize, Deserializer};
 use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
 
 /// Storage key of the settings.
@@ -16,6 +16,21 @@ pub struct SettingsUpdate {
     pub app_passwords_allowed: Option<bool>,
     /// New limit.
     pub limit: Option<u32>,
+    /// New maximum lifetime in days; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub max_lifetime_days: Option<Option<u32>>,
+    /// New idle limit in days; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub expire_unused_after_days: Option<Option<u32>>,
+    /// New policy for main-password changes.
+    pub on_password_change: Option<OnPasswordChange>,
+    /// New strict-revocation switch.
+    pub strict_revocation: Option<bool>,
+}
+
+/// Tells a field given as `null` (`Some(None)`: clear it) from one left out (`None`: keep it).
+fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
 }
 
 /// Holds the tenant-wide [`Settings`].
@@ -57,6 +72,18 @@ impl TenantObject {
                 .app_passwords_allowed
                 .unwrap_or(current.app_passwords_allowed),
             limit: update.limit.unwrap_or(current.limit),
+            max_lifetime_days: update
+                .max_lifetime_days
+                .unwrap_or(current.max_lifetime_days),
+            expire_unused_after_days: update
+                .expire_unused_after_days
+                .unwrap_or(current.expire_unused_after_days),
+            on_password_change: update
+                .on_password_change
+                .unwrap_or(current.on_password_change),
+            strict_revocation: update
+                .strict_revocation
+                .unwrap_or(current.strict_revocation),
         }
         .validate()?;
         let text = serde_json::to_string(&next).map_err(|e| ApiError::internal("settings", &e))?;
