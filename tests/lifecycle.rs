@@ -361,3 +361,15 @@ fn a_verifier_sends_last_use_on_about_once_a_day_and_only_when_idle_expiry_is_on
     assert!(copy.use_worth_publishing(&idle, NOW + DAY_SECS));
     assert!(!copy.use_worth_publishing(&Settings::default(), NOW + days(100)));
 }
+
+#[test]
+fn a_copy_tells_a_passed_expiry_which_needs_no_confirming() {
+    let s = secret(b"lifecycle secret, 32 bytes long!");
+    let mut user = mfa_user();
+    let a = create(&mut user, &s, Settings::default(), Some(1), 1).unwrap();
+    let copy = user.credential(&a.entry);
+    assert!(!copy.past_expiry(NOW + DAY_SECS - 1));
+    assert!(copy.past_expiry(NOW + DAY_SECS));
+    let b = create(&mut user, &s, Settings::default(), None, 2).unwrap();
+    assert!(!user.credential(&b.entry).past_expiry(i64::MAX));
+}

@@ -299,6 +299,13 @@ pub struct Credential {
 }
 
 impl Credential {
+    /// Whether its expiry has passed at `now`. Unlike last use, a copy's expiry is never stale,
+    /// so such a refusal needs no confirming from the user's record.
+    #[must_use]
+    pub fn past_expiry(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
     /// Whether a verifier that just accepted this copy at `now` should send the use on to be
     /// written into it: only while the tenant expires unused app passwords, and only when the
     /// copy's last use is [`USE_PUBLISH_INTERVAL_SECS`] old, so copies are rewritten about once

@@ -1,6 +1,6 @@
 //! The messages the Worker sends to a user's Durable Object (JSON over an internal fetch).
 
-use crate::core::{Protocol, Settings};
+use crate::core::{OnPasswordChange, Protocol, Settings};
 use serde::{Deserialize, Serialize};
 
 /// One change or read of a user's record. Not `Debug`: [`Command::Rehash`] carries a password.
@@ -15,6 +15,9 @@ pub enum Command {
         name: String,
         /// Protocols; empty = all.
         scopes: Vec<Protocol>,
+        /// Lifetime in days; `None`: the tenant's maximum, or none.
+        #[serde(default)]
+        expires_in_days: Option<u32>,
         /// Tenant settings in force.
         settings: Settings,
     },
@@ -58,10 +61,38 @@ pub enum Command {
         at: i64,
         /// Protocol, when the caller said.
         protocol: Option<Protocol>,
+        /// Also rewrite the KV copy, whose last use is stale (for expire-if-unused).
+        #[serde(default)]
+        publish: bool,
     },
     /// Re-hash an app password with the current parameters after a good login (sent off the
     /// response path, only when the stored hash uses other parameters).
     Rehash {
+        /// Owner.
+        user: String,
+        /// Entry id.
+        id: String,
+        /// The normalised password that just verified. Never stored or logged.
+        password: String,
+    },
+    /// Apply the tenant's policy after the user's main password changed.
+    PasswordChanged {
+        /// Owner.
+        user: String,
+        /// The tenant's policy.
+        policy: OnPasswordChange,
+    },
+    /// Read the credential stored under a lookup key from the record itself (strict revocation,
+    /// and confirming a refusal as unused).
+    Find {
+        /// Owner.
+        user: String,
+        /// The lookup key.
+        lookup_key: String,
+    },
+    /// Move an app password that just verified under `PASSWORD_SECRET_PREVIOUS` to the current
+    /// secret: new lookup key and hash.
+    Rekey {
         /// Owner.
         user: String,
         /// Entry id.
@@ -81,7 +112,10 @@ impl Command {
             | Self::DeleteAll { user }
             | Self::SetMfa { user, .. }
             | Self::RecordUse { user, .. }
-            | Self::Rehash { user, .. } => user,
+            | Self::Rehash { user, .. }
+            | Self::PasswordChanged { user, .. }
+            | Self::Find { user, .. }
+            | Self::Rekey { user, .. } => user,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! | DELETE | `/v1/users/{user}/app-passwords/{id}` | delete one |
 //! | DELETE | `/v1/users/{user}/app-passwords` | delete all |
 //! | PUT | `/v1/users/{user}/mfa` | MFA on/off; first app password at registration |
+//! | POST | `/v1/users/{user}/password-changed` | the tenant's policy after a main-password change |
 //! | POST | `/v1/verify` | check a login (KV only) |
 //! | GET, PUT | `/v1/settings` | tenant settings |
 
@@ -17,6 +18,7 @@ mod commands;
 mod config;
 mod http;
 mod kv;
+mod lookup;
 mod portal;
 mod tenant_object;
 mod user_object;
@@ -67,6 +69,7 @@ enum Route {
     AppPasswords(Who),
     AppPassword(Who, String),
     Mfa(String),
+    PasswordChanged(String),
 }
 
 /// Whose app passwords: a user named by a service call, or the signed-in user of the page.
@@ -99,6 +102,7 @@ fn parse_route(path: &str) -> Result<Option<Route>, ApiError> {
             Route::AppPassword(Who::User(user_id(user)?), id(raw))
         }
         ["v1", "users", user, "mfa"] => Route::Mfa(user_id(user)?),
+        ["v1", "users", user, "password-changed"] => Route::PasswordChanged(user_id(user)?),
         _ => return Ok(None),
     }))
 }
@@ -170,6 +174,7 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
                 .id_from_name("tenant")?
                 .get_stub()?;
             let inner = Request::new_with_init("https://tenant/", &forwarded(req, &method).await?)?;
+            lookup::forget_settings();
             forward(stub.fetch_with_request(inner).await?).await
         }
         Route::AppPasswords(who) => {
@@ -185,6 +190,7 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
                             user,
                             name: body.name,
                             scopes,
+                            expires_in_days: body.expires_in_days,
                             settings,
                         },
                     )
@@ -227,6 +233,11 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
             };
             send(env, &command).await
         }
+        Route::PasswordChanged(user) => {
+            only(req, &[Method::Post])?;
+            let policy = settings(env).await?.on_password_change;
+            send(env, &Command::PasswordChanged { user, policy }).await
+        }
     }
 }
 
@@ -240,6 +251,7 @@ struct Health {
 struct CreateBody {
     name: String,
     scopes: Option<Vec<String>>,
+    expires_in_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -312,7 +324,9 @@ fn authenticate(req: &Request, env: &Env) -> Result<(), ApiError> {
     }
 }
 
-/// The hot path: normalise (no I/O for garbage), one KV read, at most one Argon2id.
+/// The hot path: normalise (no I/O for garbage), one KV read (or, for strict revocation, one
+/// call to the user's object), at most one Argon2id. During a secret rotation a miss under the
+/// current secret costs a second read; a success under the previous one re-keys the credential.
 async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
     let body: VerifyBody = http::read_json(req).await?;
     if !valid_user(&body.user) {
@@ -334,34 +348,51 @@ async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response,
         Err(e) => return refused(Rejection::from_format(e)),
     };
     let config = Config::from_env(env)?;
-    let key = hash::lookup_key(&body.user, &password, &config.secret);
-    let Some(credential) = kv::get(env, &key)
-        .await
-        .map_err(|e| ApiError::internal("kv get", &e))?
-    else {
+    let at = now();
+    let settings = lookup::settings(env, at).await?;
+    let strict = settings.strict_revocation;
+    let Some(mut found) = lookup::find(env, &config, &body.user, &password, strict).await? else {
         return refused(Rejection::Unknown);
     };
-    let at = now();
-    if let Err(reason) = check_credential(
-        &credential,
-        &body.user,
-        &password,
-        protocol,
-        &config.secret,
-        at,
-    ) {
+    let secret = found.secret(&config);
+    let check = |c: &rules::Credential| {
+        check_credential(c, &body.user, &password, protocol, secret, &settings, at)
+    };
+    let mut checked = check(&found.credential);
+    if checked == Err(Rejection::Expired) && !strict && !found.credential.past_expiry(at) {
+        // Refused as unused, but KV's copy of last use may lag: the user's object has it exactly.
+        let current = lookup::read(env, &body.user, &found.lookup_key, true).await?;
+        checked = current.as_ref().map_or(Err(Rejection::Unknown), check);
+        found.credential = current.unwrap_or(found.credential);
+    }
+    if let Err(reason) = checked {
         return refused(reason);
     }
+    let credential = found.credential;
+    if found.previous {
+        // Re-key before answering, so that once a login succeeded the previous secret is no longer
+        // needed for this app password. A failure is retried at the next login.
+        let rekey = Command::Rekey {
+            user: body.user.clone(),
+            id: credential.id.clone(),
+            password: password.as_str().to_owned(),
+        };
+        if let Err(e) = send(env, &rekey).await {
+            worker::console_error!("re-key: {}", e.code);
+        }
+    }
     let mut after = Vec::new();
-    if use_worth_sending(&credential.id, at) {
+    let publish = credential.use_worth_publishing(&settings, at);
+    if use_worth_sending(&credential.id, at) || publish {
         after.push(Command::RecordUse {
             user: body.user.clone(),
             id: credential.id.clone(),
             at,
             protocol,
+            publish,
         });
     }
-    if hash::needs_rehash(&credential.phc, config.params) {
+    if !found.previous && hash::needs_rehash(&credential.phc, config.params) {
         after.push(Command::Rehash {
             user: body.user,
             id: credential.id.clone(),

@@ -11,7 +11,7 @@ use super::http::{self, ApiError};
 use super::{kv, now};
 use crate::core::random::SystemEntropy;
 use crate::core::rules::{Issued, Summary};
-use crate::core::{Entry, Protocol, Settings, UserRecord};
+use crate::core::{Entry, OnPasswordChange, Protocol, Settings, UserRecord};
 use core::cell::RefCell;
 use serde::Serialize;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
@@ -28,6 +28,7 @@ pub struct Created<'a> {
     display: String,
     created_at: i64,
     scopes: &'a [Protocol],
+    expires_at: Option<i64>,
 }
 
 impl<'a> From<&'a Issued> for Created<'a> {
@@ -39,13 +40,22 @@ impl<'a> From<&'a Issued> for Created<'a> {
             display: issued.password.display(),
             created_at: issued.entry.created_at,
             scopes: &issued.entry.scopes,
+            expires_at: issued.entry.expires_at,
         }
     }
 }
 
+/// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
+#[derive(Serialize)]
+struct Listed {
+    #[serde(flatten)]
+    summary: Summary,
+    expired: bool,
+}
+
 #[derive(Serialize)]
 struct Listing {
-    app_passwords: Vec<Summary>,
+    app_passwords: Vec<Listed>,
     count: usize,
     limit: u32,
     app_passwords_allowed: bool,
@@ -60,6 +70,11 @@ struct MfaState<'a> {
 #[derive(Serialize)]
 struct Deleted {
     deleted: usize,
+}
+
+#[derive(Serialize)]
+struct Revoked {
+    revoked: usize,
 }
 
 /// The per-user Durable Object (binding `USERS`, named `user:<id>`).
@@ -100,11 +115,26 @@ impl UserObject {
             Command::Create {
                 name,
                 scopes,
+                expires_in_days,
                 settings,
                 ..
-            } => self.create(&name, scopes, settings).await,
+            } => self.create(&name, scopes, expires_in_days, settings).await,
             Command::List { settings, .. } => {
-                let app_passwords = self.read(UserRecord::summaries);
+                let at = now();
+                let app_passwords = self.read(|r| {
+                    r.app_passwords
+                        .iter()
+                        .map(|e| Listed {
+                            summary: e.summary(),
+                            expired: settings.is_expired(
+                                e.created_at,
+                                e.last_used_at,
+                                e.expires_at,
+                                at,
+                            ),
+                        })
+                        .collect::<Vec<_>>()
+                });
                 let count = app_passwords.len();
                 Ok(http::json(
                     200,
@@ -117,7 +147,55 @@ impl UserObject {
                 )?)
             }
             Command::Delete { id, .. } => self.delete(&id).await,
-            Command::DeleteAll { .. } => self.delete_all().await,
+            Command::DeleteAll { .. } => {
+                let entries = self.read(|r| r.app_passwords.clone());
+                let deleted = self.remove(&entries).await?;
+                Ok(http::json(200, &Deleted { deleted })?)
+            }
+            Command::PasswordChanged { user, policy } => {
+                // The core decides which go; a copy is asked so KV is updated before the record.
+                let entries = self.read(|r| r.clone().on_password_change(policy));
+                let revoked = self.remove(&entries).await?;
+                let policy = match policy {
+                    OnPasswordChange::Keep => "keep",
+                    OnPasswordChange::RevokeAll => "revoke_all",
+                };
+                let line = serde_json::json!({
+                    "audit": "user.password_changed",
+                    "at": now(),
+                    "user": user,
+                    "policy": policy,
+                    "count": revoked,
+                });
+                worker::console_log!("{line}");
+                Ok(http::json(200, &Revoked { revoked })?)
+            }
+            Command::Find { lookup_key, .. } => {
+                let credential = self.read(|r| r.find_credential(&lookup_key));
+                Ok(http::json(200, &credential)?)
+            }
+            Command::Rekey { id, password, .. } => {
+                let config = Config::from_env(&self.env)?;
+                let ctx = config.context(Settings::default(), now());
+                let password = crate::core::normalize(&password)?;
+                let Some(previous) = config.previous.as_ref() else {
+                    return Ok(Response::empty()?.with_status(204));
+                };
+                let rekey = |r: &mut UserRecord| {
+                    r.rekey(&id, &password, previous, &ctx, &mut SystemEntropy)
+                };
+                if let Some(before) = self.change(rekey)? {
+                    self.save().await?;
+                    let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned());
+                    if let Some(entry) = entry {
+                        self.publish(&entry).await?;
+                    }
+                    kv::delete(&self.env, &before)
+                        .await
+                        .map_err(|e| ApiError::internal("kv delete", &e))?;
+                }
+                Ok(Response::empty()?.with_status(204))
+            }
             Command::SetMfa {
                 enabled,
                 initial_name,
@@ -142,10 +220,18 @@ impl UserObject {
                 Ok(Response::empty()?.with_status(204))
             }
             Command::RecordUse {
-                id, at, protocol, ..
+                id,
+                at,
+                protocol,
+                publish,
+                ..
             } => {
                 if self.change(|r| Ok(r.record_use(&id, at, protocol)))? {
                     self.save().await?;
+                }
+                let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned());
+                if let Some(entry) = entry.filter(|_| publish) {
+                    self.publish(&entry).await?;
                 }
                 Ok(Response::empty()?.with_status(204))
             }
@@ -156,11 +242,14 @@ impl UserObject {
         &self,
         name: &str,
         scopes: Vec<Protocol>,
+        expires_in_days: Option<u32>,
         settings: Settings,
     ) -> std::result::Result<Response, ApiError> {
         let config = Config::from_env(&self.env)?;
         let ctx = config.context(settings, now());
-        let issued = self.change(|r| r.create(name, scopes, &ctx, &mut SystemEntropy))?;
+        let issued = self.change(|r| {
+            r.create_expiring(name, scopes, expires_in_days, &ctx, &mut SystemEntropy)
+        })?;
         self.persist_new(&issued.entry).await?;
         Ok(http::json(201, &Created::from(&issued))?)
     }
@@ -177,14 +266,14 @@ impl UserObject {
         Ok(Response::empty()?.with_status(204))
     }
 
-    async fn delete_all(&self) -> std::result::Result<Response, ApiError> {
-        let entries = self.read(|r| r.app_passwords.clone());
-        self.revoke(&entries).await?;
+    /// Deletes `entries` (revoked in KV first) and returns how many were deleted.
+    async fn remove(&self, entries: &[Entry]) -> std::result::Result<usize, ApiError> {
+        self.revoke(entries).await?;
         // Entries created while KV was being updated are not part of this request; keep them.
         let deleted =
             self.change(|r| Ok(entries.iter().filter(|e| r.delete(&e.id).is_ok()).count()))?;
         self.save().await?;
-        Ok(http::json(200, &Deleted { deleted })?)
+        Ok(deleted)
     }
 
     async fn set_mfa(
