@@ -41,7 +41,9 @@ async function refresh() {
   for (const entry of data.app_passwords) {
     const row = document.createElement("tr");
     row.dataset.id = entry.id;
-    const cells = [["Name", entry.name], ["Created", when(entry.created_at)], ["Last used", when(entry.last_used_at)]];
+    const expires = entry.expired ? "Expired" : (entry.expires_at ? when(entry.expires_at) : "Never");
+    const cells = [["Name", entry.name], ["Created", when(entry.created_at)], ["Last used", when(entry.last_used_at)],
+      ["Expires", expires]];
     for (const [label, text] of cells) {
       const cell = document.createElement("td");
       cell.dataset.label = label; // shown at phone width, where the table header is hidden
@@ -63,6 +65,8 @@ async function refresh() {
   $("count").textContent = `${data.count} of ${data.limit} app passwords`;
   $("list").hidden = data.count === 0;
   $("empty").hidden = data.count !== 0;
+  $("delete-all").hidden = data.count === 0;
+  $("delete-all").dataset.count = String(data.count);
   const create = $("create");
   if (!data.app_passwords_allowed) {
     create.disabled = true;
@@ -141,6 +145,27 @@ async function confirmDelete() {
   $("create").focus();
 }
 
+function askDeleteAll() {
+  const count = Number($("delete-all").dataset.count);
+  $("delete-all-text").textContent = count === 1
+    ? "Your 1 app password will be deleted. Apps using it will stop signing in."
+    : `All ${count} of your app passwords will be deleted. Apps using them will stop signing in.`;
+  $("delete-all-dialog").showModal();
+  $("delete-all-no").focus();
+}
+
+async function confirmDeleteAll() {
+  $("delete-all-dialog").close();
+  try {
+    const { deleted } = await api("DELETE", "/v1/me/app-passwords");
+    $("status").textContent = `Deleted ${deleted} app password${deleted === 1 ? "" : "s"}.`;
+    await refresh();
+  } catch (error) {
+    showError($("error"), error);
+  }
+  $("create").focus();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("create").addEventListener("click", openCreate);
   $("create-form").addEventListener("submit", submitCreate);
@@ -150,5 +175,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("result-dialog").addEventListener("cancel", (e) => { e.preventDefault(); closeResult(); });
   $("delete-yes").addEventListener("click", confirmDelete);
   $("delete-no").addEventListener("click", () => { pendingDelete = null; $("delete-dialog").close(); });
+  $("delete-all").addEventListener("click", askDeleteAll);
+  $("delete-all-yes").addEventListener("click", confirmDeleteAll);
+  $("delete-all-no").addEventListener("click", () => $("delete-all-dialog").close());
   refresh().catch((error) => showError($("error"), error));
 });
