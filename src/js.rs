@@ -118,6 +118,8 @@ export interface StoredAppPassword extends AppPasswordEntry {
   lookup_key: string;
   /** Argon2id PHC string. */
   phc: string;
+  /** Short public name of the server secret it was made with (absent in older records). */
+  secret_id?: string;
 }
 
 /** A user's record as `toJSON()` returns it: store it as it is (it holds hashes, never plaintext). */

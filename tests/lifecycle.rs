@@ -10,7 +10,7 @@ use app_passwords::core::rules::{
     Context, DAY_SECS, Issued, MAX_DAYS, OnPasswordChange, Rejection, Settings, UserRecord,
     check_credential,
 };
-use app_passwords::core::{Error, HashParams, ServerSecret, normalize};
+use app_passwords::core::{Error, HashParams, ServerSecret, hash, normalize};
 
 const NOW: i64 = 1_790_000_000;
 const CHEAP: HashParams = HashParams { m: 8, t: 1, p: 1 };
@@ -293,6 +293,9 @@ fn rekeying_moves_an_app_password_from_the_previous_secret_to_the_current_one() 
         .unwrap()
         .expect("re-keyed");
     assert_eq!(before.lookup_key, a.entry.lookup_key);
+    assert_eq!(a.entry.secret_id, Some(hash::secret_id(&old)));
+    assert_eq!(user.app_passwords[0].secret_id, Some(hash::secret_id(&new)));
+    assert_ne!(hash::secret_id(&old), hash::secret_id(&new));
     assert_ne!(user.app_passwords[0].lookup_key, a.entry.lookup_key);
     assert_eq!(
         user.verify(pw.as_str(), None, &new, &tenant, NOW)
@@ -373,3 +376,14 @@ fn a_copy_tells_a_passed_expiry_which_needs_no_confirming() {
     let b = create(&mut user, &s, Settings::default(), None, 2).unwrap();
     assert!(!user.credential(&b.entry).past_expiry(i64::MAX));
 }
+
+#[test]
+fn the_secret_id_is_the_documented_hmac() {
+    // printf %s 'app-passwords secret id' | openssl dgst -sha256 -hmac 'lifecycle secret, 32 bytes long!'
+    let id = hash::secret_id(&secret(b"lifecycle secret, 32 bytes long!"));
+    assert_eq!(id.len(), 8);
+    assert_eq!(id, EXPECTED_SECRET_ID);
+}
+
+/// Computed with the openssl command of the README's rotation runbook.
+const EXPECTED_SECRET_ID: &str = "0938f627";

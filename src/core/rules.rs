@@ -235,6 +235,10 @@ pub struct Entry {
     pub lookup_key: String,
     /// Argon2id PHC string of the password.
     pub phc: String,
+    /// [`hash::secret_id`] of the server secret the lookup key and hash were made with (absent
+    /// in entries stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id: Option<String>,
 }
 
 /// What a user sees of an entry: no hash, no lookup key.
@@ -501,6 +505,7 @@ impl UserRecord {
             expires_at,
             lookup_key: hash::lookup_key(&self.user, &password, ctx.secret),
             phc: hash::hash(&password, ctx.secret, ctx.params, rng)?,
+            secret_id: Some(hash::secret_id(ctx.secret)),
         };
         self.app_passwords.push(entry.clone());
         Ok(Issued { password, entry })
@@ -625,6 +630,7 @@ impl UserRecord {
         let before = entry.clone();
         entry.phc = hash::hash(password, ctx.secret, ctx.params, rng)?;
         entry.lookup_key = new_key;
+        entry.secret_id = Some(hash::secret_id(ctx.secret));
         Ok(Some(before))
     }
 

@@ -14,12 +14,14 @@ fn key(lookup_key: &str) -> String {
     format!("cred:{lookup_key}")
 }
 
-/// Stores the credential of `entry` so it verifies.
+/// Stores the credential of `entry` so it verifies. The key's metadata names the server secret it
+/// is keyed with (`{"secret_id":…}`, see README § Rotating `PASSWORD_SECRET`).
 pub async fn put(env: &Env, record: &UserRecord, entry: &Entry) -> worker::Result<()> {
     let value = serde_json::to_string(&record.credential(entry))
         .map_err(|e| worker::Error::RustError(e.to_string()))?;
     store(env)?
         .put(&key(&entry.lookup_key), value)?
+        .metadata(serde_json::json!({ "secret_id": entry.secret_id }))?
         .execute()
         .await?;
     Ok(())

@@ -7,9 +7,13 @@
 //      during step 2 does not (which is how the previous secret is shown to matter).
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import {
+  REPO,
   assertRefused,
   assertVerified,
   client,
@@ -17,6 +21,25 @@ import {
   startWorker,
   testNoPasswordsInLogs,
 } from './harness.mjs';
+
+/** README: the first 8 hex digits of HMAC-SHA-256(secret, "app-passwords secret id"). */
+const secretId = (secret) => createHmac('sha256', secret).update('app-passwords secret id').digest('hex').slice(0, 8);
+
+/** How many KV keys name each secret id in their metadata (the runbook's count). */
+async function keysBySecret(persistDir) {
+  const { stdout } = await promisify(execFile)(
+    join(REPO, 'node_modules', '.bin', 'wrangler'),
+    ['kv', 'key', 'list', '--binding', 'APP_PASSWORDS', '--local', '--persist-to', persistDir,
+      '--config', join(REPO, 'wrangler.toml')],
+    { cwd: REPO, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } },
+  );
+  const counts = {};
+  for (const key of JSON.parse(stdout)) {
+    const id = key.metadata?.secret_id ?? 'none';
+    counts[id] = (counts[id] ?? 0) + 1;
+  }
+  return counts;
+}
 
 describe('rotating PASSWORD_SECRET', { timeout: 300_000 }, () => {
   const persistDir = freshPersistDir();
@@ -43,6 +66,7 @@ describe('rotating PASSWORD_SECRET', { timeout: 300_000 }, () => {
     unused = { user: 'rot-a', ...(await api.create('rot-a', 'Old tablet')).body };
     for (const p of [...used, unused]) assertVerified(await api.verify(p.user, p.password), p.id);
     await worker.stop();
+    assert.deepEqual(await keysBySecret(persistDir), { [secretId(OLD)]: 4 });
   });
 
   test('2. new secret with the old one as previous: all verify, and are re-keyed', async () => {
@@ -58,6 +82,8 @@ describe('rotating PASSWORD_SECRET', { timeout: 300_000 }, () => {
     const list = (await api.list('rot-a')).body;
     assert.deepEqual(list.app_passwords.map((e) => e.name), ['Laptop', 'Phone', 'Old tablet', 'New phone']);
     await worker.stop();
+    // The runbook's check: one key (the unused one) still under the old secret, none left behind.
+    assert.deepEqual(await keysBySecret(persistDir), { [secretId(OLD)]: 1, [secretId(NEW)]: 4 });
   });
 
   test('3. the new secret alone: re-keyed and new ones verify, the unused one does not', async () => {
