@@ -358,6 +358,8 @@ async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response,
     let check = |c: &rules::Credential| {
         check_credential(c, &body.user, &password, protocol, secret, &settings, at)
     };
+    // Whether the copy that was read lags on last use (the object's copy, read below, never does).
+    let publish = found.credential.use_worth_publishing(&settings, at);
     let mut checked = check(&found.credential);
     if checked == Err(Rejection::Expired) && !strict && !found.credential.past_expiry(at) {
         // Refused as unused, but KV's copy of last use may lag: the user's object has it exactly.
@@ -382,7 +384,6 @@ async fn verify(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response,
         }
     }
     let mut after = Vec::new();
-    let publish = credential.use_worth_publishing(&settings, at);
     if use_worth_sending(&credential.id, at) || publish {
         after.push(Command::RecordUse {
             user: body.user.clone(),

@@ -7,13 +7,9 @@
 //      during step 2 does not (which is how the previous secret is shown to matter).
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import {
-  REPO,
   assertRefused,
   assertVerified,
   client,
@@ -21,20 +17,15 @@ import {
   startWorker,
   testNoPasswordsInLogs,
 } from './harness.mjs';
+import { kvKeys } from './kv.mjs';
 
 /** README: the first 8 hex digits of HMAC-SHA-256(secret, "app-passwords secret id"). */
 const secretId = (secret) => createHmac('sha256', secret).update('app-passwords secret id').digest('hex').slice(0, 8);
 
 /** How many KV keys name each secret id in their metadata (the runbook's count). */
 async function keysBySecret(persistDir) {
-  const { stdout } = await promisify(execFile)(
-    join(REPO, 'node_modules', '.bin', 'wrangler'),
-    ['kv', 'key', 'list', '--binding', 'APP_PASSWORDS', '--local', '--persist-to', persistDir,
-      '--config', join(REPO, 'wrangler.toml')],
-    { cwd: REPO, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } },
-  );
   const counts = {};
-  for (const key of JSON.parse(stdout)) {
+  for (const key of await kvKeys(persistDir)) {
     const id = key.metadata?.secret_id ?? 'none';
     counts[id] = (counts[id] ?? 0) + 1;
   }
