@@ -158,8 +158,8 @@ async function confirmDeleteAll() {
   $("delete-all-dialog").close();
   try {
     const { deleted } = await api("DELETE", "/v1/me/app-passwords");
+    await refresh(); // first: it resets the status line
     $("status").textContent = `Deleted ${deleted} app password${deleted === 1 ? "" : "s"}.`;
-    await refresh();
   } catch (error) {
     showError($("error"), error);
   }

@@ -50,6 +50,25 @@ describe('Delete all and expiry in the page', FILE_TIMEOUT, () => {
     await shot(page, 'expires-column');
   });
 
+  test('an app password past its end is shown as Expired', async () => {
+    // No clock to move in workerd: the list the server sends is changed on its way to the page,
+    // as the server marks an entry whose time is up (tests/lifecycle.rs checks that rule).
+    await page.route('**/v1/me/app-passwords', async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      body.app_passwords[1].expired = true;
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    await page.locator('td[data-label="Expires"]', { hasText: 'Expired' }).waitFor();
+    const expires = await page.$$eval('#list tbody tr td[data-label="Expires"]', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(expires.map((t) => t === 'Expired'), [false, true, false]);
+    await shot(page, 'expired');
+    await page.unroute('**/v1/me/app-passwords');
+    await page.reload();
+    await page.locator('#count').filter({ hasText: '3 of' }).waitFor();
+  });
+
   test('Delete all asks first, naming the count; No keeps everything', async () => {
     await page.getByRole('button', { name: 'Delete all' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete all app passwords?' });
