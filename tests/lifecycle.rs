@@ -28,6 +28,30 @@ fn at(secret: &ServerSecret, settings: Settings, now: i64) -> Context<'_> {
     }
 }
 
+/// The secret of most tests.
+fn lifecycle_secret() -> ServerSecret {
+    secret(b"lifecycle secret, 32 bytes long!")
+}
+
+/// Default settings but with app passwords expiring after `days` unused.
+fn idle_after(days: u32) -> Settings {
+    Settings {
+        expire_unused_after_days: Some(days),
+        ..Settings::default()
+    }
+}
+
+/// Verifies `password` at `at` under `settings`: `Ok(())` or the rejection.
+fn check(
+    user: &UserRecord,
+    password: &str,
+    s: &ServerSecret,
+    settings: &Settings,
+    at: i64,
+) -> Result<(), Rejection> {
+    user.verify(password, None, s, settings, at).map(|_| ())
+}
+
 fn mfa_user() -> UserRecord {
     UserRecord {
         mfa_enabled: true,
@@ -59,7 +83,7 @@ fn create(
 
 #[test]
 fn expires_in_days_sets_the_expiry_and_must_be_1_to_3650() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
+    let s = lifecycle_secret();
     let mut user = mfa_user();
     let issued = create(&mut user, &s, Settings::default(), Some(7), 1).unwrap();
     assert_eq!(issued.entry.expires_at, Some(NOW + days(7)));
@@ -82,7 +106,7 @@ fn expires_in_days_sets_the_expiry_and_must_be_1_to_3650() {
 
 #[test]
 fn the_tenant_maximum_lifetime_bounds_the_expiry_and_is_the_default() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
+    let s = lifecycle_secret();
     let bounded = Settings {
         max_lifetime_days: Some(30),
         ..Settings::default()
@@ -117,7 +141,7 @@ fn the_tenant_maximum_lifetime_bounds_the_expiry_and_is_the_default() {
 
 #[test]
 fn an_app_password_verifies_until_its_expiry_and_is_then_refused_as_expired() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
+    let s = lifecycle_secret();
     let mut user = mfa_user();
     let issued = create(&mut user, &s, Settings::default(), Some(2), 1).unwrap();
     let pw = issued.password.as_str();
@@ -135,49 +159,29 @@ fn an_app_password_verifies_until_its_expiry_and_is_then_refused_as_expired() {
 
 #[test]
 fn unused_app_passwords_expire_counting_from_last_use_or_creation() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
-    let idle = Settings {
-        expire_unused_after_days: Some(10),
-        ..Settings::default()
-    };
+    let s = lifecycle_secret();
+    let idle = idle_after(10);
     let mut user = mfa_user();
     let used = create(&mut user, &s, Settings::default(), None, 1).unwrap();
     let never = create(&mut user, &s, Settings::default(), None, 2).unwrap();
+    let (used_pw, never_pw) = (used.password.as_str(), never.password.as_str());
     // Used on day 5: good until day 15.
-    assert!(
-        user.verify(used.password.as_str(), None, &s, &idle, NOW + days(5))
-            .is_ok()
-    );
+    assert_eq!(check(&user, used_pw, &s, &idle, NOW + days(5)), Ok(()));
     assert!(user.record_use(&used.entry.id, NOW + days(5), None));
     // Never used: good until day 10, counted from creation.
-    assert!(
-        user.verify(never.password.as_str(), None, &s, &idle, NOW + days(10) - 1)
-            .is_ok()
-    );
     assert_eq!(
-        user.verify(never.password.as_str(), None, &s, &idle, NOW + days(10))
-            .unwrap_err(),
-        Rejection::Expired
+        check(&user, never_pw, &s, &idle, NOW + days(10) - 1),
+        Ok(())
     );
-    assert!(
-        user.verify(used.password.as_str(), None, &s, &idle, NOW + days(15) - 1)
-            .is_ok()
-    );
-    assert_eq!(
-        user.verify(used.password.as_str(), None, &s, &idle, NOW + days(15))
-            .unwrap_err(),
-        Rejection::Expired
-    );
+    let expired = Err(Rejection::Expired);
+    assert_eq!(check(&user, never_pw, &s, &idle, NOW + days(10)), expired);
+    assert_eq!(check(&user, used_pw, &s, &idle, NOW + days(15) - 1), Ok(()));
+    assert_eq!(check(&user, used_pw, &s, &idle, NOW + days(15)), expired);
     // Without the tenant setting nothing expires for want of use.
-    assert!(
-        user.verify(
-            never.password.as_str(),
-            None,
-            &s,
-            &Settings::default(),
-            NOW + days(3000)
-        )
-        .is_ok()
+    let tenant = Settings::default();
+    assert_eq!(
+        check(&user, never_pw, &s, &tenant, NOW + days(3000)),
+        Ok(())
     );
 }
 
@@ -245,7 +249,7 @@ fn settings_and_credentials_stored_before_the_lifecycle_fields_still_load() {
 
 #[test]
 fn main_password_change_keeps_or_revokes_all_by_tenant_policy() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
+    let s = lifecycle_secret();
     let mut user = mfa_user();
     let a = create(&mut user, &s, Settings::default(), None, 1).unwrap();
     create(&mut user, &s, Settings::default(), None, 2).unwrap();
@@ -323,11 +327,8 @@ fn rekeying_moves_an_app_password_from_the_previous_secret_to_the_current_one() 
 
 #[test]
 fn the_record_gives_the_current_credential_and_none_when_mfa_is_off() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
-    let idle = Settings {
-        expire_unused_after_days: Some(10),
-        ..Settings::default()
-    };
+    let s = lifecycle_secret();
+    let idle = idle_after(10);
     let mut user = mfa_user();
     let a = create(&mut user, &s, Settings::default(), None, 1).unwrap();
     let published = user.credential(&a.entry);
@@ -352,11 +353,8 @@ fn the_record_gives_the_current_credential_and_none_when_mfa_is_off() {
 
 #[test]
 fn a_verifier_sends_last_use_on_about_once_a_day_and_only_when_idle_expiry_is_on() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
-    let idle = Settings {
-        expire_unused_after_days: Some(10),
-        ..Settings::default()
-    };
+    let s = lifecycle_secret();
+    let idle = idle_after(10);
     let mut user = mfa_user();
     let a = create(&mut user, &s, Settings::default(), None, 1).unwrap();
     let copy = user.credential(&a.entry);
@@ -367,7 +365,7 @@ fn a_verifier_sends_last_use_on_about_once_a_day_and_only_when_idle_expiry_is_on
 
 #[test]
 fn a_copy_tells_a_passed_expiry_which_needs_no_confirming() {
-    let s = secret(b"lifecycle secret, 32 bytes long!");
+    let s = lifecycle_secret();
     let mut user = mfa_user();
     let a = create(&mut user, &s, Settings::default(), Some(1), 1).unwrap();
     let copy = user.credential(&a.entry);
