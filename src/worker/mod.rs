@@ -174,8 +174,10 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
                 .id_from_name("tenant")?
                 .get_stub()?;
             let inner = Request::new_with_init("https://tenant/", &forwarded(req, &method).await?)?;
+            let response = forward(stub.fetch_with_request(inner).await?).await;
+            // After the change, so that no login in between caches the old settings again.
             lookup::forget_settings();
-            forward(stub.fetch_with_request(inner).await?).await
+            response
         }
         Route::AppPasswords(who) => {
             let user = user_of(who)?;

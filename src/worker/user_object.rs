@@ -337,8 +337,13 @@ impl UserObject {
         stored
     }
 
+    /// Makes `entry` verifiable (writes its KV copy), unless MFA is off: a use or a re-key racing
+    /// a switch-off must not bring back a key the switch-off removed.
     async fn publish(&self, entry: &Entry) -> std::result::Result<(), ApiError> {
         let record = self.read(Clone::clone);
+        if !record.mfa_enabled {
+            return Ok(());
+        }
         kv::put(&self.env, &record, entry)
             .await
             .map_err(|e| ApiError::internal("kv put", &e))
