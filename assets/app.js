@@ -29,6 +29,62 @@ function when(seconds) {
   return seconds ? new Date(seconds * 1000).toLocaleString() : "Never";
 }
 
+const FAILURE_REASONS = {
+  malformed_password: "not an app password",
+  bad_checksum: "typo in the app password",
+  unknown_password: "wrong app password",
+  scope_denied: "not allowed for this protocol",
+  expired: "app password expired",
+  mfa_required: "multi-factor authentication is off",
+};
+
+/** What an audit event says, in words. */
+function describe(event) {
+  switch (event.event) {
+    case "app_password.created": return "App password created";
+    case "app_password.deleted": return "App password deleted";
+    case "app_password.deleted_all": return `All app passwords deleted (${event.count ?? 0})`;
+    case "user.password_changed":
+      return event.count ? `Password changed: app passwords deleted (${event.count})` : "Password changed";
+    case "mfa.enabled": return "Multi-factor authentication turned on";
+    case "mfa.disabled": return "Multi-factor authentication turned off";
+    case "login.succeeded": return "Signed in";
+    case "login.failed": {
+      const why = FAILURE_REASONS[event.reason] ?? event.reason ?? "failed";
+      const times = event.count > 1 ? ` (${event.count} times)` : "";
+      return `Sign-in failed: ${why}${times}`;
+    }
+    case "login.throttled": return "Sign-ins blocked for a minute after too many failures";
+    default: return event.event;
+  }
+}
+
+async function refreshActivity() {
+  const data = await api("GET", "/v1/me/events");
+  const body = $("activity").querySelector("tbody");
+  body.replaceChildren();
+  for (const event of data.events) {
+    const row = document.createElement("tr");
+    row.dataset.event = event.event;
+    const cells = [
+      ["When", when(event.at)],
+      ["What", describe(event)],
+      ["App password", event.app_password ? event.app_password.name : "—"],
+      ["Protocol", event.protocol ? event.protocol.toUpperCase() : "—"],
+      ["Address", event.remote_ip ?? "—"],
+    ];
+    for (const [label, text] of cells) {
+      const cell = document.createElement("td");
+      cell.dataset.label = label;
+      cell.textContent = text;
+      row.append(cell);
+    }
+    body.append(row);
+  }
+  $("activity").hidden = data.events.length === 0;
+  $("no-activity").hidden = data.events.length !== 0;
+}
+
 function showError(element, error) {
   element.textContent = error ? (error.message.charAt(0).toUpperCase() + error.message.slice(1)) : "";
   element.hidden = !error;
@@ -75,6 +131,7 @@ async function refresh() {
     create.disabled = false;
     $("status").textContent = "";
   }
+  await refreshActivity();
 }
 
 function openCreate() {

@@ -59,7 +59,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
   const pairs = [];
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
-  const [ourWorker, jsWorker] = await Promise.all([startWorker(), startWorker({ configText: jsWorkerConfig() })]);
+  const [ourWorker, jsWorker] = await Promise.all([startWorker({ rateLimits: { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 } }), startWorker({ configText: jsWorkerConfig() })]);
   try {
     for (let i = 0; i < USERS; i++) {
       const user = `bench-user-${i}@example.com`;

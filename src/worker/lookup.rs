@@ -12,6 +12,7 @@ use super::commands::Command;
 use super::config::Config;
 use super::http::ApiError;
 use super::{kv, send, settings as tenant_settings};
+use crate::core::audit::Actor;
 use crate::core::format::Password;
 use crate::core::hash::{self, ServerSecret};
 use crate::core::{Credential, Settings};
@@ -63,20 +64,29 @@ impl Found {
     }
 }
 
+/// Where to look, and for whom (`actor`: the caller, for the user object's records).
+pub struct Source<'a> {
+    /// The Worker's bindings.
+    pub env: &'a Env,
+    /// The caller.
+    pub actor: &'a Actor,
+    /// Read through the user's object instead of KV.
+    pub strict: bool,
+}
+
 /// Finds the credential of `password` for `user`: under the current secret, then the previous
-/// one; in KV, or in the user's object when `strict`. One read per secret tried.
+/// one; in KV, or in the user's object when `source.strict`. One read per secret tried.
 pub async fn find(
-    env: &Env,
+    source: &Source<'_>,
     config: &Config,
     user: &str,
     password: &Password,
-    strict: bool,
 ) -> Result<Option<Found>, ApiError> {
     let secrets = core::iter::once((&config.secret, false))
         .chain(config.previous.iter().map(|previous| (previous, true)));
     for (secret, previous) in secrets {
         let lookup_key = hash::lookup_key(user, password, secret);
-        if let Some(credential) = read(env, user, &lookup_key, strict).await? {
+        if let Some(credential) = read(source, user, &lookup_key).await? {
             return Ok(Some(Found {
                 credential,
                 lookup_key,
@@ -88,15 +98,14 @@ pub async fn find(
 }
 
 /// Reads one credential from KV, or from the user's object (always current) when
-/// `through_object`.
+/// `source.strict`.
 pub async fn read(
-    env: &Env,
+    source: &Source<'_>,
     user: &str,
     lookup_key: &str,
-    through_object: bool,
 ) -> Result<Option<Credential>, ApiError> {
-    if !through_object {
-        return kv::get(env, lookup_key)
+    if !source.strict {
+        return kv::get(source.env, lookup_key)
             .await
             .map_err(|e| ApiError::internal("kv get", &e));
     }
@@ -104,7 +113,7 @@ pub async fn read(
         user: user.to_owned(),
         lookup_key: lookup_key.to_owned(),
     };
-    let mut response = send(env, &command).await?;
+    let mut response = send(source.env, source.actor, &command).await?;
     if response.status_code() != 200 {
         return Err(ApiError::internal(
             "user object: find",

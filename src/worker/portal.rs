@@ -12,8 +12,9 @@
 
 use super::http::ApiError;
 use super::now;
+use super::routes::Call;
 use crate::core::{Error, session};
-use worker::{Env, Headers, Method, Request, Response, Url};
+use worker::{Env, Headers, Request, Response, Url};
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "ap_session";
@@ -49,8 +50,11 @@ pub fn dev_sign_in_enabled(env: &Env) -> bool {
         .is_ok_and(|v| v.to_string() == "true")
 }
 
-/// The user of the request's session cookie.
-pub fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
+/// The user of the request's session: the one place the router resolves an [`Access::Session`]
+/// (so another way of keeping sessions replaces only this function).
+///
+/// [`Access::Session`]: super::routes::Access::Session
+pub async fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
     let token = cookie(req, COOKIE).ok_or(Error::SessionInvalid)?;
     Ok(session::verify(&token, &secret(env)?, now())?.user)
 }
@@ -110,7 +114,7 @@ pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
             Err(e) => Ok(message_page(env, 401, "Sign-in failed", &e.to_string())?),
         };
     }
-    match session_user(req, env) {
+    match session_user(req, env).await {
         Ok(_) => Ok(page_response(PAGE_HTML, "text/html; charset=utf-8", 200)?),
         Err(_) if cookie(req, COOKIE).is_some() => Ok(message_page(
             env,
@@ -128,12 +132,12 @@ pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
 }
 
 /// `GET /assets/app.js`, `GET /assets/app.css`.
-pub fn asset(path: &str) -> Option<worker::Result<Response>> {
-    match path {
-        "/assets/app.js" => Some(page_response(APP_JS, "text/javascript; charset=utf-8", 200)),
-        "/assets/app.css" => Some(page_response(APP_CSS, "text/css; charset=utf-8", 200)),
-        _ => None,
-    }
+pub fn asset(file: &str) -> Result<Response, ApiError> {
+    Ok(match file {
+        "app.js" => page_response(APP_JS, "text/javascript; charset=utf-8", 200)?,
+        "app.css" => page_response(APP_CSS, "text/css; charset=utf-8", 200)?,
+        _ => return Err(ApiError::new(404, "not_found_route", "no such route")),
+    })
 }
 
 /// `POST /sign-out`: forget the session.
@@ -144,18 +148,12 @@ pub fn sign_out(req: &Request) -> Result<Response, ApiError> {
 
 /// `POST /dev/sign-in` (form field `user`): turn MFA on as an identity provider would at
 /// registration, and start a session. Shows the first app password once if one was issued.
-pub async fn dev_sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
+    let (mut req, env) = (call.req, call.env);
     if !dev_sign_in_enabled(env) {
         return Err(ApiError::new(404, "not_found_route", "no such route"));
     }
-    if req.method() != Method::Post {
-        return Err(ApiError::new(
-            405,
-            "method_not_allowed",
-            "this route does not accept this method",
-        ));
-    }
-    same_origin(req)?;
+    same_origin(&req)?;
     let user = req
         .form_data()
         .await

@@ -169,8 +169,14 @@ describe('lifecycle', { timeout: 600_000 }, () => {
     assertError(await api.request('POST', path('pw-user'), { auth: false }), 401, 'unauthorized');
     // An audit line either way, naming the policy and the count.
     const lines = ctx.worker.logs().split('\n').filter((l) => l.includes('"audit":"user.password_changed"'));
-    assert.ok(lines.some((l) => l.includes('"policy":"keep"') && l.includes('"count":0')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes('"policy":"revoke_all"') && l.includes('"count":2')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('"reason":"keep"') && l.includes('"count":0')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('"reason":"revoke_all"') && l.includes('"count":2')), lines.join('\n'));
+    // And in the user's recent activity.
+    const events = (await api.request('GET', '/v1/users/pw-user/events')).body.events;
+    assert.deepEqual(
+      events.filter((e) => e.event === 'user.password_changed').map((e) => [e.reason, e.count]),
+      [['revoke_all', 2], ['keep', 0]],
+    );
   });
 
   test('strict revocation: a deleted password is refused at once although KV still holds it', async () => {
