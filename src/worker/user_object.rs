@@ -62,7 +62,9 @@ struct Listed {
 }
 
 #[derive(Serialize)]
-struct Listing {
+struct Listing<'a> {
+    /// The user id, the user name to type with an app password (the page shows it).
+    user: &'a str,
     app_passwords: Vec<Listed>,
     count: usize,
     limit: u32,
@@ -148,7 +150,7 @@ impl UserObject {
                 self.audit(event).await;
                 Ok(response)
             }
-            Command::List { settings, .. } => {
+            Command::List { settings, user, .. } => {
                 let at = now();
                 let app_passwords = self.read(|r| {
                     r.app_passwords
@@ -168,6 +170,7 @@ impl UserObject {
                 Ok(http::json(
                     200,
                     &Listing {
+                        user: &user,
                         app_passwords,
                         count,
                         limit: settings.limit,
