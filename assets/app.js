@@ -58,6 +58,8 @@ function describe(event) {
     case "app_password.created": return "App password created";
     case "app_password.deleted": return "App password deleted";
     case "app_password.deleted_all": return `All app passwords deleted (${event.count ?? 0})`;
+    case "user.password_changed":
+      return event.count ? `Password changed: app passwords deleted (${event.count})` : "Password changed";
     case "mfa.enabled": return "Multi-factor authentication turned on";
     case "mfa.disabled": return "Multi-factor authentication turned off";
     case "login.succeeded": return "Signed in";
@@ -171,7 +173,9 @@ async function refresh() {
   for (const entry of data.app_passwords) {
     const row = document.createElement("tr");
     row.dataset.id = entry.id;
-    const cells = [["Name", (c) => { c.textContent = entry.name; }], ["Created", (c) => created(c, entry)], ["Last used", (c) => lastUsed(c, entry)]];
+    const expires = entry.expired ? "Expired" : (entry.expires_at ? when(entry.expires_at) : "Never");
+    const cells = [["Name", (c) => { c.textContent = entry.name; }], ["Created", (c) => created(c, entry)], ["Last used", (c) => lastUsed(c, entry)],
+      ["Expires", (c) => { c.textContent = expires; }]];
     for (const [label, fill] of cells) {
       const cell = document.createElement("td");
       cell.dataset.label = label; // shown at phone width, where the table header is hidden
@@ -193,6 +197,8 @@ async function refresh() {
   $("count").textContent = `${data.count} of ${data.limit} app passwords`;
   $("list").hidden = data.count === 0;
   $("empty").hidden = data.count !== 0;
+  $("delete-all").hidden = data.count === 0;
+  $("delete-all").dataset.count = String(data.count);
   if (data.user) {
     $("user-name").textContent = data.user;
     $("result-user").textContent = data.user;
@@ -285,6 +291,27 @@ async function confirmDelete() {
   $("create").focus();
 }
 
+function askDeleteAll() {
+  const count = Number($("delete-all").dataset.count);
+  $("delete-all-text").textContent = count === 1
+    ? "Your 1 app password will be deleted. Apps using it will stop signing in."
+    : `All ${count} of your app passwords will be deleted. Apps using them will stop signing in.`;
+  $("delete-all-dialog").showModal();
+  $("delete-all-no").focus();
+}
+
+async function confirmDeleteAll() {
+  $("delete-all-dialog").close();
+  try {
+    const { deleted } = await api("DELETE", "/v1/me/app-passwords");
+    await refresh(); // first: it resets the status line
+    $("status").textContent = `Deleted ${deleted} app password${deleted === 1 ? "" : "s"}.`;
+  } catch (error) {
+    showError($("error"), error);
+  }
+  $("create").focus();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   // The page that shows the first app password after MFA registration: only Copy.
   if ($("first-password")) {
@@ -301,5 +328,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("result-dialog").addEventListener("cancel", (e) => { e.preventDefault(); closeResult(); });
   $("delete-yes").addEventListener("click", confirmDelete);
   $("delete-no").addEventListener("click", () => { pendingDelete = null; $("delete-dialog").close(); });
+  $("delete-all").addEventListener("click", askDeleteAll);
+  $("delete-all-yes").addEventListener("click", confirmDeleteAll);
+  $("delete-all-no").addEventListener("click", () => $("delete-all-dialog").close());
   refresh().catch((error) => showError($("error"), error));
 });

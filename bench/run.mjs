@@ -72,6 +72,14 @@ out(`| well-formed, unknown | ${fmt(verify.oursUnknown.rps, 1)} | ${fmt(verify.o
 out();
 out(`Argon2 runs were counted, not inferred: the core counts every Argon2 computation (\`argon2Runs()\` in the npm package). In one Node process the same core's verification (\`UserAppPasswords.check\`: normalise, lookup key, find the credential) was run on ${c.malformed.attempts} malformed and ${c["unknown well-formed"].attempts} well-formed unknown inputs (0 runs each) and on one valid password (${c.valid.argon2Runs} run). The Worker runs the same core functions in the same order (normalise → no storage read; lookup key → KV miss → no Argon2). Over HTTP the refused requests are bounded by wrangler's local proxy and workerd's request handling, not by our code.`);
 out();
+out("Strict revocation (tenant setting `strict_revocation`: the credential is read through the user's Durable Object instead of KV):");
+out();
+out("| input (our Worker) | KV: p50 ms | strict: p50 ms | KV: p99 ms | strict: p99 ms | strict ÷ KV req/s |");
+out("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const [label, kv, strict] of [["valid", verify.ours, verify.oursStrict], ["well-formed, unknown", verify.oursUnknown, verify.oursStrictUnknown]]) {
+  out(`| ${label} | ${fmt(kv.p50, 1)} | ${fmt(strict.p50, 1)} | ${fmt(kv.p99, 1)} | ${fmt(strict.p99, 1)} | ${fmt(strict.rps / kv.rps)} |`);
+}
+out();
 out("## 4. Sizes (bytes)");
 out();
 out("| artefact | raw | gzip -9 |");

@@ -83,12 +83,24 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
       js: target(jsWorker, valid, 200),
       oursMalformed: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
       oursUnknown: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() })), 401),
+      // The same two loads with the tenant's strict_revocation on (verify through the user's object).
+      oursStrict: { ...target(ourWorker, valid, 200), strict: true },
+      oursStrictUnknown: {
+        ...target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() })), 401),
+        strict: true,
+      },
     };
     const parts = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     for (let r = 0; r < rounds; r++) {
       const names = Object.keys(targets);
       const order = r % 2 ? names.reverse() : names;
-      for (const name of order) parts[name].push(await load(targets[name]));
+      for (const name of order) {
+        const { strict, ...spec } = targets[name];
+        // Settings changed through this Worker apply at once in its (single) isolate.
+        if (strict) await put(ourWorker, "/v1/settings", { strict_revocation: true });
+        parts[name].push(await load(spec));
+        if (strict) await put(ourWorker, "/v1/settings", { strict_revocation: false });
+      }
       process.stderr.write(`verify: round ${r + 1}/${rounds} done\n`);
     }
     for (const [name, list] of Object.entries(parts)) results[name] = merge(list);

@@ -20,7 +20,8 @@ use crate::core::format::{self, Password};
 use crate::core::hash::{self, HashParams, ServerSecret};
 use crate::core::random::SystemEntropy;
 use crate::core::rules::{
-    self, Context, Issued, Protocol, Rejection, Settings, Summary, UserId, UserRecord,
+    self, Context, Issued, OnPasswordChange, Protocol, Rejection, Settings, Summary, UserId,
+    UserRecord,
 };
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
@@ -122,6 +123,8 @@ export interface StoredAppPassword extends AppPasswordEntry {
   lookup_key: string;
   /** Argon2id PHC string. */
   phc: string;
+  /** Short public name of the server secret it was made with (absent in older records). */
+  secret_id?: string;
 }
 
 /** A user's record as `toJSON()` returns it: store it as it is (it holds hashes, never plaintext). */
@@ -159,6 +162,12 @@ export interface UserAppPasswordsOptions {
   appPasswordsAllowed?: boolean;
   /** Tenant limit of app passwords per user, 1 to 100. Default 40. */
   limit?: number;
+  /** Tenant maximum lifetime of new app passwords in days (1 to 3650), also their lifetime when `create` asks for none. Default none. */
+  maxLifetimeDays?: number | null;
+  /** App passwords not used for this many days (1 to 3650; counted from creation if never used) stop verifying with `expired`. Default never. */
+  expireUnusedAfterDays?: number | null;
+  /** What `onPasswordChanged` does: `"keep"` (default, as Entra ID) or `"revoke_all"` (as Google and Apple). */
+  onPasswordChange?: "keep" | "revoke_all";
 }
 
 /** Options of `UserAppPasswords.create`. */
@@ -167,6 +176,8 @@ export interface CreateOptions {
   name: string;
   /** Protocols it may be used with; default all. */
   scopes?: Protocol[];
+  /** Lifetime in days, 1 to the tenant's `maxLifetimeDays` (or 3650); default the tenant's maximum, or no expiry. */
+  expiresInDays?: number;
   /** The current time in Unix seconds; default now. */
   now?: number;
 }
@@ -347,6 +358,25 @@ fn protocol(value: &JsValue) -> Result<Option<Protocol>, JsValue> {
     optional_string(value, "protocol")?
         .map(|name| Protocol::parse(&name).map_err(core_error))
         .transpose()
+}
+
+/// An optional whole number of days (`undefined` or `null`: none), range-checked by the core.
+fn days(value: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    serde_wasm_bindgen::from_value(value.clone())
+        .map(Some)
+        .map_err(|_| invalid(&format!("{what} must be a whole number of days")))
+}
+
+/// The tenant's policy for main-password changes: `"keep"` (default) or `"revoke_all"`.
+fn on_password_change(value: &JsValue) -> Result<OnPasswordChange, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(OnPasswordChange::default());
+    }
+    serde_wasm_bindgen::from_value(value.clone())
+        .map_err(|_| invalid("options.onPasswordChange must be \"keep\" or \"revoke_all\""))
 }
 
 /// An optional boolean.
@@ -576,7 +606,16 @@ impl UserAppPasswords {
         let opts = options(
             &options_input,
             "options",
-            &["user", "secret", "params", "appPasswordsAllowed", "limit"],
+            &[
+                "user",
+                "secret",
+                "params",
+                "appPasswordsAllowed",
+                "limit",
+                "maxLifetimeDays",
+                "expireUnusedAfterDays",
+                "onPasswordChange",
+            ],
         )?;
         let opts = opts.as_ref();
         let user = user_id(&field(opts, "user"), "options.user")?;
@@ -601,6 +640,13 @@ impl UserAppPasswords {
                 Settings::default().app_passwords_allowed,
             )?,
             limit,
+            max_lifetime_days: days(&field(opts, "maxLifetimeDays"), "options.maxLifetimeDays")?,
+            expire_unused_after_days: days(
+                &field(opts, "expireUnusedAfterDays"),
+                "options.expireUnusedAfterDays",
+            )?,
+            on_password_change: on_password_change(&field(opts, "onPasswordChange"))?,
+            strict_revocation: false,
         }
         .validate()
         .map_err(core_error)?;
@@ -626,22 +672,32 @@ impl UserAppPasswords {
     }
 
     /// Creates an app password named `options.name`, limited to `options.scopes` (default all), at
-    /// `options.now` (Unix seconds, default now). Returns the plaintext, to show once, and the
-    /// entry; the record keeps only the hash. Needs `secret` in `fromJSON`'s options.
+    /// `options.now` (Unix seconds, default now), expiring after `options.expiresInDays` (1 to the
+    /// tenant's `maxLifetimeDays` or 3650; default the tenant's maximum, or never). Returns the
+    /// plaintext, to show once, and the entry; the record keeps only the hash. Needs `secret` in
+    /// `fromJSON`'s options.
     ///
     /// @throws {AppPasswordError} in this order: `mfa_required`, `app_passwords_disabled`,
-    /// `invalid_name`, `limit_reached` (with `limit`), `name_taken`; also `invalid_scope`,
-    /// `random_unavailable`, `invalid_argument`.
+    /// `invalid_name`, `invalid_expiry`, `limit_reached` (with `limit`), `name_taken`; also
+    /// `invalid_scope`, `random_unavailable`, `invalid_argument`.
     #[wasm_bindgen(unchecked_return_type = "CreatedAppPassword")]
     pub fn create(
         &mut self,
         #[wasm_bindgen(js_name = "options", unchecked_param_type = "CreateOptions")]
         options_input: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let opts = options(&options_input, "options", &["name", "scopes", "now"])?;
+        let opts = options(
+            &options_input,
+            "options",
+            &["name", "scopes", "expiresInDays", "now"],
+        )?;
         let opts = opts.ok_or_else(|| invalid("options { name } is required"))?;
         let name = string(&field(Some(&opts), "name"), "options.name")?;
         let scopes = scopes(&field(Some(&opts), "scopes"))?;
+        let expires_in_days = days(
+            &field(Some(&opts), "expiresInDays"),
+            "options.expiresInDays",
+        )?;
         let now = now(&field(Some(&opts), "now"))?;
         let secret = configured_secret(self.secret.as_ref())?;
         let ctx = Context {
@@ -652,7 +708,7 @@ impl UserAppPasswords {
         };
         let issued = self
             .record
-            .create(&name, scopes, &ctx, &mut SystemEntropy)
+            .create_expiring(&name, scopes, expires_in_days, &ctx, &mut SystemEntropy)
             .map_err(core_error)?;
         created(&issued)
     }
@@ -689,7 +745,8 @@ impl UserAppPasswords {
     }
 
     /// Verifies a login with an app password: returns the matching entry, or null when the password
-    /// is malformed, unknown, expired, not allowed for `options.protocol`, or the user has MFA off.
+    /// is malformed, unknown, expired (past its expiry, or unused for the tenant's
+    /// `expireUnusedAfterDays`), not allowed for `options.protocol`, or the user has MFA off.
     /// `check` tells which. At most one Argon2 run.
     ///
     /// On success the use is recorded on the entry (at most once a minute): save `toJSON()` if you
@@ -778,6 +835,20 @@ impl UserAppPasswords {
             .map(|_| ())
     }
 
+    /// Call when the user's main password changes: applies the tenant's `onPasswordChange` given
+    /// to `fromJSON` (`"keep"`: nothing happens; `"revoke_all"`: every app password is deleted) and
+    /// returns the deleted entries. Save `toJSON()` when any were deleted.
+    #[wasm_bindgen(js_name = onPasswordChanged, unchecked_return_type = "AppPasswordEntry[]")]
+    pub fn on_password_changed(&mut self) -> Result<JsValue, JsValue> {
+        let revoked: Vec<Summary> = self
+            .record
+            .on_password_change(self.settings.on_password_change)
+            .iter()
+            .map(rules::Entry::summary)
+            .collect();
+        to_js(&revoked)
+    }
+
     /// The record to store, in the core's JSON shape (`{ user, mfa_enabled, app_passwords }` with
     /// hashes and lookup keys, never plaintext). `JSON.stringify` calls it.
     #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "UserRecord")]
@@ -807,7 +878,7 @@ impl UserAppPasswords {
         let mut input = string(password_input, "the password")?;
         let verified = self
             .record
-            .verify(&input, protocol, secret, now)
+            .verify(&input, protocol, secret, &self.settings, now)
             .map(|entry| entry.id.clone());
         input.zeroize();
         let id = match verified {

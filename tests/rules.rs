@@ -384,7 +384,16 @@ fn tenant_switch_off_refuses_new_app_passwords_but_existing_ones_still_verify() 
         user.create("y", vec![], &off, &mut rng).unwrap_err(),
         Error::AppPasswordsDisabled
     );
-    assert!(user.verify(issued.password.as_str(), None, &s, NOW).is_ok());
+    assert!(
+        user.verify(
+            issued.password.as_str(),
+            None,
+            &s,
+            &Settings::default(),
+            NOW
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -420,7 +429,9 @@ fn verify_accepts_the_password_in_any_typed_form() {
         .unwrap();
     let typed = issued.password.display().to_uppercase().replace('-', " ");
     assert_eq!(
-        user.verify(&typed, None, &s, NOW).unwrap().id,
+        user.verify(&typed, None, &s, &Settings::default(), NOW)
+            .unwrap()
+            .id,
         issued.entry.id
     );
 }
@@ -438,25 +449,29 @@ fn verify_rejects_malformed_typo_unknown_deleted_and_other_users_passwords() {
     let a = alice.create("a", vec![], &c, &mut rng).unwrap();
     let b = bob.create("b", vec![], &c, &mut rng).unwrap();
     assert_eq!(
-        alice.verify("hunter2", None, &s, NOW).unwrap_err(),
+        alice
+            .verify("hunter2", None, &s, &Settings::default(), NOW)
+            .unwrap_err(),
         Rejection::Malformed
     );
     let mut typo = a.password.as_str().to_owned();
     typo.replace_range(0..1, if typo.starts_with('a') { "b" } else { "a" });
     assert_eq!(
-        alice.verify(&typo, None, &s, NOW).unwrap_err(),
+        alice
+            .verify(&typo, None, &s, &Settings::default(), NOW)
+            .unwrap_err(),
         Rejection::BadChecksum
     );
     assert_eq!(
         alice
-            .verify(b.password.as_str(), None, &s, NOW)
+            .verify(b.password.as_str(), None, &s, &Settings::default(), NOW)
             .unwrap_err(),
         Rejection::Unknown
     );
     alice.delete(&a.entry.id).unwrap();
     assert_eq!(
         alice
-            .verify(a.password.as_str(), None, &s, NOW)
+            .verify(a.password.as_str(), None, &s, &Settings::default(), NOW)
             .unwrap_err(),
         Rejection::Unknown
     );
@@ -471,8 +486,14 @@ fn verify_refuses_when_mfa_is_off() {
     let issued = user.create("x", vec![], &c, &mut rng).unwrap();
     user.set_mfa(false, None, &c, &mut rng).unwrap();
     assert_eq!(
-        user.verify(issued.password.as_str(), None, &s, NOW)
-            .unwrap_err(),
+        user.verify(
+            issued.password.as_str(),
+            None,
+            &s,
+            &Settings::default(),
+            NOW
+        )
+        .unwrap_err(),
         Rejection::MfaRequired
     );
 }
@@ -491,8 +512,14 @@ fn verify_fails_under_another_server_secret() {
         .unwrap();
     let other = ServerSecret::new(b"a different secret, 32 bytes....").unwrap();
     assert_eq!(
-        user.verify(issued.password.as_str(), None, &other, NOW)
-            .unwrap_err(),
+        user.verify(
+            issued.password.as_str(),
+            None,
+            &other,
+            &Settings::default(),
+            NOW
+        )
+        .unwrap_err(),
         Rejection::Unknown
     );
 }
@@ -512,10 +539,14 @@ fn scopes_limit_the_protocols_an_app_password_verifies_for() {
         )
         .unwrap();
     let pw = issued.password.as_str();
-    assert!(user.verify(pw, Some(Protocol::Imap), &s, NOW).is_ok());
-    assert!(user.verify(pw, None, &s, NOW).is_ok());
+    assert!(
+        user.verify(pw, Some(Protocol::Imap), &s, &Settings::default(), NOW)
+            .is_ok()
+    );
+    assert!(user.verify(pw, None, &s, &Settings::default(), NOW).is_ok());
     assert_eq!(
-        user.verify(pw, Some(Protocol::Eas), &s, NOW).unwrap_err(),
+        user.verify(pw, Some(Protocol::Eas), &s, &Settings::default(), NOW)
+            .unwrap_err(),
         Rejection::ScopeDenied
     );
     assert_eq!(parse_scopes(&["ftp"]).unwrap_err(), Error::InvalidScope);
@@ -537,11 +568,27 @@ fn expired_credentials_are_refused() {
     credential.expires_at = Some(NOW);
     let p = normalize(issued.password.as_str()).unwrap();
     assert_eq!(
-        check_credential(&credential, "alice", &p, None, &s, NOW),
+        check_credential(
+            &credential,
+            "alice",
+            &p,
+            None,
+            &s,
+            &Settings::default(),
+            NOW
+        ),
         Err(Rejection::Expired)
     );
     assert_eq!(
-        check_credential(&credential, "alice", &p, None, &s, NOW - 1),
+        check_credential(
+            &credential,
+            "alice",
+            &p,
+            None,
+            &s,
+            &Settings::default(),
+            NOW - 1
+        ),
         Ok(())
     );
 }
@@ -566,7 +613,15 @@ fn a_credential_only_verifies_for_its_owner() {
     );
     let p = normalize(issued.password.as_str()).unwrap();
     assert_eq!(
-        check_credential(&credential, "mallory", &p, None, &s, NOW),
+        check_credential(
+            &credential,
+            "mallory",
+            &p,
+            None,
+            &s,
+            &Settings::default(),
+            NOW
+        ),
         Err(Rejection::Unknown)
     );
 }
@@ -653,14 +708,18 @@ fn the_login_sequence_normalises_looks_up_checks_and_decides_on_a_rehash() {
     let typed = issued.password.display().to_uppercase();
     let login = rules::Login::start(&alice, &typed, &s).unwrap();
     assert_eq!(login.lookup_key(), issued.entry.lookup_key);
-    let accepted = login.finish(Some(&credential), None, &s, NOW).unwrap();
+    let accepted = login
+        .finish(Some(&credential), None, &s, &Settings::default(), NOW)
+        .unwrap();
     assert_eq!(accepted.password, issued.password);
     assert!(!accepted.needs_rehash(CHEAP));
     assert!(accepted.needs_rehash(HashParams::default()));
 
     let login = rules::Login::start(&alice, issued.password.as_str(), &s).unwrap();
     assert_eq!(
-        login.finish(None, None, &s, NOW).unwrap_err(),
+        login
+            .finish(None, None, &s, &Settings::default(), NOW)
+            .unwrap_err(),
         Rejection::Unknown
     );
     assert_eq!(
@@ -671,7 +730,9 @@ fn the_login_sequence_normalises_looks_up_checks_and_decides_on_a_rehash() {
     let login = rules::Login::start(&bob, issued.password.as_str(), &s).unwrap();
     assert_ne!(login.lookup_key(), issued.entry.lookup_key);
     assert_eq!(
-        login.finish(Some(&credential), None, &s, NOW).unwrap_err(),
+        login
+            .finish(Some(&credential), None, &s, &Settings::default(), NOW)
+            .unwrap_err(),
         Rejection::Unknown,
         "another user's credential"
     );
@@ -743,7 +804,16 @@ fn rehash_upgrades_an_old_hash_only_for_the_right_password() {
             .unwrap(),
         "already current"
     );
-    assert!(user.verify(issued.password.as_str(), None, &s, NOW).is_ok());
+    assert!(
+        user.verify(
+            issued.password.as_str(),
+            None,
+            &s,
+            &Settings::default(),
+            NOW
+        )
+        .is_ok()
+    );
     assert_eq!(
         user.rehash("ap_missing", &issued.password, &stronger, &mut rng),
         Err(Error::NotFound)

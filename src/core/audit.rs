@@ -57,11 +57,19 @@ pub enum Kind {
     /// An API key was revoked.
     #[serde(rename = "api_key.revoked")]
     ApiKeyRevoked,
+    /// The user's main password changed (`reason`: the tenant's policy, `keep` or `revoke_all`;
+    /// `count`: app passwords deleted).
+    #[serde(rename = "user.password_changed")]
+    PasswordChanged,
+    /// An app password that verified under the previous server secret was re-keyed under the
+    /// current one.
+    #[serde(rename = "app_password.rekeyed")]
+    AppPasswordRekeyed,
 }
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::AppPasswordCreated,
         Self::AppPasswordDeleted,
         Self::AppPasswordDeletedAll,
@@ -73,6 +81,8 @@ impl Kind {
         Self::SettingsChanged,
         Self::ApiKeyCreated,
         Self::ApiKeyRevoked,
+        Self::PasswordChanged,
+        Self::AppPasswordRekeyed,
     ];
 }
 

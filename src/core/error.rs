@@ -10,7 +10,7 @@ use super::hash::{
     MAX_M_COST, MAX_P_COST, MAX_SECRET_BYTES, MAX_T_COST, MAX_WORK, MIN_SECRET_BYTES,
 };
 use super::name::MAX_NAME_CHARS;
-use super::rules::MAX_LIMIT;
+use super::rules::{MAX_DAYS, MAX_LIMIT};
 use super::user::MAX_USER_BYTES;
 use core::fmt;
 
@@ -52,6 +52,11 @@ pub enum Error {
     InvalidScope,
     /// Tenant settings out of range (for example a limit of 0).
     InvalidSettings,
+    /// The requested lifetime is not between 1 day and the largest allowed.
+    InvalidExpiry {
+        /// The largest lifetime allowed, in days (the tenant's maximum, or 3650).
+        max_days: u32,
+    },
     /// Argon2 parameters out of range.
     InvalidParams,
     /// The server secret is too short.
@@ -93,6 +98,7 @@ impl Error {
             Self::AppPasswordsDisabled => "app_passwords_disabled",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidSettings => "invalid_settings",
+            Self::InvalidExpiry { .. } => "invalid_expiry",
             Self::InvalidParams => "invalid_params",
             Self::InvalidSecret => "invalid_secret",
             Self::InvalidHash => "invalid_hash",
@@ -126,7 +132,8 @@ impl Error {
             | Self::BadChecksum
             | Self::InvalidScope
             | Self::InvalidKeyScope
-            | Self::InvalidSettings => 400,
+            | Self::InvalidSettings
+            | Self::InvalidExpiry { .. } => 400,
             Self::TooManyApiKeys => 409,
             Self::SessionInvalid | Self::SessionExpired | Self::SessionNotMfa => 401,
             Self::RandomUnavailable => 503,
@@ -135,7 +142,7 @@ impl Error {
     }
 
     /// Every error code, for documentation and for tests that check shells map all of them.
-    pub const ALL_CODES: [&'static str; 20] = [
+    pub const ALL_CODES: [&'static str; 21] = [
         "limit_reached",
         "name_taken",
         "invalid_name",
@@ -147,6 +154,7 @@ impl Error {
         "app_passwords_disabled",
         "invalid_scope",
         "invalid_settings",
+        "invalid_expiry",
         "invalid_params",
         "invalid_secret",
         "invalid_hash",
@@ -195,7 +203,14 @@ impl fmt::Display for Error {
             Self::InvalidScope => {
                 f.write_str("unknown protocol; use one of imap, smtp, pop, eas, dav")
             }
-            Self::InvalidSettings => write!(f, "the limit must be between 1 and {MAX_LIMIT}"),
+            Self::InvalidSettings => write!(
+                f,
+                "the limit must be between 1 and {MAX_LIMIT}, and day counts between 1 and {MAX_DAYS} or null"
+            ),
+            Self::InvalidExpiry { max_days } => write!(
+                f,
+                "expires_in_days must be a whole number of days from 1 to {max_days}"
+            ),
             Self::InvalidParams => write!(
                 f,
                 "invalid Argon2id parameters: need 1 <= t <= {MAX_T_COST}, 1 <= p <= {MAX_P_COST}, 8*p <= m <= {MAX_M_COST} KiB and m*t <= {MAX_WORK} KiB"
@@ -255,6 +270,7 @@ mod tests {
             Error::AppPasswordsDisabled,
             Error::InvalidScope,
             Error::InvalidSettings,
+            Error::InvalidExpiry { max_days: 90 },
             Error::InvalidParams,
             Error::InvalidSecret,
             Error::InvalidHash,

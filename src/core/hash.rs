@@ -286,6 +286,27 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// What [`secret_id`] authenticates.
+pub const SECRET_ID_MESSAGE: &[u8] = b"app-passwords secret id";
+
+/// A short public name of a server secret, to tell which secret a stored credential is keyed
+/// with during a rotation: the first 8 hex digits of HMAC-SHA-256(secret, [`SECRET_ID_MESSAGE`]).
+/// It cannot be used to test a guess of the secret in less than a brute-force search.
+///
+/// ```sh
+/// printf %s 'app-passwords secret id' | openssl dgst -sha256 -hmac "$PASSWORD_SECRET" | awk '{print substr($NF,1,8)}'
+/// ```
+#[must_use]
+pub fn secret_id(secret: &ServerSecret) -> String {
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(&secret.0) else {
+        // HMAC accepts keys of any length; this arm cannot be reached.
+        return String::new();
+    };
+    mac.update(SECRET_ID_MESSAGE);
+    let tag = mac.finalize().into_bytes();
+    hex(tag.get(..4).unwrap_or_default())
+}
+
 /// Lowercase hex of `bytes`.
 #[must_use]
 pub fn hex(bytes: &[u8]) -> String {

@@ -32,7 +32,26 @@ pub fn use_due(last_used_at: Option<i64>, now: i64) -> bool {
 /// Name of the app password issued at MFA registration when the caller gives none.
 pub const INITIAL_NAME: &str = "First app password";
 
-/// Tenant-wide settings.
+/// Seconds in a day: lifetimes and idle limits are counted in whole days.
+pub const DAY_SECS: i64 = 86_400;
+/// The longest lifetime (and idle limit) in days: about ten years.
+pub const MAX_DAYS: u32 = 3650;
+/// A verifier's copy of last use ([`Credential::last_used_at`]) is refreshed when it is this stale,
+/// and only while the tenant expires unused app passwords.
+pub const USE_PUBLISH_INTERVAL_SECS: i64 = DAY_SECS;
+
+/// What happens to a user's app passwords when the main password changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnPasswordChange {
+    /// They keep working (as in Entra ID).
+    #[default]
+    Keep,
+    /// They are all deleted (as at Google and Apple).
+    RevokeAll,
+}
+
+/// Tenant-wide settings. Fields added later default when absent, so stored settings keep loading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -40,6 +59,21 @@ pub struct Settings {
     pub app_passwords_allowed: bool,
     /// Most app passwords per user.
     pub limit: u32,
+    /// Longest lifetime of a new app password in days (1 to [`MAX_DAYS`]), and its lifetime when
+    /// none is asked for; `None`: no bound, and no expiry unless asked.
+    #[serde(default)]
+    pub max_lifetime_days: Option<u32>,
+    /// An app password not used for this many days (counted from creation if never used) stops
+    /// verifying; `None`: never.
+    #[serde(default)]
+    pub expire_unused_after_days: Option<u32>,
+    /// What a change of the user's main password does to the app passwords.
+    #[serde(default)]
+    pub on_password_change: OnPasswordChange,
+    /// Verify through the user's object instead of the eventually consistent KV, so a deletion is
+    /// effective everywhere at once (at the cost of a Durable Object call per login).
+    #[serde(default)]
+    pub strict_revocation: bool,
 }
 
 impl Default for Settings {
@@ -47,6 +81,10 @@ impl Default for Settings {
         Self {
             app_passwords_allowed: true,
             limit: DEFAULT_LIMIT,
+            max_lifetime_days: None,
+            expire_unused_after_days: None,
+            on_password_change: OnPasswordChange::Keep,
+            strict_revocation: false,
         }
     }
 }
@@ -55,13 +93,63 @@ impl Settings {
     /// Checks the settings are within range.
     ///
     /// # Errors
-    /// [`Error::InvalidSettings`] unless `1 <= limit <= MAX_LIMIT`.
+    /// [`Error::InvalidSettings`] unless `1 <= limit <= MAX_LIMIT` and each day count set is
+    /// between 1 and [`MAX_DAYS`].
     pub fn validate(self) -> Result<Self> {
-        if (1..=MAX_LIMIT).contains(&self.limit) {
+        let days_ok = |d: Option<u32>| d.is_none_or(|d| (1..=MAX_DAYS).contains(&d));
+        if (1..=MAX_LIMIT).contains(&self.limit)
+            && days_ok(self.max_lifetime_days)
+            && days_ok(self.expire_unused_after_days)
+        {
             Ok(self)
         } else {
             Err(Error::InvalidSettings)
         }
+    }
+
+    /// When a new app password created at `now` expires: after `requested_days` if given, else
+    /// after the tenant's maximum lifetime, else never.
+    ///
+    /// ```
+    /// use app_passwords::core::rules::{DAY_SECS, Settings};
+    /// let bounded = Settings { max_lifetime_days: Some(90), ..Settings::default() };
+    /// assert_eq!(bounded.expires_at(None, 0), Ok(Some(90 * DAY_SECS)));
+    /// assert_eq!(bounded.expires_at(Some(30), 0), Ok(Some(30 * DAY_SECS)));
+    /// assert!(bounded.expires_at(Some(91), 0).is_err());
+    /// assert_eq!(Settings::default().expires_at(None, 0), Ok(None));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidExpiry`] (with the largest allowed) unless `1 <= requested_days <=` the
+    /// tenant's maximum, or [`MAX_DAYS`] without one.
+    pub fn expires_at(self, requested_days: Option<u32>, now: i64) -> Result<Option<i64>> {
+        let max_days = self.max_lifetime_days.unwrap_or(MAX_DAYS);
+        let days = match requested_days {
+            Some(d) if d == 0 || d > max_days => return Err(Error::InvalidExpiry { max_days }),
+            Some(d) => d,
+            None => match self.max_lifetime_days {
+                Some(d) => d,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(now.saturating_add(i64::from(days) * DAY_SECS)))
+    }
+
+    /// Whether an app password with these times has reached its end at `now`: its expiry, or
+    /// [`Self::expire_unused_after_days`] since its last use (or creation, if never used).
+    #[must_use]
+    pub fn is_expired(
+        self,
+        created_at: i64,
+        last_used_at: Option<i64>,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> bool {
+        let idle = self.expire_unused_after_days.is_some_and(|days| {
+            let since = last_used_at.unwrap_or(created_at);
+            now.saturating_sub(since) >= i64::from(days) * DAY_SECS
+        });
+        idle || expires_at.is_some_and(|at| now >= at)
     }
 }
 
@@ -162,6 +250,10 @@ pub struct Entry {
     pub lookup_key: String,
     /// Argon2id PHC string of the password.
     pub phc: String,
+    /// [`hash::secret_id`] of the server secret the lookup key and hash were made with (absent
+    /// in entries stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id: Option<String>,
 }
 
 /// What a user sees of an entry: no hash, no lookup key.
@@ -217,8 +309,35 @@ pub struct Credential {
     /// Expiry, seconds since the Unix epoch.
     #[serde(default)]
     pub expires_at: Option<i64>,
+    /// Creation time (for expire-if-unused; 0 in copies stored before it was kept).
+    #[serde(default)]
+    pub created_at: i64,
+    /// Last use as of when this copy was written: may lag the user's record by up to
+    /// [`USE_PUBLISH_INTERVAL_SECS`], so a refusal as unused should be confirmed from the record.
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
     /// Argon2id PHC string.
     pub phc: String,
+}
+
+impl Credential {
+    /// Whether its expiry has passed at `now`. Unlike last use, a copy's expiry is never stale,
+    /// so such a refusal needs no confirming from the user's record.
+    #[must_use]
+    pub fn past_expiry(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    /// Whether a verifier that just accepted this copy at `now` should send the use on to be
+    /// written into it: only while the tenant expires unused app passwords, and only when the
+    /// copy's last use is [`USE_PUBLISH_INTERVAL_SECS`] old, so copies are rewritten about once
+    /// a day per app password at most.
+    #[must_use]
+    pub fn use_worth_publishing(&self, settings: &Settings, now: i64) -> bool {
+        settings.expire_unused_after_days.is_some()
+            && now.saturating_sub(self.last_used_at.unwrap_or(self.created_at))
+                >= USE_PUBLISH_INTERVAL_SECS
+    }
 }
 
 /// Why a verification failed. Codes are stable and never reveal the password.
@@ -262,7 +381,8 @@ impl Rejection {
     }
 }
 
-/// Checks a found credential against the login attempt: owner, expiry, scope, then Argon2id.
+/// Checks a found credential against the login attempt: owner, expiry (including unused for the
+/// tenant's `expire_unused_after_days`), scope, then Argon2id.
 ///
 /// Cheap checks come first so a refused attempt costs no Argon2 run. A stored hash that cannot be
 /// read counts as [`Rejection::Unknown`]: the login fails closed.
@@ -275,12 +395,14 @@ pub fn check_credential(
     password: &Password,
     protocol: Option<Protocol>,
     secret: &ServerSecret,
+    settings: &Settings,
     now: i64,
 ) -> Result<(), Rejection> {
     if !hash::constant_time_eq(credential.user.as_bytes(), user.as_bytes()) {
         return Err(Rejection::Unknown);
     }
-    if credential.expires_at.is_some_and(|at| now >= at) {
+    let c = credential;
+    if settings.is_expired(c.created_at, c.last_used_at, c.expires_at, now) {
         return Err(Rejection::Expired);
     }
     if let Some(p) = protocol
@@ -345,6 +467,7 @@ impl<'a> Login<'a> {
         credential: Option<&Credential>,
         protocol: Option<Protocol>,
         secret: &ServerSecret,
+        settings: &Settings,
         now: i64,
     ) -> Result<Accepted, Rejection> {
         let credential = credential.ok_or(Rejection::Unknown)?;
@@ -354,6 +477,7 @@ impl<'a> Login<'a> {
             &self.password,
             protocol,
             secret,
+            settings,
             now,
         )?;
         Ok(Accepted {
@@ -438,7 +562,8 @@ impl UserRecord {
         }
     }
 
-    /// Creates an app password named `name`.
+    /// Creates an app password named `name`, expiring after the tenant's maximum lifetime if it
+    /// sets one.
     ///
     /// # Errors
     /// In this order: [`Error::MfaRequired`], [`Error::AppPasswordsDisabled`],
@@ -450,6 +575,22 @@ impl UserRecord {
         ctx: &Context<'_>,
         rng: &mut impl Entropy,
     ) -> Result<Issued> {
+        self.create_expiring(name, scopes, None, ctx, rng)
+    }
+
+    /// Like [`Self::create`], expiring `expires_in_days` days from `ctx.now` (1 to the tenant's
+    /// `max_lifetime_days`, or [`MAX_DAYS`]); `None` means the tenant's maximum, or never.
+    ///
+    /// # Errors
+    /// As [`Self::create`], with [`Error::InvalidExpiry`] after [`Error::InvalidName`].
+    pub fn create_expiring(
+        &mut self,
+        name: &str,
+        scopes: Vec<Protocol>,
+        expires_in_days: Option<u32>,
+        ctx: &Context<'_>,
+        rng: &mut impl Entropy,
+    ) -> Result<Issued> {
         if !self.mfa_enabled {
             return Err(Error::MfaRequired);
         }
@@ -457,6 +598,7 @@ impl UserRecord {
             return Err(Error::AppPasswordsDisabled);
         }
         let name = valid_name(name)?;
+        let expires_at = ctx.settings.expires_at(expires_in_days, ctx.now)?;
         let limit = ctx.settings.limit;
         if self.app_passwords.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
             return Err(Error::LimitReached { limit });
@@ -474,9 +616,10 @@ impl UserRecord {
             last_used_at: None,
             last_used_protocol: None,
             last_used_ip: None,
-            expires_at: None,
+            expires_at,
             lookup_key: hash::lookup_key(self.user.as_str(), &password, ctx.secret),
             phc: hash::hash(&password, ctx.secret, ctx.params, rng)?,
+            secret_id: Some(hash::secret_id(ctx.secret)),
         };
         self.app_passwords.push(entry.clone());
         Ok(Issued { password, entry })
@@ -543,8 +686,66 @@ impl UserRecord {
             name: entry.name.clone(),
             scopes: entry.scopes.clone(),
             expires_at: entry.expires_at,
+            created_at: entry.created_at,
+            last_used_at: entry.last_used_at,
             phc: entry.phc.clone(),
         }
+    }
+
+    /// The credential stored under `lookup_key`, read from the record itself (always current,
+    /// unlike a copy in KV); `None` when there is none or MFA is off.
+    #[must_use]
+    pub fn find_credential(&self, lookup_key: &str) -> Option<Credential> {
+        let entry = self
+            .app_passwords
+            .iter()
+            .find(|e| hash::constant_time_eq(e.lookup_key.as_bytes(), lookup_key.as_bytes()))?;
+        self.mfa_enabled.then(|| self.credential(entry))
+    }
+
+    /// Applies the tenant's policy after the user's main password changed: under
+    /// [`OnPasswordChange::RevokeAll`] every app password is deleted and returned; under
+    /// [`OnPasswordChange::Keep`] nothing changes.
+    pub fn on_password_change(&mut self, policy: OnPasswordChange) -> Vec<Entry> {
+        match policy {
+            OnPasswordChange::Keep => Vec::new(),
+            OnPasswordChange::RevokeAll => self.delete_all(),
+        }
+    }
+
+    /// Re-keys an app password that verified under the `previous` server secret: new lookup key
+    /// and hash under `ctx.secret` (with `ctx.params`). Checks first that `password` is the one
+    /// stored under the previous secret, so a caller cannot attach another password to the entry.
+    /// Returns the entry as it was (its old lookup key is to be removed), or `None` when nothing
+    /// changed.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; hashing errors.
+    pub fn rekey(
+        &mut self,
+        id: &str,
+        password: &Password,
+        previous: &ServerSecret,
+        ctx: &Context<'_>,
+        rng: &mut impl Entropy,
+    ) -> Result<Option<Entry>> {
+        let old_key = hash::lookup_key(self.user.as_str(), password, previous);
+        let new_key = hash::lookup_key(self.user.as_str(), password, ctx.secret);
+        let entry = self
+            .app_passwords
+            .iter_mut()
+            .find(|e| e.id == id)
+            .ok_or(Error::NotFound)?;
+        if !hash::constant_time_eq(entry.lookup_key.as_bytes(), old_key.as_bytes())
+            || !hash::verify(password, &entry.phc, previous).unwrap_or(false)
+        {
+            return Ok(None);
+        }
+        let before = entry.clone();
+        entry.phc = hash::hash(password, ctx.secret, ctx.params, rng)?;
+        entry.lookup_key = new_key;
+        entry.secret_id = Some(hash::secret_id(ctx.secret));
+        Ok(Some(before))
     }
 
     /// Verifies a login attempt against this record (for callers that hold the whole record, like
@@ -557,6 +758,7 @@ impl UserRecord {
         input: &str,
         protocol: Option<Protocol>,
         secret: &ServerSecret,
+        settings: &Settings,
         now: i64,
     ) -> Result<&Entry, Rejection> {
         let login = Login::start(&self.user, input, secret)?;
@@ -569,7 +771,7 @@ impl UserRecord {
             .iter()
             .find(|e| hash::constant_time_eq(e.lookup_key.as_bytes(), key));
         let credential = entry.map(|e| self.credential(e));
-        login.finish(credential.as_ref(), protocol, secret, now)?;
+        login.finish(credential.as_ref(), protocol, secret, settings, now)?;
         entry.ok_or(Rejection::Unknown)
     }
 

@@ -17,6 +17,7 @@ use worker::{Method, Request, RequestInit, Response};
 struct CreateBody {
     name: String,
     scopes: Option<Vec<String>>,
+    expires_in_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -26,7 +27,8 @@ struct MfaBody {
     initial_name: Option<String>,
 }
 
-/// `POST …/app-passwords` `{"name","scopes"?}` → 201 with the password, shown this once.
+/// `POST …/app-passwords` `{"name","scopes"?,"expires_in_days"?}` → 201 with the password, shown
+/// this once.
 pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
     let body: CreateBody = http::read_json(&mut call.req).await?;
     let scopes = parse_scopes(&body.scopes.unwrap_or_default())?;
@@ -35,6 +37,7 @@ pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
         user: call.user(),
         name: body.name,
         scopes,
+        expires_in_days: body.expires_in_days,
         settings,
     };
     send(call.env, &call.caller.actor(), &command).await
@@ -76,6 +79,16 @@ pub async fn set_mfa(mut call: Call<'_>) -> Result<Response, ApiError> {
     send(call.env, &call.caller.actor(), &command).await
 }
 
+/// `POST /v1/users/{user}/password-changed` → `{"revoked":n}` under the tenant's
+/// `on_password_change` (0 under `keep`).
+pub async fn password_changed(call: Call<'_>) -> Result<Response, ApiError> {
+    let command = Command::PasswordChanged {
+        user: call.user(),
+        policy: settings(call.env).await?.on_password_change,
+    };
+    send(call.env, &call.caller.actor(), &command).await
+}
+
 /// `GET …/events` → `{"events":[…]}`, newest first.
 pub async fn events(call: Call<'_>) -> Result<Response, ApiError> {
     let command = Command::Events { user: call.user() };
@@ -108,6 +121,8 @@ pub async fn get_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
 /// `PUT /v1/settings` → the settings now in force; prints `settings.changed`.
 pub async fn put_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
     let mut response = tenant(&mut call).await?;
+    // After the change, so that no login in between caches the old settings again.
+    super::lookup::forget_settings();
     if response.status_code() == 200 {
         let settings: Settings = response.cloned()?.json().await?;
         let mut event = Event::new(Kind::SettingsChanged, now(), call.caller.actor());

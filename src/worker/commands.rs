@@ -3,7 +3,7 @@
 use crate::core::api_key::Scope;
 use crate::core::audit::{Actor, Event};
 use crate::core::session::SessionPolicy;
-use crate::core::{Protocol, Settings};
+use crate::core::{OnPasswordChange, Protocol, Settings};
 use serde::{Deserialize, Serialize};
 
 /// A command with the caller it is done for (the audit events' actor).
@@ -28,6 +28,9 @@ pub enum Command {
         name: String,
         /// Protocols; empty = all.
         scopes: Vec<Protocol>,
+        /// Lifetime in days; `None`: the tenant's maximum, or none.
+        #[serde(default)]
+        expires_in_days: Option<u32>,
         /// Tenant settings in force.
         settings: Settings,
     },
@@ -74,6 +77,9 @@ pub enum Command {
         /// Client address, when the caller said.
         #[serde(default)]
         remote_ip: Option<String>,
+        /// Also rewrite the KV copy, whose last use is stale (for expire-if-unused).
+        #[serde(default)]
+        publish: bool,
     },
     /// Keep an audit event the Worker has printed (failed or throttled logins).
     RecordEvent {
@@ -127,6 +133,31 @@ pub enum Command {
         /// Owner.
         user: String,
     },
+    /// Apply the tenant's policy after the user's main password changed.
+    PasswordChanged {
+        /// Owner.
+        user: String,
+        /// The tenant's policy.
+        policy: OnPasswordChange,
+    },
+    /// Read the credential stored under a lookup key from the record itself (strict revocation,
+    /// and confirming a refusal as unused).
+    Find {
+        /// Owner.
+        user: String,
+        /// The lookup key.
+        lookup_key: String,
+    },
+    /// Move an app password that just verified under `PASSWORD_SECRET_PREVIOUS` to the current
+    /// secret: new lookup key and hash.
+    Rekey {
+        /// Owner.
+        user: String,
+        /// Entry id.
+        id: String,
+        /// The normalised password that just verified. Never stored or logged.
+        password: String,
+    },
 }
 
 impl Command {
@@ -145,7 +176,10 @@ impl Command {
             | Self::StartSession { user, .. }
             | Self::CheckSession { user, .. }
             | Self::EndSession { user, .. }
-            | Self::EndAllSessions { user } => user,
+            | Self::EndAllSessions { user }
+            | Self::PasswordChanged { user, .. }
+            | Self::Find { user, .. }
+            | Self::Rekey { user, .. } => user,
         }
     }
 }

@@ -18,6 +18,9 @@ pub struct Config {
     pub secret: ServerSecret,
     /// Argon2id parameters for new hashes (`ARGON2_M`, `ARGON2_T`, `ARGON2_P`; default OWASP).
     pub params: HashParams,
+    /// `PASSWORD_SECRET_PREVIOUS`, during a rotation: app passwords keyed with it still verify,
+    /// and are re-keyed under [`Self::secret`] when they do.
+    pub previous: Option<ServerSecret>,
 }
 
 impl Config {
@@ -47,7 +50,18 @@ impl Config {
         }
         .validate()
         .map_err(|_| misconfigured("ARGON2_M/T/P are out of range"))?;
-        Ok(Self { secret, params })
+        let previous =
+            match env.secret("PASSWORD_SECRET_PREVIOUS") {
+                Ok(previous) => Some(ServerSecret::new(previous.to_string().as_bytes()).map_err(
+                    |_| misconfigured("PASSWORD_SECRET_PREVIOUS is shorter than 16 bytes"),
+                )?),
+                Err(_) => None,
+            };
+        Ok(Self {
+            secret,
+            params,
+            previous,
+        })
     }
 
     /// The context the core's rules need, with this configuration.

@@ -32,9 +32,18 @@ fn api_key(hash: &str) -> String {
     format!("apikey:{hash}")
 }
 
-async fn put_json<T: Serialize>(env: &Env, name: &str, value: &T) -> worker::Result<()> {
+async fn put_json<T: Serialize>(
+    env: &Env,
+    name: &str,
+    value: &T,
+    metadata: Option<serde_json::Value>,
+) -> worker::Result<()> {
     let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    store(env)?.put(name, text)?.execute().await?;
+    let mut put = store(env)?.put(name, text)?;
+    if let Some(metadata) = metadata {
+        put = put.metadata(metadata)?;
+    }
+    put.execute().await?;
     Ok(())
 }
 
@@ -43,9 +52,12 @@ async fn get_json<T: DeserializeOwned>(env: &Env, name: &str) -> worker::Result<
     Ok(store(env)?.get(name).json::<T>().await?)
 }
 
-/// Stores the credential of `entry` so it verifies.
+/// Stores the credential of `entry` so it verifies. The key's metadata names the server secret it
+/// is keyed with (`{"secret_id":…}`, see README § Rotating `PASSWORD_SECRET`).
 pub async fn put(env: &Env, record: &UserRecord, entry: &Entry) -> worker::Result<()> {
-    put_json(env, &key(&entry.lookup_key), &record.credential(entry)).await
+    let metadata = serde_json::json!({ "secret_id": entry.secret_id });
+    let credential = record.credential(entry);
+    put_json(env, &key(&entry.lookup_key), &credential, Some(metadata)).await
 }
 
 /// Removes the credential of `entry` so it no longer verifies (after KV's propagation delay).
@@ -61,7 +73,7 @@ pub async fn get(env: &Env, lookup_key: &str) -> worker::Result<Option<Credentia
 
 /// Publishes an API key under its hash so it authenticates.
 pub async fn put_api_key(env: &Env, hash: &str, key: &Published) -> worker::Result<()> {
-    put_json(env, &api_key(hash), key).await
+    put_json(env, &api_key(hash), key, None).await
 }
 
 /// Removes a published API key (other locations stop accepting it after KV's propagation delay).

@@ -11,6 +11,7 @@ mod commands;
 mod config;
 mod http;
 mod kv;
+mod lookup;
 mod oidc;
 mod portal;
 mod routes;

@@ -74,6 +74,8 @@ pub enum Endpoint {
     DeleteAllAppPasswords,
     /// Turn MFA on or off.
     SetMfa,
+    /// Apply the tenant's policy after the user's main password changed.
+    PasswordChanged,
     /// Recent audit events of a user.
     Events,
 }
@@ -149,6 +151,12 @@ pub const ROUTES: &[Route] = &[
         E::DeleteAppPassword,
     ),
     r(Put, "/v1/users/{user}/mfa", Key(Users), E::SetMfa),
+    r(
+        Post,
+        "/v1/users/{user}/password-changed",
+        Key(Users),
+        E::PasswordChanged,
+    ),
     r(Get, "/v1/users/{user}/events", Key(Users), E::Events),
     r(Post, "/v1/me/app-passwords", Session, E::CreateAppPassword),
     r(Get, "/v1/me/app-passwords", Session, E::ListAppPasswords),
@@ -335,6 +343,7 @@ async fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Result<Response, ApiErr
         E::DeleteAppPassword => app_passwords::delete(call).await,
         E::DeleteAllAppPasswords => app_passwords::delete_all(call).await,
         E::SetMfa => app_passwords::set_mfa(call).await,
+        E::PasswordChanged => app_passwords::password_changed(call).await,
         E::Events => app_passwords::events(call).await,
     }
 }

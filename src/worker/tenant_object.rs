@@ -7,11 +7,11 @@
 use super::commands::TenantCommand;
 use super::http::{self, ApiError};
 use super::kv;
-use crate::core::Settings;
 use crate::core::api_key::{ApiKeyEntry, ApiKeys};
 use crate::core::random::SystemEntropy;
+use crate::core::{OnPasswordChange, Settings};
 use core::cell::RefCell;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
 
 /// Storage key of the settings.
@@ -27,6 +27,21 @@ pub struct SettingsUpdate {
     pub app_passwords_allowed: Option<bool>,
     /// New limit.
     pub limit: Option<u32>,
+    /// New maximum lifetime in days; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub max_lifetime_days: Option<Option<u32>>,
+    /// New idle limit in days; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub expire_unused_after_days: Option<Option<u32>>,
+    /// New policy for main-password changes.
+    pub on_password_change: Option<OnPasswordChange>,
+    /// New strict-revocation switch.
+    pub strict_revocation: Option<bool>,
+}
+
+/// Tells a field given as `null` (`Some(None)`: clear it) from one left out (`None`: keep it).
+fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
 }
 
 /// Holds the tenant-wide [`Settings`].
@@ -97,22 +112,36 @@ impl TenantObject {
 
     async fn update(&self, req: &mut Request) -> std::result::Result<Settings, ApiError> {
         let update: SettingsUpdate = http::read_json(req).await?;
-        // A full update does not read the current record, so it also replaces a corrupt one.
-        let current = match update {
-            SettingsUpdate {
-                app_passwords_allowed: Some(app_passwords_allowed),
-                limit: Some(limit),
-            } => Settings {
-                app_passwords_allowed,
-                limit,
-            },
-            _ => self.load().await?,
+        // A full update (every field given) does not need the current record, so it also replaces a
+        // corrupt one; a partial update of a corrupt record fails closed.
+        let full = update.app_passwords_allowed.is_some()
+            && update.limit.is_some()
+            && update.max_lifetime_days.is_some()
+            && update.expire_unused_after_days.is_some()
+            && update.on_password_change.is_some()
+            && update.strict_revocation.is_some();
+        let current = match self.load().await {
+            Ok(current) => current,
+            Err(_) if full => Settings::default(),
+            Err(e) => return Err(e),
         };
         let next = Settings {
             app_passwords_allowed: update
                 .app_passwords_allowed
                 .unwrap_or(current.app_passwords_allowed),
             limit: update.limit.unwrap_or(current.limit),
+            max_lifetime_days: update
+                .max_lifetime_days
+                .unwrap_or(current.max_lifetime_days),
+            expire_unused_after_days: update
+                .expire_unused_after_days
+                .unwrap_or(current.expire_unused_after_days),
+            on_password_change: update
+                .on_password_change
+                .unwrap_or(current.on_password_change),
+            strict_revocation: update
+                .strict_revocation
+                .unwrap_or(current.strict_revocation),
         }
         .validate()?;
         let text = serde_json::to_string(&next).map_err(|e| ApiError::internal("settings", &e))?;

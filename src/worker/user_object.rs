@@ -18,7 +18,7 @@ use crate::core::audit::{Actor, Event, EventLog, Kind, Named};
 use crate::core::random::SystemEntropy;
 use crate::core::rules::{Issued, Summary};
 use crate::core::session::Sessions;
-use crate::core::{Entry, Protocol, Settings, UserId, UserRecord};
+use crate::core::{Entry, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
 use core::cell::RefCell;
 use serde::Serialize;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
@@ -39,6 +39,7 @@ pub struct Created<'a> {
     display: String,
     created_at: i64,
     scopes: &'a [Protocol],
+    expires_at: Option<i64>,
 }
 
 impl<'a> From<&'a Issued> for Created<'a> {
@@ -50,15 +51,24 @@ impl<'a> From<&'a Issued> for Created<'a> {
             display: issued.password.display(),
             created_at: issued.entry.created_at,
             scopes: &issued.entry.scopes,
+            expires_at: issued.entry.expires_at,
         }
     }
+}
+
+/// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
+#[derive(Serialize)]
+struct Listed {
+    #[serde(flatten)]
+    summary: Summary,
+    expired: bool,
 }
 
 #[derive(Serialize)]
 struct Listing<'a> {
     /// The user id, the user name to type with an app password (the page shows it).
     user: &'a str,
-    app_passwords: Vec<Summary>,
+    app_passwords: Vec<Listed>,
     count: usize,
     limit: u32,
     app_passwords_allowed: bool,
@@ -73,6 +83,11 @@ struct MfaState<'a> {
 #[derive(Serialize)]
 struct Deleted {
     deleted: usize,
+}
+
+#[derive(Serialize)]
+struct Revoked {
+    revoked: usize,
 }
 
 #[derive(Serialize)]
@@ -129,17 +144,34 @@ impl UserObject {
             Command::Create {
                 name,
                 scopes,
+                expires_in_days,
                 settings,
                 ..
             } => {
-                let (response, created) = self.create(&name, scopes, settings).await?;
+                let (response, created) = self
+                    .create(&name, scopes, expires_in_days, settings)
+                    .await?;
                 let mut event = Event::new(Kind::AppPasswordCreated, at, actor.clone());
                 event.app_password = Some(created);
                 self.audit(event).await;
                 Ok(response)
             }
             Command::List { settings, user, .. } => {
-                let app_passwords = self.read(UserRecord::summaries)?;
+                let at = now();
+                let app_passwords = self.read(|r| {
+                    r.app_passwords
+                        .iter()
+                        .map(|e| Listed {
+                            summary: e.summary(),
+                            expired: settings.is_expired(
+                                e.created_at,
+                                e.last_used_at,
+                                e.expires_at,
+                                at,
+                            ),
+                        })
+                        .collect::<Vec<_>>()
+                })?;
                 let count = app_passwords.len();
                 Ok(http::json(
                     200,
@@ -160,11 +192,58 @@ impl UserObject {
                 Ok(Response::empty()?.with_status(204))
             }
             Command::DeleteAll { .. } => {
-                let deleted = self.delete_all().await?;
+                let entries = self.read(|r| r.app_passwords.clone())?;
+                let deleted = self.remove(&entries).await?;
                 let mut event = Event::new(Kind::AppPasswordDeletedAll, at, actor.clone());
                 event.count = Some(u32::try_from(deleted).unwrap_or(u32::MAX));
                 self.audit(event).await;
                 Ok(http::json(200, &Deleted { deleted })?)
+            }
+            Command::PasswordChanged { policy, .. } => {
+                // The core decides which go; a copy is asked so KV is updated before the record.
+                let entries = self.read(|r| r.clone().on_password_change(policy))?;
+                let revoked = self.remove(&entries).await?;
+                let mut event = Event::new(Kind::PasswordChanged, at, actor.clone());
+                event.reason = Some(
+                    match policy {
+                        OnPasswordChange::Keep => "keep",
+                        OnPasswordChange::RevokeAll => "revoke_all",
+                    }
+                    .to_owned(),
+                );
+                event.count = Some(u32::try_from(revoked).unwrap_or(u32::MAX));
+                self.audit(event).await;
+                Ok(http::json(200, &Revoked { revoked })?)
+            }
+            Command::Find { lookup_key, .. } => {
+                let credential = self.read(|r| r.find_credential(&lookup_key))?;
+                Ok(http::json(200, &credential)?)
+            }
+            Command::Rekey { id, password, .. } => {
+                let config = Config::from_env(&self.env)?;
+                let ctx = config.context(Settings::default(), at);
+                let password = crate::core::normalize(&password)?;
+                let Some(previous) = config.previous.as_ref() else {
+                    return Ok(Response::empty()?.with_status(204));
+                };
+                let rekey = |r: &mut UserRecord| {
+                    r.rekey(&id, &password, previous, &ctx, &mut SystemEntropy)
+                };
+                if let Some(before) = self.change(rekey)? {
+                    self.save().await?;
+                    let entry =
+                        self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
+                    if let Some(entry) = entry {
+                        self.publish(&entry).await?;
+                    }
+                    kv::delete(&self.env, &before)
+                        .await
+                        .map_err(|e| ApiError::internal("kv delete", &e))?;
+                    let mut event = Event::new(Kind::AppPasswordRekeyed, at, actor.clone());
+                    event.app_password = Some(Named::new(&before.id, &before.name));
+                    self.audit(event).await;
+                }
+                Ok(Response::empty()?.with_status(204))
             }
             Command::SetMfa {
                 enabled,
@@ -236,6 +315,7 @@ impl UserObject {
                 at,
                 protocol,
                 remote_ip,
+                publish,
                 ..
             } => {
                 let ip = remote_ip.as_deref();
@@ -254,6 +334,10 @@ impl UserObject {
                     event.remote_ip = remote_ip;
                     self.audit(event).await;
                 }
+                let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
+                if let Some(entry) = entry.filter(|_| publish) {
+                    self.publish(&entry).await?;
+                }
                 Ok(Response::empty()?.with_status(204))
             }
         }
@@ -263,11 +347,14 @@ impl UserObject {
         &self,
         name: &str,
         scopes: Vec<Protocol>,
+        expires_in_days: Option<u32>,
         settings: Settings,
     ) -> std::result::Result<(Response, Named), ApiError> {
         let config = Config::from_env(&self.env)?;
         let ctx = config.context(settings, now());
-        let issued = self.change(|r| r.create(name, scopes, &ctx, &mut SystemEntropy))?;
+        let issued = self.change(|r| {
+            r.create_expiring(name, scopes, expires_in_days, &ctx, &mut SystemEntropy)
+        })?;
         self.persist_new(&issued.entry).await?;
         let named = Named::new(&issued.entry.id, &issued.entry.name);
         Ok((http::json(201, &Created::from(&issued))?, named))
@@ -285,9 +372,9 @@ impl UserObject {
         Ok(entry)
     }
 
-    async fn delete_all(&self) -> std::result::Result<usize, ApiError> {
-        let entries = self.read(|r| r.app_passwords.clone())?;
-        self.revoke(&entries).await?;
+    /// Deletes `entries` (revoked in KV first) and returns how many were deleted.
+    async fn remove(&self, entries: &[Entry]) -> std::result::Result<usize, ApiError> {
+        self.revoke(entries).await?;
         // Entries created while KV was being updated are not part of this request; keep them.
         let deleted =
             self.change(|r| Ok(entries.iter().filter(|e| r.delete(&e.id).is_ok()).count()))?;
@@ -403,8 +490,13 @@ impl UserObject {
         stored
     }
 
+    /// Makes `entry` verifiable (writes its KV copy), unless MFA is off: a use or a re-key racing
+    /// a switch-off must not bring back a key the switch-off removed.
     async fn publish(&self, entry: &Entry) -> std::result::Result<(), ApiError> {
         let record = self.read(Clone::clone)?;
+        if !record.mfa_enabled {
+            return Ok(());
+        }
         kv::put(&self.env, &record, entry)
             .await
             .map_err(|e| ApiError::internal("kv put", &e))

@@ -5,7 +5,10 @@
 //! blocked in this isolate's memory?           ── 429, no KV read, no Argon2
 //! normalise + checksum                        ── bad → failure
 //! one KV read (lookup key)                    ── miss → failure
+//!   (strict revocation: the user's object instead; during a secret rotation, a miss is tried
+//!   again under PASSWORD_SECRET_PREVIOUS's lookup key, and a success re-keys the credential)
 //! owner, expiry, scope, Argon2id              ── wrong → failure
+//!   (refused as unused: confirmed by the user's object, since KV's last use may lag)
 //! ok → 200; last use and login.succeeded after the response (once a minute per password)
 //! failure → count it (rate limiters, per pair and per address) → 401, or 429 past a limit
 //! ```
@@ -21,9 +24,11 @@ use super::commands::{Command, Message};
 use super::config::Config;
 use super::http::{self, ApiError};
 use super::routes::{Call, invalid_user};
-use super::{kv, now, send_message};
+use super::{lookup, now, send, send_message};
 use crate::core::audit::{Actor, Event, Kind, LOGIN_FAILED_INTERVAL_SECS, Named};
-use crate::core::rules::{LAST_USE_INTERVAL_SECS, Rejection, check_credential, valid_user};
+use crate::core::rules::{
+    Credential, LAST_USE_INTERVAL_SECS, Rejection, check_credential, valid_user,
+};
 use crate::core::throttle::{
     Blocklist, Gate, Origin, PERIOD_SECS, address_key, pair_key, parse_remote_ip,
 };
@@ -146,26 +151,53 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
         Err(e) => return attempt.failed(Rejection::from_format(e), None).await,
     };
     let config = Config::from_env(call.env)?;
-    let key = hash::lookup_key(&attempt.user, &password, &config.secret);
-    let Some(credential) = kv::get(call.env, &key)
-        .await
-        .map_err(|e| ApiError::internal("kv get", &e))?
-    else {
+    let settings = lookup::settings(call.env, at).await?;
+    let strict = settings.strict_revocation;
+    let source = lookup::Source {
+        env: call.env,
+        actor: &attempt.actor,
+        strict,
+    };
+    let found = lookup::find(&source, &config, &attempt.user, &password).await?;
+    let Some(mut found) = found else {
         return attempt.failed(Rejection::Unknown, None).await;
     };
-    if let Err(reason) = check_credential(
-        &credential,
-        &attempt.user,
-        &password,
-        protocol,
-        &config.secret,
-        at,
-    ) {
+    let secret = found.secret(&config);
+    let check = |c: &Credential| {
+        check_credential(c, &attempt.user, &password, protocol, secret, &settings, at)
+    };
+    // Whether the copy that was read lags on last use (the object's copy, read below, never does).
+    let publish = found.credential.use_worth_publishing(&settings, at);
+    let mut checked = check(&found.credential);
+    if checked == Err(Rejection::Expired) && !strict && !found.credential.past_expiry(at) {
+        // Refused as unused, but KV's copy of last use may lag: the user's object has it exactly.
+        let object = lookup::Source {
+            strict: true,
+            ..source
+        };
+        let current = lookup::read(&object, &attempt.user, &found.lookup_key).await?;
+        checked = current.as_ref().map_or(Err(Rejection::Unknown), check);
+        found.credential = current.unwrap_or(found.credential);
+    }
+    let credential = found.credential;
+    if let Err(reason) = checked {
         let named = Named::new(&credential.id, &credential.name);
         return attempt.failed(reason, Some(named)).await;
     }
+    if found.previous {
+        // Re-key before answering, so that once a login succeeded the previous secret is no longer
+        // needed for this app password. A failure is retried at the next login.
+        let rekey = Command::Rekey {
+            user: attempt.user.clone(),
+            id: credential.id.clone(),
+            password: password.as_str().to_owned(),
+        };
+        if let Err(e) = send(call.env, &attempt.actor, &rekey).await {
+            worker::console_error!("re-key: {}", e.code);
+        }
+    }
     let mut after = Vec::new();
-    if USE_SENT.with(|g| g.borrow_mut().pass(&credential.id, at).is_some()) {
+    if USE_SENT.with(|g| g.borrow_mut().pass(&credential.id, at).is_some()) || publish {
         // The user's object records the use and, at most once a minute, `login.succeeded`.
         after.push(Command::RecordUse {
             user: attempt.user.clone(),
@@ -173,9 +205,10 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
             at,
             protocol,
             remote_ip: attempt.remote_ip.clone(),
+            publish,
         });
     }
-    if hash::needs_rehash(&credential.phc, config.params) {
+    if !found.previous && hash::needs_rehash(&credential.phc, config.params) {
         after.push(Command::Rehash {
             user: attempt.user.clone(),
             id: credential.id.clone(),

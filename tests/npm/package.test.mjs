@@ -36,6 +36,7 @@ function assertReport(report) {
   assert.equal(report.created, 40, "40 app passwords created");
   assert.deepEqual(report.limitError, { code: "limit_reached", limit: 40, status: 409, isError: true });
   assert.equal(report.storedEntries, 40);
+  assert.equal(report.lifecycleRevoked, 2, "the lifecycle checks ran");
 }
 
 function runNode(file) {

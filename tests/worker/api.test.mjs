@@ -405,7 +405,7 @@ describe('app passwords of one user', TIMEOUT, () => {
     const created = await ctx.api.create(user, 'Phone', ['imap']);
     assert.equal(created.status, 201, created.text);
     assertIssued(created.body, 'Phone', ['imap']);
-    assert.deepEqual(Object.keys(created.body).sort(), ['created_at', 'display', 'id', 'name', 'password', 'scopes']);
+    assert.deepEqual(Object.keys(created.body).sort(), ['created_at', 'display', 'expires_at', 'id', 'name', 'password', 'scopes']);
     const secrets = [mfa.body.initial_app_password, created.body];
 
     const list = await ctx.api.list(user);

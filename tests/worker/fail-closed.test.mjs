@@ -80,9 +80,18 @@ describe('corrupt stored state fails closed', { timeout: 240_000 }, () => {
   test('a partial settings update needs the stored record (503); a full one replaces it', async () => {
     const api = client(worker);
     assertError(await api.putSettings({ limit: 7 }), 503, 'storage_unavailable');
-    const put = await api.putSettings({ app_passwords_allowed: true, limit: 7 });
+    const full = {
+      app_passwords_allowed: true,
+      limit: 7,
+      max_lifetime_days: null,
+      expire_unused_after_days: null,
+      on_password_change: 'keep',
+      strict_revocation: false,
+    };
+    assertError(await api.putSettings({ app_passwords_allowed: true, limit: 7 }), 503, 'storage_unavailable');
+    const put = await api.putSettings(full);
     assert.equal(put.status, 200, put.text);
-    assert.deepEqual(put.body, { app_passwords_allowed: true, limit: 7 });
+    assert.deepEqual(put.body, full);
     assert.equal((await api.getSettings()).body.limit, 7);
     assert.equal((await api.create('fc-user', 'Phone')).status, 201);
   });
