@@ -1,6 +1,7 @@
 //! The functional core: every rule of the service, with no I/O and no JavaScript or Worker types.
 //!
 //! - [`format`]: generate, normalise and check app passwords;
+//! - [`argon2`]: Argon2id itself (tags), fast in wasm;
 //! - [`hash`]: Argon2id keyed with the server secret, PHC strings, lookup keys;
 //! - [`rules`]: the per-user record and tenant settings;
 //! - [`error`]: one error enum with stable codes;
@@ -11,6 +12,7 @@
 
 pub mod error;
 pub mod format;
+pub mod argon2;
 pub mod hash;
 pub mod random;
 pub mod rules;
