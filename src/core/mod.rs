@@ -10,9 +10,9 @@
 //!
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
+pub mod argon2;
 pub mod error;
 pub mod format;
-pub mod argon2;
 pub mod hash;
 pub mod random;
 pub mod rules;

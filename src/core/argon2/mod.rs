@@ -22,10 +22,10 @@ use blake2::{
 };
 use zeroize::Zeroize;
 
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use simd::compress;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use block::compress;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use simd::compress;
 
 /// 64-bit words in a 1 KiB block.
 const WORDS: usize = 128;
@@ -391,7 +391,10 @@ mod tests {
         ] {
             assert_eq!(argon2id(ok, bad, &mut out), Err(Error::InvalidParams));
         }
-        assert_eq!(argon2id(ok, costs, &mut [0u8; 3]), Err(Error::InvalidParams));
+        assert_eq!(
+            argon2id(ok, costs, &mut [0u8; 3]),
+            Err(Error::InvalidParams)
+        );
     }
 
     proptest! {

@@ -32,7 +32,11 @@ pub(super) fn compress(prev: &Block, reference: &Block, cur: &mut Block, xor: bo
     let mut q = r;
     for i in 0..8 {
         let b = 8 * i;
-        round(&mut q, [b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7], even);
+        round(
+            &mut q,
+            [b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7],
+            even,
+        );
     }
     for i in 0..8 {
         round(
