@@ -5,7 +5,7 @@
 //! The BlaMka product 2·lo32(x)·lo32(y) must stay one `i64x2.extmul_low_i32x4_u` on the even 32-bit
 //! lanes: given a constant shuffle, LLVM folds it into mask + `i64x2.mul`, which V8 emulates with
 //! three multiplications. The shuffle is therefore an `i8x16.swizzle` whose mask LLVM cannot see
-//! ([`core::hint::black_box`], once per block).
+//! (see [`even_halves`]).
 
 use super::{Block, WORDS};
 use core::arch::wasm32::{
@@ -13,23 +13,13 @@ use core::arch::wasm32::{
     u64x2_extmul_low_u32x4, u64x2_extract_lane, u64x2_shr, v128, v128_or, v128_xor,
 };
 
-/// Bytes 0–3 and 8–11 (the low halves of both 64-bit lanes) into the first 8 bytes.
-const EVEN_HALVES: v128 = u64x2(0x0b0a_0908_0302_0100, 0x0b0a_0908_0302_0100);
-
 /// `cur = G(prev, reference)`, or `cur ^= G(prev, reference)` when `xor` (passes after the first).
-// Every index below is `8·i + k` or `i + 8·k` with i, k < 8, or below 64 by the zips: in range.
+// Every index below is `8·i + k` or `i + 8·k` with i, k < 8, or 2·i (+1) with i < 64: in range.
 #[allow(clippy::indexing_slicing)]
 pub(super) fn compress(prev: &Block, reference: &Block, cur: &mut Block, xor: bool) {
-    let even = core::hint::black_box(EVEN_HALVES);
-    let mut r = [u64x2(0, 0); WORDS / 2];
-    for ((r, a), b) in r
-        .iter_mut()
-        .zip(prev.chunks_exact(2))
-        .zip(reference.chunks_exact(2))
-    {
-        *r = v128_xor(load(a), load(b));
-    }
-    let mut q = r;
+    let even = even_halves();
+    let mut q: [v128; WORDS / 2] =
+        core::array::from_fn(|i| v128_xor(load(prev, i), load(reference, i)));
     for i in 0..8 {
         let b = 8 * i;
         round(
@@ -45,21 +35,31 @@ pub(super) fn compress(prev: &Block, reference: &Block, cur: &mut Block, xor: bo
             even,
         );
     }
-    for ((c, q), r) in cur.chunks_exact_mut(2).zip(&q).zip(&r) {
-        let mut v = v128_xor(*q, *r);
+    // G = P(R) ⊕ R with R = prev ⊕ reference, read again rather than kept.
+    for (i, q) in q.iter().enumerate() {
+        let mut v = v128_xor(*q, v128_xor(load(prev, i), load(reference, i)));
         if xor {
-            v = v128_xor(v, load(c));
+            v = v128_xor(v, load(cur, i));
         }
-        c[0] = u64x2_extract_lane::<0>(v);
-        c[1] = u64x2_extract_lane::<1>(v);
+        cur[2 * i] = u64x2_extract_lane::<0>(v);
+        cur[2 * i + 1] = u64x2_extract_lane::<1>(v);
     }
 }
 
-/// Two words as one vector.
+/// Words 2·i and 2·i + 1 of `block` as one vector (i < 64).
 #[inline(always)]
 #[allow(clippy::indexing_slicing)]
-fn load(pair: &[u64]) -> v128 {
-    u64x2(pair[0], pair[1])
+fn load(block: &Block, i: usize) -> v128 {
+    u64x2(block[2 * i], block[2 * i + 1])
+}
+
+/// The swizzle mask of [`blamka`]: bytes 0–3 and 8–11 (the low halves of both 64-bit lanes) first.
+/// Passed through [`core::hint::black_box`] (once per block): with a mask it can see, LLVM folds
+/// swizzle + `extmul` into and-mask + `i64x2.mul` (tried: constants, and masks computed with
+/// `narrow` or `dot` instructions, are all folded).
+#[inline(always)]
+fn even_halves() -> v128 {
+    core::hint::black_box(u64x2(0x0b0a_0908_0302_0100, 0x0b0a_0908_0302_0100))
 }
 
 /// One BLAKE2b round without message over the 16 words in the 8 vectors of `q` at `i`
