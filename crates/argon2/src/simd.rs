@@ -122,30 +122,3 @@ fn rotr24(x: v128) -> v128 {
 fn rotr16(x: v128) -> v128 {
     i8x16_shuffle::<2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9>(x, x)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(16))]
-        /// The SIMD block function equals the portable one on random blocks, with and without xor.
-        #[test]
-        fn equals_the_portable_compress(
-            seed in any::<u64>(),
-            xor in any::<bool>(),
-        ) {
-            let mut state = seed | 1;
-            let mut next = || { state ^= state << 13; state ^= state >> 7; state ^= state << 17; state };
-            let mut blocks = [[0u64; WORDS]; 3];
-            blocks.iter_mut().flatten().for_each(|w| *w = next());
-            let [prev, reference, cur] = blocks;
-            let (mut ours, mut portable) = (cur, cur);
-            compress(&prev, &reference, &mut ours, xor);
-            super::super::block::compress(&prev, &reference, &mut portable, xor);
-            prop_assert_eq!(ours, portable);
-        }
-    }
-}

@@ -5,10 +5,6 @@ use super::{Block, WORDS};
 /// `cur = G(prev, reference)`, or `cur ^= G(prev, reference)` when `xor` (passes after the first).
 // Every index below is a constant or `16·i + k`/`2·i + 16·k` with i, k < 8: always below 128.
 #[allow(clippy::indexing_slicing)]
-#[cfg_attr(
-    all(target_arch = "wasm32", target_feature = "simd128", not(test)),
-    allow(dead_code)
-)]
 pub(super) fn compress(prev: &Block, reference: &Block, cur: &mut Block, xor: bool) {
     let mut r: Block = [0u64; WORDS];
     for ((r, a), b) in r.iter_mut().zip(prev).zip(reference) {

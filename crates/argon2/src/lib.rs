@@ -1,17 +1,23 @@
 //! Argon2id (RFC 9106, version 0x13) with a secret input, written for speed in wasm.
 //!
-//! The `argon2` crate stays in use for PHC strings; this module only computes tags. It exists because
-//! the compression function is where the time goes: [`simd`] is a hand-written wasm SIMD128 version
+//! Used by app-passwords' core (`src/core/argon2.rs`, where its tests are); the `argon2` crate stays
+//! in use there for PHC strings, this crate only computes tags. It exists because the
+//! compression function is where the time goes: [`simd`] is a hand-written wasm SIMD128 version
 //! (compiled when the `simd128` target feature is on), [`block`] the portable one used everywhere else.
 //! Both are checked against RFC 9106 §5.3, the repository's vectors and the `argon2` crate.
 //!
 //! Lanes are computed one after another (wasm has no threads); the memory is one `Vec` of blocks.
 
+#![no_std]
+
 mod block;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd;
 
-use super::error::{Error, Result};
+extern crate alloc;
+
+use alloc::vec;
+use alloc::vec::Vec;
 use blake2::{
     Blake2b512, Blake2bVarCore,
     digest::{
@@ -28,15 +34,22 @@ use block::compress;
 use simd::compress;
 
 /// 64-bit words in a 1 KiB block.
-const WORDS: usize = 128;
-/// One Argon2 memory block.
-type Block = [u64; WORDS];
+pub const WORDS: usize = 128;
+/// One Argon2 memory block (128 little-endian words).
+pub type Block = [u64; WORDS];
 /// Slices per pass (synchronisation points).
 const SLICES: usize = 4;
 /// Argon2id's type number in the address generator and H0.
 const ARGON2ID: u64 = 2;
 /// Argon2 version 0x13.
 const VERSION: u32 = 0x13;
+
+/// Inputs or costs outside Argon2's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidParams;
+
+/// The result of this crate's functions.
+pub type Result<T> = core::result::Result<T, InvalidParams>;
 
 /// The inputs of one Argon2id computation.
 #[derive(Clone, Copy, Debug)]
@@ -65,12 +78,12 @@ pub struct Costs {
 /// Argon2id of `inputs` at `costs`, written into `out` (the tag, 4 bytes or more).
 ///
 /// # Errors
-/// [`Error::InvalidParams`] for a salt shorter than 8 bytes, a tag shorter than 4 bytes, or costs
+/// [`InvalidParams`] for a salt shorter than 8 bytes, a tag shorter than 4 bytes, or costs
 /// out of Argon2's range (`t ≥ 1`, `p ≥ 1`, `m ≥ 8·p`).
 pub fn argon2id(inputs: Inputs<'_>, costs: Costs, out: &mut [u8]) -> Result<()> {
     let Costs { m, t, p } = costs;
     if inputs.salt.len() < 8 || out.len() < 4 || t == 0 || p == 0 || m / 8 < p {
-        return Err(Error::InvalidParams);
+        return Err(InvalidParams);
     }
     let lanes = p as usize;
     let segment = (m / (4 * p)) as usize;
@@ -200,7 +213,7 @@ fn fill_segment(
         let reference = ref_lane * lane_len + (window_start + relative as usize) % lane_len;
 
         let (before, rest) = memory.split_at_mut(cur);
-        let (current, after) = rest.split_first_mut().ok_or(Error::InvalidParams)?;
+        let (current, after) = rest.split_first_mut().ok_or(InvalidParams)?;
         let pick = |i: usize| {
             if i < cur {
                 before.get(i)
@@ -209,7 +222,7 @@ fn fill_segment(
             }
         };
         let (Some(prev), Some(reference)) = (pick(prev), pick(reference)) else {
-            return Err(Error::InvalidParams);
+            return Err(InvalidParams);
         };
         compress(prev, reference, current, pass > 0);
     }
@@ -252,7 +265,7 @@ fn initial_hash(inputs: Inputs<'_>, costs: Costs, tag_len: usize) -> Result<[u8;
     let mut digest = Blake2b512::new();
     for n in [
         costs.p,
-        u32::try_from(tag_len).map_err(|_| Error::InvalidParams)?,
+        u32::try_from(tag_len).map_err(|_| InvalidParams)?,
         costs.m,
         costs.t,
         VERSION,
@@ -276,21 +289,21 @@ fn initial_hash(inputs: Inputs<'_>, costs: Costs, tag_len: usize) -> Result<[u8;
 fn le32(n: usize) -> Result<[u8; 4]> {
     u32::try_from(n)
         .map(u32::to_le_bytes)
-        .map_err(|_| Error::InvalidParams)
+        .map_err(|_| InvalidParams)
 }
 
 /// The variable-length hash H' (RFC 9106 §3.3) of the concatenated `inputs`, `out.len()` bytes.
 fn h_prime(inputs: &[&[u8]], out: &mut [u8]) -> Result<()> {
     let len = le32(out.len())?;
     if out.len() <= 64 {
-        let mut hasher = Blake2bVarCore::new(out.len()).map_err(|_| Error::InvalidParams)?;
+        let mut hasher = Blake2bVarCore::new(out.len()).map_err(|_| InvalidParams)?;
         let mut buffer = LazyBuffer::new(&len);
         for input in inputs {
             buffer.digest_blocks(input, |blocks| hasher.update_blocks(blocks));
         }
         let mut full = Default::default();
         hasher.finalize_variable_core(&mut buffer, &mut full);
-        out.copy_from_slice(full.get(..out.len()).ok_or(Error::InvalidParams)?);
+        out.copy_from_slice(full.get(..out.len()).ok_or(InvalidParams)?);
         return Ok(());
     }
     let mut digest = Blake2b512::new();
@@ -303,120 +316,30 @@ fn h_prime(inputs: &[&[u8]], out: &mut [u8]) -> Result<()> {
     let mut rest = out;
     loop {
         let (chunk, tail) = rest.split_at_mut(32);
-        chunk.copy_from_slice(v.get(..32).ok_or(Error::InvalidParams)?);
+        chunk.copy_from_slice(v.get(..32).ok_or(InvalidParams)?);
         rest = tail;
         if rest.len() <= 64 {
             break;
         }
         v = Blake2b512::digest(v);
     }
-    let mut hasher = Blake2bVarCore::new(rest.len()).map_err(|_| Error::InvalidParams)?;
+    let mut hasher = Blake2bVarCore::new(rest.len()).map_err(|_| InvalidParams)?;
     let mut buffer = LazyBuffer::new(&v);
     let mut full = Default::default();
     hasher.finalize_variable_core(&mut buffer, &mut full);
-    rest.copy_from_slice(full.get(..rest.len()).ok_or(Error::InvalidParams)?);
+    rest.copy_from_slice(full.get(..rest.len()).ok_or(InvalidParams)?);
     v.zeroize();
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
+/// The block function in use (wasm SIMD128 when compiled with `simd128`, else portable): for tests.
+#[doc(hidden)]
+pub fn compress_in_use(prev: &Block, reference: &Block, cur: &mut Block, xor: bool) {
+    compress(prev, reference, cur, xor);
+}
 
-    fn crate_argon2(inputs: Inputs<'_>, costs: Costs, len: usize) -> Vec<u8> {
-        let mut builder = argon2::ParamsBuilder::new();
-        builder
-            .m_cost(costs.m)
-            .t_cost(costs.t)
-            .p_cost(costs.p)
-            .output_len(len);
-        if !inputs.associated_data.is_empty() {
-            builder.data(argon2::AssociatedData::new(inputs.associated_data).unwrap());
-        }
-        let mut out = vec![0u8; len];
-        argon2::Argon2::new_with_secret(
-            inputs.secret,
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            builder.build().unwrap(),
-        )
-        .unwrap()
-        .hash_password_into(inputs.password, inputs.salt, &mut out)
-        .unwrap();
-        out
-    }
-
-    #[test]
-    fn rfc9106_argon2id_vector() {
-        let inputs = Inputs {
-            password: &[1; 32],
-            salt: &[2; 16],
-            secret: &[3; 8],
-            associated_data: &[4; 12],
-        };
-        let mut out = [0u8; 32];
-        argon2id(inputs, Costs { m: 32, t: 3, p: 4 }, &mut out).unwrap();
-        assert_eq!(
-            crate::core::hash::hex(&out),
-            "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
-        );
-    }
-
-    #[test]
-    fn bad_inputs_are_refused() {
-        let ok = Inputs {
-            password: b"p",
-            salt: b"saltsalt",
-            secret: b"",
-            associated_data: b"",
-        };
-        let costs = Costs { m: 8, t: 1, p: 1 };
-        let mut out = [0u8; 32];
-        assert!(argon2id(ok, costs, &mut out).is_ok());
-        let short_salt = Inputs {
-            salt: b"salt",
-            ..ok
-        };
-        assert_eq!(
-            argon2id(short_salt, costs, &mut out),
-            Err(Error::InvalidParams)
-        );
-        for bad in [
-            Costs { t: 0, ..costs },
-            Costs { p: 0, ..costs },
-            Costs { m: 15, t: 1, p: 2 },
-        ] {
-            assert_eq!(argon2id(ok, bad, &mut out), Err(Error::InvalidParams));
-        }
-        assert_eq!(
-            argon2id(ok, costs, &mut [0u8; 3]),
-            Err(Error::InvalidParams)
-        );
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
-        /// Same tag as the `argon2` crate for random inputs, costs (several lanes, address blocks
-        /// crossing segments) and tag lengths (short, 64, and H' chains beyond 64 bytes).
-        #[test]
-        fn equals_the_argon2_crate(
-            password in proptest::collection::vec(any::<u8>(), 0..40),
-            salt in proptest::collection::vec(any::<u8>(), 8..24),
-            secret in proptest::collection::vec(any::<u8>(), 0..40),
-            ad in proptest::collection::vec(any::<u8>(), 0..16),
-            p in 1u32..4,
-            extra in 0u32..600,
-            t in 1u32..4,
-            len in prop::sample::select(vec![4usize, 16, 32, 64, 65, 100, 129]),
-        ) {
-            let inputs = Inputs { password: &password, salt: &salt, secret: &secret, associated_data: &ad };
-            let costs = Costs { m: 8 * p + extra, t, p };
-            let mut out = vec![0u8; len];
-            argon2id(inputs, costs, &mut out).unwrap();
-            prop_assert_eq!(out, crate_argon2(inputs, costs, len));
-        }
-    }
+/// The portable block function: for tests that compare it with [`compress_in_use`].
+#[doc(hidden)]
+pub fn compress_portable(prev: &Block, reference: &Block, cur: &mut Block, xor: bool) {
+    block::compress(prev, reference, cur, xor);
 }
