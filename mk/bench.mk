@@ -7,7 +7,6 @@ bench-deps: bootstrap
 	  echo "bench: installing pinned peers (npm ci in bench/)"; \
 	  cd bench && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
-	node bench/js-worker/build.mjs
 
 bench: build-worker pkg bench-deps ## measure Argon2id, verify on workerd, rejection cost, sizes, cold start
 	node bench/run.mjs
