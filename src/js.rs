@@ -5,9 +5,9 @@
 //! or the core's [`Error`] into JavaScript values. Every rule (format, hashing, limits, names, MFA,
 //! scopes) lives in the core.
 //!
-//! - Thrown errors are JavaScript `Error`s whose `code` property is [`Error::code`]
-//!   (`limit_reached` also carries `limit`); an argument of the wrong shape throws with code
-//!   `invalid_argument`.
+//! - Thrown errors are JavaScript `Error`s whose `code` property is [`Error::code`] and `status`
+//!   [`Error::http_status`] (`limit_reached` also carries `limit`); an argument of the wrong shape
+//!   throws with code `invalid_argument` and status 400.
 //! - Server secrets are strings (UTF-8) or `Uint8Array`s; hashing parameters are `{ m, t, p }`,
 //!   checked by [`HashParams::validate`].
 //! - Randomness is [`SystemEntropy`] (`crypto.getRandomValues`), read only inside calls, never when
@@ -59,6 +59,8 @@ export type ErrorCode = string; // @error-codes: tools/build-pkg.mjs writes the 
 export interface AppPasswordError extends Error {
   /** Stable snake_case code to switch on. */
   code: ErrorCode;
+  /** The HTTP status to answer with (the app-passwords Worker's): 400, 403, 404, 409, 500 or 503. */
+  status: number;
   /** With `limit_reached`: the limit in force. */
   limit?: number;
 }
@@ -199,17 +201,19 @@ export type CheckResult =
 
 // ----- errors ---------------------------------------------------------------------------------
 
-/// A JavaScript `Error` with a `code` property.
+/// A JavaScript `Error` with a `code` property (and `status` 400, which core errors overwrite).
 fn coded_error(code: &str, message: &str) -> js_sys::Error {
     let error = js_sys::Error::new(message);
     // Setting a property on a fresh Error cannot fail.
     let _ = Reflect::set(&error, &"code".into(), &code.into());
+    let _ = Reflect::set(&error, &"status".into(), &400.into());
     error
 }
 
-/// A core error as a thrown JavaScript `Error` (`code`, and `limit` for `limit_reached`).
+/// A core error as a thrown JavaScript `Error` (`code`, `status`, and `limit` for `limit_reached`).
 fn core_error(error: Error) -> JsValue {
     let js = coded_error(error.code(), &error.to_string());
+    let _ = Reflect::set(&js, &"status".into(), &error.http_status().into());
     if let Error::LimitReached { limit } = error {
         let _ = Reflect::set(&js, &"limit".into(), &limit.into());
     }

@@ -90,6 +90,32 @@ impl Error {
         }
     }
 
+    /// The HTTP status an HTTP shell answers this error with (the Worker's API, the npm package's
+    /// better-auth plugin): 409 for a conflict with what exists, 403 when MFA or the tenant forbids,
+    /// 404, 400 for bad input, 401 for a bad session, 503 when randomness fails, and 500 for a
+    /// server misconfiguration (parameters, secret, stored hash).
+    ///
+    /// ```
+    /// use app_passwords::core::Error;
+    /// assert_eq!(Error::LimitReached { limit: 40 }.http_status(), 409);
+    /// ```
+    #[must_use]
+    pub const fn http_status(&self) -> u16 {
+        match self {
+            Self::LimitReached { .. } | Self::NameTaken => 409,
+            Self::MfaRequired | Self::AppPasswordsDisabled => 403,
+            Self::NotFound => 404,
+            Self::InvalidName
+            | Self::MalformedPassword(_)
+            | Self::BadChecksum
+            | Self::InvalidScope
+            | Self::InvalidSettings => 400,
+            Self::SessionInvalid | Self::SessionExpired | Self::SessionNotMfa => 401,
+            Self::RandomUnavailable => 503,
+            Self::InvalidParams | Self::InvalidSecret | Self::InvalidHash => 500,
+        }
+    }
+
     /// Every error code, for documentation and for tests that check shells map all of them.
     pub const ALL_CODES: [&'static str; 17] = [
         "limit_reached",

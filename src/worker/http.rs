@@ -70,19 +70,7 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        let status = match e {
-            Error::LimitReached { .. } | Error::NameTaken => 409,
-            Error::MfaRequired | Error::AppPasswordsDisabled => 403,
-            Error::NotFound => 404,
-            Error::InvalidName
-            | Error::MalformedPassword(_)
-            | Error::BadChecksum
-            | Error::InvalidScope
-            | Error::InvalidSettings => 400,
-            Error::SessionInvalid | Error::SessionExpired | Error::SessionNotMfa => 401,
-            Error::RandomUnavailable => 503,
-            Error::InvalidParams | Error::InvalidSecret | Error::InvalidHash => 500,
-        };
+        let status = e.http_status();
         let limit = match e {
             Error::LimitReached { limit } => Some(limit),
             _ => None,

@@ -5,70 +5,25 @@
 // generate, hash, verify, the known-answer vectors of tests/vectors/, and the per-user rules
 // up to the limit of 40 and past it.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { BIN, NAME, REPO, createProject, sh, startWorker } from "./project.mjs";
 
-const REPO = path.resolve(import.meta.dirname, "..", "..");
-const PKG = path.join(REPO, "pkg");
-const BIN = path.join(REPO, "node_modules", ".bin");
-const FIXTURES = path.join(import.meta.dirname, "fixtures");
 const VECTORS = path.join(REPO, "tests", "vectors", "app-passwords.json");
-const NAME = "@app-passwords/core";
-const KEEP = process.env.KEEP_NPM_TEST_DIR === "1";
-
-const env = {
-  ...process.env,
-  PATH: `${BIN}:${process.env.PATH ?? ""}`,
-  npm_config_update_notifier: "false",
-  npm_config_fund: "false",
-  npm_config_audit: "false",
-  WRANGLER_SEND_METRICS: "false",
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
-
-function sh(cmd, args, cwd) {
-  try {
-    return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (error) {
-    throw new Error(`${cmd} ${args.join(" ")} failed (exit ${error.status}):\n${error.stdout}\n${error.stderr}`);
-  }
-}
 
 let tmp; // the temporary directory
 let project; // the temporary project with the package installed
 let packed; // npm pack --json output for the tarball
+let remove; // removes the temporary directory
 
 before(() => {
-  assert.ok(fs.existsSync(path.join(PKG, "package.json")), "pkg/ is not built: run `make pkg`");
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "app-passwords-npm-"));
-  [packed] = JSON.parse(sh("npm", ["pack", "--json", "--pack-destination", tmp], PKG));
-  const tarball = path.join(tmp, packed.filename);
-  assert.ok(fs.existsSync(tarball), `npm pack wrote ${tarball}`);
-
-  project = path.join(tmp, "project");
-  fs.mkdirSync(project);
-  fs.writeFileSync(
-    path.join(project, "package.json"),
-    JSON.stringify({ name: "npm-package-test", version: "1.0.0", private: true }, null, 2),
-  );
-  // The package has no dependencies, so this needs no registry.
-  sh("npm", ["install", "--offline", "--no-audit", "--no-fund", tarball], project);
-  for (const file of fs.readdirSync(FIXTURES)) {
-    fs.copyFileSync(path.join(FIXTURES, file), path.join(project, file));
-  }
+  ({ tmp, project, packed, remove } = createProject({ prefix: "app-passwords-npm-" }));
   fs.copyFileSync(VECTORS, path.join(project, "app-passwords.json"));
 });
 
-after(() => {
-  if (tmp && !KEEP) fs.rmSync(tmp, { recursive: true, force: true });
-  else if (tmp) console.log(`kept ${tmp}`);
-});
+after(() => remove?.());
 
 /** Asserts on a scenario report: every part of the scenario ran. */
 function assertReport(report) {
@@ -78,7 +33,7 @@ function assertReport(report) {
   assert.ok(report.stringSecrets >= 1, "string secrets checked");
   assert.equal(report.defaultPhcPrefix, "$argon2id$v=19$m=19456,t=2,p=1");
   assert.equal(report.created, 40, "40 app passwords created");
-  assert.deepEqual(report.limitError, { code: "limit_reached", limit: 40, isError: true });
+  assert.deepEqual(report.limitError, { code: "limit_reached", limit: 40, status: 409, isError: true });
   assert.equal(report.storedEntries, 40);
 }
 
@@ -171,62 +126,15 @@ describe("the packed package", () => {
   });
 
   test("works in a Worker under wrangler dev (workerd entry)", { timeout: 180_000 }, async () => {
-    const port = await freePort();
-    const inspectorPort = await freePort();
-    fs.writeFileSync(
-      path.join(project, "wrangler.toml"),
-      ['name = "npm-package-test"', 'main = "worker.js"', 'compatibility_date = "2025-09-01"', ""].join("\n"),
-    );
-    const child = spawn(
-      path.join(BIN, "wrangler"),
-      [
-        "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
-        "--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false",
-      ],
-      {
-        cwd: project,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...env, WRANGLER_LOG_PATH: path.join(tmp, "wrangler-logs") },
-      },
-    );
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (output += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (output += d));
-    let exited = false;
-    const exit = new Promise((resolve) => child.once("exit", () => resolve((exited = true))));
-    const stop = async () => {
-      // wrangler and its workerd share the process group started for it.
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {}
-      }, 5_000);
-      await exit;
-      clearTimeout(timer);
-    };
+    const worker = await startWorker({ project, tmp, main: "worker.js" });
     try {
-      let response;
-      const deadline = Date.now() + 90_000;
-      while (!response) {
-        assert.ok(!exited, `wrangler exited before answering:\n${output}`);
-        assert.ok(Date.now() < deadline, `the Worker did not answer within 90 s:\n${output}`);
-        try {
-          response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(60_000) });
-        } catch {
-          await new Promise((r) => setTimeout(r, 300));
-        }
-      }
-      const body = await response.json();
-      assert.equal(response.status, 200, `${JSON.stringify(body, null, 2)}\n${output}`);
+      const body = await worker.response.json();
+      assert.equal(worker.response.status, 200, `${JSON.stringify(body, null, 2)}\n${worker.output()}`);
       assert.equal(body.ok, true);
       assertReport(body.report);
       assert.equal(body.report.workerdEntry, true, "wrangler resolved the workerd entry");
     } finally {
-      await stop();
+      await worker.stop();
     }
   });
 
@@ -251,15 +159,3 @@ describe("the packed package", () => {
     sh(path.join(BIN, "tsc"), ["--noEmit", "--strict", "-p", "tsconfig.json"], project);
   });
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
