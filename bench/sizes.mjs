@@ -35,8 +35,7 @@ const TWIGGY = `${REPO}/.tools/bin/twiggy`;
 
 /** The crate an item's (demangled) name starts with; data segments and sections by their kind. */
 function crateOf(name) {
-  if (/^data\[/.test(name)) return "(data segments)";
-  if (/^(code|elem|import|export|type|table|memory|global|custom section|wasm magic|func)\b/.test(name)) return "(wasm structure)";
+  if (/^data segment/.test(name)) return "(data segments)";
   const m = name.replace(/^(<|&|mut |dyn |\*const |\*mut )+/, "").match(/^([A-Za-z_][A-Za-z0-9_]*)/);
   return m ? m[1] : "(other)";
 }
@@ -51,15 +50,17 @@ export function sizeProfile({ crates = 12, items = 8 } = {}) {
   const out = {};
   for (const [label, path] of Object.entries(builds)) {
     const all = JSON.parse(execFileSync(TWIGGY, ["top", "--format", "json", "-n", "100000", path], { encoding: "utf8", maxBuffer: 1 << 28 }));
-    // The name section and other custom sections are not shipped (wasm-opt drops them).
-    const kept = all.filter((i) => !/^custom section/.test(i.name));
+    // Code and data only: custom sections (names, wasm-bindgen's descriptors) and the export and
+    // import entries of wasm-bindgen's describe functions are not shipped.
+    const structure = /^("|custom section|export|import|type\[|table\[|memory\[|global\[|elem\[|element|wasm magic|code\[)/;
+    const kept = all.filter((i) => !structure.test(i.name));
     const byCrate = new Map();
     for (const i of kept) byCrate.set(crateOf(i.name), (byCrate.get(crateOf(i.name)) ?? 0) + i.shallow_size);
     out[label] = {
       path: path.replace(`${REPO}/`, ""),
       total: kept.reduce((n, i) => n + i.shallow_size, 0),
       crates: [...byCrate].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, crates),
-      items: kept.filter((i) => crateOf(i.name) !== "(wasm structure)").sort((a, b) => b.shallow_size - a.shallow_size).slice(0, items)
+      items: kept.filter((i) => !/^data segment/.test(i.name)).sort((a, b) => b.shallow_size - a.shallow_size).slice(0, items)
         .map((i) => ({ name: i.name.length > 90 ? `${i.name.slice(0, 87)}...` : i.name, bytes: i.shallow_size })),
     };
   }
