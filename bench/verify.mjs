@@ -61,7 +61,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
   const [ourWorker, jsWorker, noopWorker] = await Promise.all([
-    startWorker(),
+    startWorker({ rateLimits: { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 } }),
     startWorker({ configText: workerConfig("js-worker") }),
     startWorker({ configText: workerConfig("noop-worker") }),
   ]);

@@ -108,6 +108,8 @@ export interface AppPasswordEntry {
   last_used_at: number | null;
   /** Protocol of the last successful use, when known. */
   last_used_protocol: Protocol | null;
+  /** Client address of the last successful use, when known. */
+  last_used_ip: string | null;
   /** Protocols it may be used with; empty means all. */
   scopes: Protocol[];
   /** When it stops working, or null. */
@@ -140,8 +142,8 @@ export interface UserRecordInput {
   mfa_enabled?: boolean;
   /** Default empty. */
   app_passwords?: Array<
-    Omit<StoredAppPassword, "scopes" | "last_used_at" | "last_used_protocol" | "expires_at"> &
-      Partial<Pick<StoredAppPassword, "scopes" | "last_used_at" | "last_used_protocol" | "expires_at">>
+    Omit<StoredAppPassword, "scopes" | "last_used_at" | "last_used_protocol" | "last_used_ip" | "expires_at"> &
+      Partial<Pick<StoredAppPassword, "scopes" | "last_used_at" | "last_used_protocol" | "last_used_ip" | "expires_at">>
   >;
 }
 

@@ -4,6 +4,7 @@
 //! a `code` property on a thrown `Error` in the npm package). Messages are lowercase, say what was
 //! wrong and what to do, and never contain a password, a hash or a secret.
 
+use super::api_key::MAX_API_KEYS;
 use super::format::LETTERS;
 use super::hash::{MAX_M_COST, MAX_P_COST, MIN_SECRET_BYTES};
 use super::rules::{MAX_LIMIT, MAX_NAME_CHARS};
@@ -58,6 +59,10 @@ pub enum Error {
     SessionExpired,
     /// A session token does not show a multi-factor sign-in (`amr` lacks `"mfa"`).
     SessionNotMfa,
+    /// An API key scope list is empty or names an unknown scope.
+    InvalidKeyScope,
+    /// The tenant already has as many API keys as allowed.
+    TooManyApiKeys,
 }
 
 impl Error {
@@ -87,6 +92,8 @@ impl Error {
             Self::SessionInvalid => "session_invalid",
             Self::SessionExpired => "session_expired",
             Self::SessionNotMfa => "session_not_mfa",
+            Self::InvalidKeyScope => "invalid_key_scope",
+            Self::TooManyApiKeys => "too_many_api_keys",
         }
     }
 
@@ -109,7 +116,9 @@ impl Error {
             | Self::MalformedPassword(_)
             | Self::BadChecksum
             | Self::InvalidScope
+            | Self::InvalidKeyScope
             | Self::InvalidSettings => 400,
+            Self::TooManyApiKeys => 409,
             Self::SessionInvalid | Self::SessionExpired | Self::SessionNotMfa => 401,
             Self::RandomUnavailable => 503,
             Self::InvalidParams | Self::InvalidSecret | Self::InvalidHash => 500,
@@ -117,7 +126,7 @@ impl Error {
     }
 
     /// Every error code, for documentation and for tests that check shells map all of them.
-    pub const ALL_CODES: [&'static str; 17] = [
+    pub const ALL_CODES: [&'static str; 19] = [
         "limit_reached",
         "name_taken",
         "invalid_name",
@@ -135,6 +144,8 @@ impl Error {
         "session_invalid",
         "session_expired",
         "session_not_mfa",
+        "invalid_key_scope",
+        "too_many_api_keys",
     ];
 }
 
@@ -194,6 +205,13 @@ impl fmt::Display for Error {
             Self::SessionNotMfa => f.write_str(
                 "app passwords need a sign-in with multi-factor authentication; sign in again with MFA",
             ),
+            Self::InvalidKeyScope => f.write_str(
+                "an API key needs at least one scope, each one of verify, users, admin",
+            ),
+            Self::TooManyApiKeys => write!(
+                f,
+                "the tenant already has {MAX_API_KEYS} API keys, the most allowed; revoke one first"
+            ),
         }
     }
 }
@@ -229,6 +247,8 @@ mod tests {
             Error::SessionInvalid,
             Error::SessionExpired,
             Error::SessionNotMfa,
+            Error::InvalidKeyScope,
+            Error::TooManyApiKeys,
         ];
         let codes: Vec<_> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::ALL_CODES);

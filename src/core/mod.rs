@@ -6,17 +6,23 @@
 //! - [`rules`]: the per-user record and tenant settings;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
-//! - [`session`]: the self-service page's signed session tokens.
+//! - [`session`]: the self-service page's signed session tokens;
+//! - [`api_key`]: scoped API keys of the service's callers;
+//! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
+//! - [`audit`]: audit events and their JSON lines.
 //!
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
+pub mod api_key;
 pub mod argon2;
+pub mod audit;
 pub mod error;
 pub mod format;
 pub mod hash;
 pub mod random;
 pub mod rules;
 pub mod session;
+pub mod throttle;
 
 pub use error::{Error, Malformed, Result};
 pub use format::{Password, normalize};

@@ -113,9 +113,20 @@ impl Protocol {
 /// # Errors
 /// [`Error::InvalidScope`] when one is unknown.
 pub fn parse_scopes<S: AsRef<str>>(scopes: &[S]) -> Result<Vec<Protocol>> {
-    let mut out = scopes
+    parse_set(scopes, Protocol::parse)
+}
+
+/// Parses every name with `parse`; sorted, without repeats.
+///
+/// # Errors
+/// The first error of `parse`.
+pub fn parse_set<S: AsRef<str>, T: Ord>(
+    names: &[S],
+    parse: impl Fn(&str) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = names
         .iter()
-        .map(|s| Protocol::parse(s.as_ref()))
+        .map(|s| parse(s.as_ref()))
         .collect::<Result<Vec<_>>>()?;
     out.sort_unstable();
     out.dedup();
@@ -140,6 +151,9 @@ pub struct Entry {
     /// Protocol of the last successful use, when the caller said.
     #[serde(default)]
     pub last_used_protocol: Option<Protocol>,
+    /// Client address of the last successful use, when the caller said.
+    #[serde(default)]
+    pub last_used_ip: Option<String>,
     /// When it stops working, seconds since the Unix epoch.
     #[serde(default)]
     pub expires_at: Option<i64>,
@@ -162,6 +176,8 @@ pub struct Summary {
     pub last_used_at: Option<i64>,
     /// Protocol of the last successful use.
     pub last_used_protocol: Option<Protocol>,
+    /// Client address of the last successful use.
+    pub last_used_ip: Option<String>,
     /// Protocols it may be used with; empty means all.
     pub scopes: Vec<Protocol>,
     /// Expiry, seconds since the Unix epoch.
@@ -178,6 +194,7 @@ impl Entry {
             created_at: self.created_at,
             last_used_at: self.last_used_at,
             last_used_protocol: self.last_used_protocol,
+            last_used_ip: self.last_used_ip.clone(),
             scopes: self.scopes.clone(),
             expires_at: self.expires_at,
         }
@@ -362,6 +379,7 @@ impl UserRecord {
             scopes,
             last_used_at: None,
             last_used_protocol: None,
+            last_used_ip: None,
             expires_at: None,
             lookup_key: hash::lookup_key(&self.user, &password, ctx.secret),
             phc: hash::hash(&password, ctx.secret, ctx.params, rng)?,
@@ -510,6 +528,24 @@ impl UserRecord {
         }
         entry.last_used_at = Some(now);
         entry.last_used_protocol = protocol;
+        true
+    }
+
+    /// [`Self::record_use`], also keeping the client address of the use. Returns whether the
+    /// record changed.
+    pub fn record_use_from(
+        &mut self,
+        id: &str,
+        now: i64,
+        protocol: Option<Protocol>,
+        remote_ip: Option<&str>,
+    ) -> bool {
+        if !self.record_use(id, now, protocol) {
+            return false;
+        }
+        if let Some(entry) = self.app_passwords.iter_mut().find(|e| e.id == id) {
+            entry.last_used_ip = remote_ip.map(str::to_owned);
+        }
         true
     }
 

@@ -1,7 +1,19 @@
 //! The messages the Worker sends to a user's Durable Object (JSON over an internal fetch).
 
+use crate::core::api_key::Scope;
+use crate::core::audit::{Actor, Event};
 use crate::core::{Protocol, Settings};
 use serde::{Deserialize, Serialize};
+
+/// A command with the caller it is done for (the audit events' actor).
+#[derive(Serialize, Deserialize)]
+pub struct Message {
+    /// Who asked.
+    pub actor: Actor,
+    /// What to do.
+    #[serde(flatten)]
+    pub command: Command,
+}
 
 /// One change or read of a user's record. Not `Debug`: [`Command::Rehash`] carries a password.
 #[derive(Serialize, Deserialize)]
@@ -58,6 +70,21 @@ pub enum Command {
         at: i64,
         /// Protocol, when the caller said.
         protocol: Option<Protocol>,
+        /// Client address, when the caller said.
+        #[serde(default)]
+        remote_ip: Option<String>,
+    },
+    /// Keep an audit event the Worker has printed (failed or throttled logins).
+    RecordEvent {
+        /// Owner.
+        user: String,
+        /// The event.
+        event: Event,
+    },
+    /// The user's recent audit events.
+    Events {
+        /// Owner.
+        user: String,
     },
     /// Re-hash an app password with the current parameters after a good login (sent off the
     /// response path, only when the stored hash uses other parameters).
@@ -81,7 +108,37 @@ impl Command {
             | Self::DeleteAll { user }
             | Self::SetMfa { user, .. }
             | Self::RecordUse { user, .. }
+            | Self::RecordEvent { user, .. }
+            | Self::Events { user }
             | Self::Rehash { user, .. } => user,
         }
     }
+}
+
+/// The messages the Worker sends to the tenant's Durable Object about API keys (settings keep
+/// their own `GET`/`PUT`).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum TenantCommand {
+    /// Create an API key.
+    CreateApiKey {
+        /// Holder's name.
+        name: String,
+        /// Scopes (parsed).
+        scopes: Vec<Scope>,
+    },
+    /// List the API keys.
+    ListApiKeys,
+    /// Revoke an API key.
+    RevokeApiKey {
+        /// Key id.
+        id: String,
+    },
+    /// Record a use of an API key (sent off the response path, at most once a minute per isolate).
+    RecordApiKeyUse {
+        /// Key id.
+        id: String,
+        /// Time of use.
+        at: i64,
+    },
 }

@@ -19,6 +19,8 @@ pub struct ApiError {
     pub message: String,
     /// The limit, for `limit_reached`.
     pub limit: Option<u32>,
+    /// The `Allow` header of a 405.
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -29,6 +31,7 @@ impl ApiError {
             code,
             message: message.into(),
             limit: None,
+            allow: None,
         }
     }
 
@@ -45,7 +48,7 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             limit: Option<u32>,
         }
-        json(
+        let response = json(
             self.status,
             &Body {
                 error: Inner {
@@ -54,7 +57,11 @@ impl ApiError {
                     limit: self.limit,
                 },
             },
-        )
+        )?;
+        if let Some(allow) = &self.allow {
+            response.headers().set("allow", allow)?;
+        }
+        Ok(response)
     }
 
     /// 500 for a failure of the platform (storage, bindings); logs the detail, not the request.
@@ -80,6 +87,7 @@ impl From<Error> for ApiError {
             code: e.code(),
             message: e.to_string(),
             limit,
+            allow: None,
         }
     }
 }

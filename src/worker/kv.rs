@@ -1,10 +1,24 @@
-//! KV: one key per credential, `cred:<lookup key>` → the core's [`Credential`] as JSON.
+//! KV: one key per credential, `cred:<lookup key>` → the core's [`Credential`] as JSON, and one key
+//! per API key, `apikey:<key hash>` → its [`Published`] id, name and scopes.
 //!
-//! Written through by the user's Durable Object, read by verification (one get per login).
+//! Written through by the Durable Objects (user and tenant), read by verification and
+//! authentication (one get each). Reads are counted per isolate for `GET /v1/stats`.
 
 use super::config::KV_BINDING;
+use crate::core::api_key::Published;
 use crate::core::{Credential, Entry, UserRecord};
+use core::sync::atomic::{AtomicU64, Ordering};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use worker::{Env, KvStore};
+
+/// KV reads made by this isolate.
+static READS: AtomicU64 = AtomicU64::new(0);
+
+/// How many KV reads this isolate has made (for `GET /v1/stats`).
+pub fn reads() -> u64 {
+    READS.load(Ordering::Relaxed)
+}
 
 fn store(env: &Env) -> worker::Result<KvStore> {
     env.kv(KV_BINDING)
@@ -14,15 +28,24 @@ fn key(lookup_key: &str) -> String {
     format!("cred:{lookup_key}")
 }
 
+fn api_key(hash: &str) -> String {
+    format!("apikey:{hash}")
+}
+
+async fn put_json<T: Serialize>(env: &Env, name: &str, value: &T) -> worker::Result<()> {
+    let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    store(env)?.put(name, text)?.execute().await?;
+    Ok(())
+}
+
+async fn get_json<T: DeserializeOwned>(env: &Env, name: &str) -> worker::Result<Option<T>> {
+    READS.fetch_add(1, Ordering::Relaxed);
+    Ok(store(env)?.get(name).json::<T>().await?)
+}
+
 /// Stores the credential of `entry` so it verifies.
 pub async fn put(env: &Env, record: &UserRecord, entry: &Entry) -> worker::Result<()> {
-    let value = serde_json::to_string(&record.credential(entry))
-        .map_err(|e| worker::Error::RustError(e.to_string()))?;
-    store(env)?
-        .put(&key(&entry.lookup_key), value)?
-        .execute()
-        .await?;
-    Ok(())
+    put_json(env, &key(&entry.lookup_key), &record.credential(entry)).await
 }
 
 /// Removes the credential of `entry` so it no longer verifies (after KV's propagation delay).
@@ -33,8 +56,21 @@ pub async fn delete(env: &Env, entry: &Entry) -> worker::Result<()> {
 
 /// Finds the credential stored under `lookup_key`.
 pub async fn get(env: &Env, lookup_key: &str) -> worker::Result<Option<Credential>> {
-    Ok(store(env)?
-        .get(&key(lookup_key))
-        .json::<Credential>()
-        .await?)
+    get_json(env, &key(lookup_key)).await
+}
+
+/// Publishes an API key under its hash so it authenticates.
+pub async fn put_api_key(env: &Env, hash: &str, key: &Published) -> worker::Result<()> {
+    put_json(env, &api_key(hash), key).await
+}
+
+/// Removes a published API key (other locations stop accepting it after KV's propagation delay).
+pub async fn delete_api_key(env: &Env, hash: &str) -> worker::Result<()> {
+    store(env)?.delete(&api_key(hash)).await?;
+    Ok(())
+}
+
+/// Finds the API key published under `hash`.
+pub async fn get_api_key(env: &Env, hash: &str) -> worker::Result<Option<Published>> {
+    get_json(env, &api_key(hash)).await
 }

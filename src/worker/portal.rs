@@ -12,8 +12,10 @@
 
 use super::http::ApiError;
 use super::now;
+use super::routes::Call;
+use crate::core::rules::MAX_USER_BYTES;
 use crate::core::{Error, session};
-use worker::{Env, Headers, Method, Request, Response, Url};
+use worker::{Env, Headers, Request, Response, Url};
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "ap_session";
@@ -49,8 +51,11 @@ pub fn dev_sign_in_enabled(env: &Env) -> bool {
         .is_ok_and(|v| v.to_string() == "true")
 }
 
-/// The user of the request's session cookie.
-pub fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
+/// The user of the request's session: the one place the router resolves an [`Access::Session`]
+/// (so another way of keeping sessions replaces only this function).
+///
+/// [`Access::Session`]: super::routes::Access::Session
+pub async fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
     let token = cookie(req, COOKIE).ok_or(Error::SessionInvalid)?;
     Ok(session::verify(&token, &secret(env)?, now())?.user)
 }
@@ -107,33 +112,41 @@ pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
     if let Some((_, token)) = url.query_pairs().find(|(k, _)| k == "session") {
         return match session::verify(&token, &secret(env)?, now()) {
             Ok(s) => redirect_home(&url, Some(&session_cookie(&token, s.expires_at - now()))),
-            Err(e) => Ok(message_page(env, 401, "Sign-in failed", &e.to_string())?),
+            Err(e) => Ok(message_page(
+                env,
+                401,
+                "Sign-in failed",
+                &e.to_string(),
+                true,
+            )?),
         };
     }
-    match session_user(req, env) {
+    match session_user(req, env).await {
         Ok(_) => Ok(page_response(PAGE_HTML, "text/html; charset=utf-8", 200)?),
         Err(_) if cookie(req, COOKIE).is_some() => Ok(message_page(
             env,
             401,
             "Session ended",
             "Your session has expired or is not valid. Sign in again from your account page.",
+            true,
         )?),
         Err(_) => Ok(message_page(
             env,
             401,
             "Sign in to manage app passwords",
             "Open App passwords from your account page (Profile → Additional security verification) to sign in.",
+            false,
         )?),
     }
 }
 
 /// `GET /assets/app.js`, `GET /assets/app.css`.
-pub fn asset(path: &str) -> Option<worker::Result<Response>> {
-    match path {
-        "/assets/app.js" => Some(page_response(APP_JS, "text/javascript; charset=utf-8", 200)),
-        "/assets/app.css" => Some(page_response(APP_CSS, "text/css; charset=utf-8", 200)),
-        _ => None,
-    }
+pub fn asset(file: &str) -> Result<Response, ApiError> {
+    Ok(match file {
+        "app.js" => page_response(APP_JS, "text/javascript; charset=utf-8", 200)?,
+        "app.css" => page_response(APP_CSS, "text/css; charset=utf-8", 200)?,
+        _ => return Err(ApiError::new(404, "not_found_route", "no such route")),
+    })
 }
 
 /// `POST /sign-out`: forget the session.
@@ -144,18 +157,12 @@ pub fn sign_out(req: &Request) -> Result<Response, ApiError> {
 
 /// `POST /dev/sign-in` (form field `user`): turn MFA on as an identity provider would at
 /// registration, and start a session. Shows the first app password once if one was issued.
-pub async fn dev_sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
+    let (mut req, env) = (call.req, call.env);
     if !dev_sign_in_enabled(env) {
         return Err(ApiError::new(404, "not_found_route", "no such route"));
     }
-    if req.method() != Method::Post {
-        return Err(ApiError::new(
-            405,
-            "method_not_allowed",
-            "this route does not accept this method",
-        ));
-    }
-    same_origin(req)?;
+    same_origin(&req)?;
     let user = req
         .form_data()
         .await
@@ -164,18 +171,33 @@ pub async fn dev_sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiEr
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
     let expires_at = now() + DEV_SESSION_SECS;
-    let token = session::issue(&user, expires_at, &["pwd", "mfa"], &secret(env)?)
-        .map_err(|_| ApiError::new(400, "invalid_user", "enter a user id of 1 to 256 bytes"))?;
-    let first = super::register_mfa(env, user).await?;
+    let Ok(token) = session::issue(&user, expires_at, &["pwd", "mfa"], &secret(env)?) else {
+        // A page, not JSON: this is a form in the browser. The error is tied to the field.
+        let error = format!("Enter a user id of 1 to {MAX_USER_BYTES} bytes.");
+        return Ok(html_page(
+            400,
+            "Sign-in failed",
+            &dev_form(Some(&error), &user),
+        )?);
+    };
+    let first = super::register_mfa(env, user.clone()).await?;
     let cookie = session_cookie(&token, DEV_SESSION_SECS);
     match first {
         None => redirect_home(&req.url()?, Some(&cookie)),
-        Some(display) => {
+        Some(first) => {
             let body = format!(
                 "<p>Multi-factor authentication is now on for this development user, and this is \
-                 the first app password, issued at registration. It will not be shown again.</p>\
-                 <p class=\"password\" id=\"first-password\">{}</p><p><a href=\"/\">Continue</a></p>",
-                escape(&display)
+                 the first app password, issued at registration and named \
+                 <strong id=\"first-name\">{name}</strong>. Type it into that app instead of your \
+                 password, with the user name <strong>{user}</strong>.</p>\
+                 <p class=\"password\" id=\"first-password\">{display}</p>\
+                 <p class=\"notice\"><strong>It won't be shown again.</strong> Copy it now.</p>\
+                 <p id=\"copy-status\" role=\"status\" aria-live=\"polite\"></p>\
+                 <div class=\"buttons\"><button type=\"button\" id=\"copy\" autofocus>Copy</button></div>\
+                 <p><a href=\"/\">Continue</a> to your app passwords.</p>",
+                name = escape(&first.name),
+                user = escape(&user),
+                display = escape(&first.display),
             );
             let mut response = html_page(200, "Signed in", &body)?;
             response.headers_mut().set("set-cookie", &cookie)?;
@@ -197,25 +219,67 @@ fn redirect_home(url: &Url, cookie: Option<&str>) -> Result<Response, ApiError> 
     Ok(Response::empty()?.with_status(303).with_headers(headers))
 }
 
-fn message_page(env: &Env, status: u16, title: &str, message: &str) -> worker::Result<Response> {
-    let mut body = format!("<p role=\"alert\" id=\"message\">{}</p>", escape(message));
+/// A page with one message: an alert (`alert`) or a plain instruction. The message is shown as a
+/// sentence; "account page" links to `ACCOUNT_URL` when that var is set.
+fn message_page(
+    env: &Env,
+    status: u16,
+    title: &str,
+    message: &str,
+    alert: bool,
+) -> worker::Result<Response> {
+    let mut text = escape(&sentence(message));
+    if let Some(url) = env.var("ACCOUNT_URL").ok().map(|v| v.to_string()) {
+        let link = format!("<a href=\"{}\">account page</a>", escape(&url));
+        text = text.replace("account page", &link);
+    }
+    let role = if alert { " role=\"alert\"" } else { "" };
+    let mut body = format!("<p{role} id=\"message\">{text}</p>");
     if dev_sign_in_enabled(env) {
-        body.push_str(
-            "<form method=\"post\" action=\"/dev/sign-in\" class=\"dev\">\
-             <h2>Development sign-in</h2>\
-             <p>Only in <code>make dev</code>: type any user id to get a session with MFA.</p>\
-             <label for=\"user\">User id</label> <input id=\"user\" name=\"user\" required \
-             maxlength=\"256\" autocomplete=\"username\"> <button type=\"submit\">Sign in</button></form>",
-        );
+        body.push_str(&dev_form(None, ""));
     }
     html_page(status, title, &body)
+}
+
+/// `message` starting with a capital letter and ending with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The development sign-in form, with `error` tied to the field (`aria-invalid`, `aria-describedby`).
+fn dev_form(error: Option<&str>, value: &str) -> String {
+    let (invalid, message) = match error {
+        Some(e) => (
+            " aria-invalid=\"true\" aria-describedby=\"user-error\"",
+            format!("<p id=\"user-error\" role=\"alert\">{}</p>", escape(e)),
+        ),
+        None => ("", String::new()),
+    };
+    format!(
+        "<form method=\"post\" action=\"/dev/sign-in\" class=\"dev\">\
+         <h2>Development sign-in</h2>\
+         <p>Only in <code>make dev</code>: type any user id to get a session with MFA.</p>\
+         <label for=\"user\">User id</label> <input id=\"user\" name=\"user\" required \
+         maxlength=\"256\" autocomplete=\"username\" value=\"{value}\"{invalid}>{message} \
+         <button type=\"submit\">Sign in</button></form>",
+        value = escape(value),
+    )
 }
 
 fn html_page(status: u16, title: &str, body: &str) -> worker::Result<Response> {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} · App passwords</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head>\
+         <title>{t} · App passwords</title><link rel=\"stylesheet\" href=\"/assets/app.css\">\
+         <script src=\"/assets/app.js\" defer></script></head>\
          <body><main><h1>{t}</h1>{body}</main></body></html>",
         t = escape(title)
     );

@@ -1,12 +1,23 @@
-//! The tenant's settings, in one Durable Object so a change applies at once everywhere.
+//! The tenant's settings and API keys, in one Durable Object so a change applies at once.
+//!
+//! Settings: `GET` / `PUT` with a [`SettingsUpdate`]. API keys: `POST` with a
+//! [`TenantCommand`]; keys are kept beside the settings (only their hashes) and published to KV
+//! under their hash, where authentication finds them with one read.
 
+use super::commands::TenantCommand;
 use super::http::{self, ApiError};
+use super::kv;
 use crate::core::Settings;
-use serde::Deserialize;
+use crate::core::api_key::{ApiKeyEntry, ApiKeys};
+use crate::core::random::SystemEntropy;
+use core::cell::RefCell;
+use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
 
 /// Storage key of the settings.
 const KEY: &str = "settings";
+/// Storage key of the API keys.
+const API_KEYS: &str = "api_keys";
 
 /// `PUT /v1/settings` body: each field optional, the others keep their value.
 #[derive(Debug, Deserialize)]
@@ -22,14 +33,43 @@ pub struct SettingsUpdate {
 #[durable_object(fetch)]
 pub struct TenantObject {
     state: State,
+    env: Env,
+    /// The API keys, loaded on first use (see [`TenantObject::load_keys`]).
+    keys: RefCell<Option<ApiKeys>>,
+}
+
+/// A newly created key as the API returns it: the only time the key leaves.
+#[derive(Serialize)]
+struct CreatedKey<'a> {
+    id: &'a str,
+    name: &'a str,
+    scopes: &'a [crate::core::api_key::Scope],
+    key: &'a str,
+    created_at: i64,
+}
+
+#[derive(Serialize)]
+struct KeyList {
+    api_keys: Vec<crate::core::api_key::ApiKeySummary>,
 }
 
 impl DurableObject for TenantObject {
-    fn new(state: State, _env: Env) -> Self {
-        Self { state }
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            keys: RefCell::new(None),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.method() == Method::Post {
+            let answer = match serde_json::from_slice::<TenantCommand>(&req.bytes().await?) {
+                Ok(command) => self.api_keys(command).await,
+                Err(e) => Err(ApiError::internal("tenant object: bad command", &e)),
+            };
+            return answer.or_else(|e| e.response());
+        }
         let result = match req.method() {
             Method::Put => self.update(&mut req).await,
             _ => self.load().await,
@@ -62,5 +102,98 @@ impl TenantObject {
         let text = serde_json::to_string(&next).map_err(|e| ApiError::internal("settings", &e))?;
         self.state.storage().put(KEY, text).await?;
         Ok(next)
+    }
+}
+
+impl TenantObject {
+    /// Loads the keys into memory the first time. Every change is then made to the in-memory set
+    /// synchronously (no `await` between reading and changing it), so concurrent commands see each
+    /// other's changes, and the whole set is saved after.
+    async fn load_keys(&self) -> std::result::Result<(), ApiError> {
+        if self.keys.borrow().is_some() {
+            return Ok(());
+        }
+        let stored: Option<String> = self.state.storage().get(API_KEYS).await?;
+        let keys = match stored {
+            // Fail closed: keys that cannot be read must not be replaced by an empty set.
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| ApiError::internal("tenant object: stored keys", &e))?,
+            None => ApiKeys::default(),
+        };
+        let mut slot = self.keys.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(keys);
+        }
+        Ok(())
+    }
+
+    fn with_keys<T>(&self, f: impl FnOnce(&mut ApiKeys) -> T) -> T {
+        let mut slot = self.keys.borrow_mut();
+        f(slot.get_or_insert_with(ApiKeys::default))
+    }
+
+    async fn save_keys(&self) -> std::result::Result<(), ApiError> {
+        let text = self.with_keys(|k| serde_json::to_string(k));
+        let text = text.map_err(|e| ApiError::internal("api keys", &e))?;
+        self.state.storage().put(API_KEYS, text).await?;
+        Ok(())
+    }
+
+    /// Runs one API-key command. A new key is saved, then published to KV (undone if either
+    /// fails); a revoked key is removed from KV first, then from the set.
+    async fn api_keys(&self, command: TenantCommand) -> std::result::Result<Response, ApiError> {
+        self.load_keys().await?;
+        match command {
+            TenantCommand::CreateApiKey { name, scopes } => {
+                let now = super::now();
+                let issued =
+                    self.with_keys(|k| k.create(&name, scopes, now, &mut SystemEntropy))?;
+                let entry = &issued.entry;
+                let stored = match self.save_keys().await {
+                    Ok(()) => kv::put_api_key(&self.env, &entry.hash, &entry.published())
+                        .await
+                        .map_err(|e| ApiError::internal("kv put", &e)),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = stored {
+                    let _ = self.with_keys(|k| k.revoke(&entry.id));
+                    let _ = self.save_keys().await;
+                    return Err(e);
+                }
+                Ok(http::json(
+                    201,
+                    &CreatedKey {
+                        id: &entry.id,
+                        name: &entry.name,
+                        scopes: &entry.scopes,
+                        key: &issued.key,
+                        created_at: entry.created_at,
+                    },
+                )?)
+            }
+            TenantCommand::ListApiKeys => Ok(http::json(
+                200,
+                &KeyList {
+                    api_keys: self.with_keys(|k| k.summaries()),
+                },
+            )?),
+            TenantCommand::RevokeApiKey { id } => {
+                let entry: Option<ApiKeyEntry> =
+                    self.with_keys(|k| k.keys.iter().find(|k| k.id == id).cloned());
+                let entry = entry.ok_or(crate::core::Error::NotFound)?;
+                kv::delete_api_key(&self.env, &entry.hash)
+                    .await
+                    .map_err(|e| ApiError::internal("kv delete", &e))?;
+                self.with_keys(|k| k.revoke(&id))?;
+                self.save_keys().await?;
+                Ok(http::json(200, &entry)?)
+            }
+            TenantCommand::RecordApiKeyUse { id, at } => {
+                if self.with_keys(|k| k.record_use(&id, at)) {
+                    self.save_keys().await?;
+                }
+                Ok(Response::empty()?.with_status(204))
+            }
+        }
     }
 }

@@ -4,11 +4,17 @@
 //! synchronously (no `await` between the check and the change), so the limit is exact however many
 //! requests arrive at once. The record is then saved to the object's storage and written through to
 //! KV, where verification finds it.
+//!
+//! The object also keeps the user's last audit events (beside the record, storage key `events`):
+//! it prints and keeps the events of the changes it makes, keeps the login events the Worker sends,
+//! and answers them for `GET …/events`.
 
-use super::commands::Command;
+use super::audit;
+use super::commands::{Command, Message};
 use super::config::Config;
 use super::http::{self, ApiError};
 use super::{kv, now};
+use crate::core::audit::{Actor, Event, EventLog, Kind, Named};
 use crate::core::random::SystemEntropy;
 use crate::core::rules::{Issued, Summary};
 use crate::core::{Entry, Protocol, Settings, UserRecord};
@@ -18,6 +24,8 @@ use worker::{DurableObject, Env, Request, Response, Result, State, durable_objec
 
 /// Storage key of the record.
 const KEY: &str = "record";
+/// Storage key of the recent audit events.
+const EVENTS: &str = "events";
 
 /// A newly issued app password as the API returns it: the only time the plaintext leaves.
 #[derive(Serialize)]
@@ -44,7 +52,9 @@ impl<'a> From<&'a Issued> for Created<'a> {
 }
 
 #[derive(Serialize)]
-struct Listing {
+struct Listing<'a> {
+    /// The user id, the user name to type with an app password (the page shows it).
+    user: &'a str,
     app_passwords: Vec<Summary>,
     count: usize,
     limit: u32,
@@ -62,6 +72,11 @@ struct Deleted {
     deleted: usize,
 }
 
+#[derive(Serialize)]
+struct Events {
+    events: Vec<Event>,
+}
+
 /// The per-user Durable Object (binding `USERS`, named `user:<id>`).
 #[durable_object(fetch)]
 pub struct UserObject {
@@ -70,6 +85,8 @@ pub struct UserObject {
     /// The record, loaded on first use. Borrowed only between awaits (never across one), and the
     /// runtime is single-threaded, so borrows cannot overlap.
     record: RefCell<Option<UserRecord>>,
+    /// The recent events, loaded on first use (same borrowing rule as `record`).
+    events: RefCell<Option<EventLog>>,
 }
 
 impl DurableObject for UserObject {
@@ -78,15 +95,16 @@ impl DurableObject for UserObject {
             state,
             env,
             record: RefCell::new(None),
+            events: RefCell::new(None),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let command = match serde_json::from_slice::<Command>(&req.bytes().await?) {
-            Ok(c) => c,
+        let message = match serde_json::from_slice::<Message>(&req.bytes().await?) {
+            Ok(m) => m,
             Err(e) => return ApiError::internal("user object: bad command", &e).response(),
         };
-        match self.handle(command).await {
+        match self.handle(message.command, &message.actor).await {
             Ok(response) => Ok(response),
             Err(e) => e.response(),
         }
@@ -94,21 +112,33 @@ impl DurableObject for UserObject {
 }
 
 impl UserObject {
-    async fn handle(&self, command: Command) -> std::result::Result<Response, ApiError> {
+    async fn handle(
+        &self,
+        command: Command,
+        actor: &Actor,
+    ) -> std::result::Result<Response, ApiError> {
         self.load(command.user()).await?;
+        let at = now();
         match command {
             Command::Create {
                 name,
                 scopes,
                 settings,
                 ..
-            } => self.create(&name, scopes, settings).await,
-            Command::List { settings, .. } => {
+            } => {
+                let (response, created) = self.create(&name, scopes, settings).await?;
+                let mut event = Event::new(Kind::AppPasswordCreated, at, actor.clone());
+                event.app_password = Some(created);
+                self.audit(event).await;
+                Ok(response)
+            }
+            Command::List { settings, user, .. } => {
                 let app_passwords = self.read(UserRecord::summaries);
                 let count = app_passwords.len();
                 Ok(http::json(
                     200,
                     &Listing {
+                        user: &user,
                         app_passwords,
                         count,
                         limit: settings.limit,
@@ -116,16 +146,57 @@ impl UserObject {
                     },
                 )?)
             }
-            Command::Delete { id, .. } => self.delete(&id).await,
-            Command::DeleteAll { .. } => self.delete_all().await,
+            Command::Delete { id, .. } => {
+                let deleted = self.delete(&id).await?;
+                let mut event = Event::new(Kind::AppPasswordDeleted, at, actor.clone());
+                event.app_password = Some(Named::new(&deleted.id, &deleted.name));
+                self.audit(event).await;
+                Ok(Response::empty()?.with_status(204))
+            }
+            Command::DeleteAll { .. } => {
+                let deleted = self.delete_all().await?;
+                let mut event = Event::new(Kind::AppPasswordDeletedAll, at, actor.clone());
+                event.count = Some(u32::try_from(deleted).unwrap_or(u32::MAX));
+                self.audit(event).await;
+                Ok(http::json(200, &Deleted { deleted })?)
+            }
             Command::SetMfa {
                 enabled,
                 initial_name,
                 settings,
                 ..
             } => {
-                self.set_mfa(enabled, initial_name.as_deref(), settings)
-                    .await
+                let was_enabled = self.read(|r| r.mfa_enabled);
+                let (response, issued) = self
+                    .set_mfa(enabled, initial_name.as_deref(), settings)
+                    .await?;
+                if was_enabled != enabled {
+                    let kind = if enabled {
+                        Kind::MfaEnabled
+                    } else {
+                        Kind::MfaDisabled
+                    };
+                    self.audit(Event::new(kind, at, actor.clone())).await;
+                }
+                if let Some(created) = issued {
+                    let mut event = Event::new(Kind::AppPasswordCreated, at, actor.clone());
+                    event.app_password = Some(created);
+                    self.audit(event).await;
+                }
+                Ok(response)
+            }
+            Command::RecordEvent { event, .. } => {
+                // Failed logins for users with nothing here are printed by the Worker but not
+                // kept: guessing at made-up user ids must not fill storage.
+                if self.read(|r| r.mfa_enabled || !r.app_passwords.is_empty()) {
+                    self.keep(event).await?;
+                }
+                Ok(Response::empty()?.with_status(204))
+            }
+            Command::Events { .. } => {
+                self.load_events().await?;
+                let events = self.with_events(|log| log.newest_first());
+                Ok(http::json(200, &Events { events })?)
             }
             Command::Rehash { id, password, .. } => {
                 // Tenant settings play no part in re-hashing; only the parameters matter.
@@ -142,10 +213,27 @@ impl UserObject {
                 Ok(Response::empty()?.with_status(204))
             }
             Command::RecordUse {
-                id, at, protocol, ..
+                id,
+                at,
+                protocol,
+                remote_ip,
+                ..
             } => {
-                if self.change(|r| Ok(r.record_use(&id, at, protocol)))? {
+                let ip = remote_ip.as_deref();
+                if self.change(|r| Ok(r.record_use_from(&id, at, protocol, ip)))? {
                     self.save().await?;
+                    // `login.succeeded` follows last use: at most once a minute per app password.
+                    let name = self.read(|r| {
+                        r.app_passwords
+                            .iter()
+                            .find(|e| e.id == id)
+                            .map(|e| e.name.clone())
+                    });
+                    let mut event = Event::new(Kind::LoginSucceeded, at, actor.clone());
+                    event.app_password = Some(Named::new(&id, &name.unwrap_or_default()));
+                    event.protocol = protocol;
+                    event.remote_ip = remote_ip;
+                    self.audit(event).await;
                 }
                 Ok(Response::empty()?.with_status(204))
             }
@@ -157,15 +245,16 @@ impl UserObject {
         name: &str,
         scopes: Vec<Protocol>,
         settings: Settings,
-    ) -> std::result::Result<Response, ApiError> {
+    ) -> std::result::Result<(Response, Named), ApiError> {
         let config = Config::from_env(&self.env)?;
         let ctx = config.context(settings, now());
         let issued = self.change(|r| r.create(name, scopes, &ctx, &mut SystemEntropy))?;
         self.persist_new(&issued.entry).await?;
-        Ok(http::json(201, &Created::from(&issued))?)
+        let named = Named::new(&issued.entry.id, &issued.entry.name);
+        Ok((http::json(201, &Created::from(&issued))?, named))
     }
 
-    async fn delete(&self, id: &str) -> std::result::Result<Response, ApiError> {
+    async fn delete(&self, id: &str) -> std::result::Result<Entry, ApiError> {
         // Revoke first: if KV cannot be reached the entry stays listed and can be deleted again.
         let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned());
         let entry = entry.ok_or(crate::core::Error::NotFound)?;
@@ -174,17 +263,17 @@ impl UserObject {
             .map_err(|e| ApiError::internal("kv delete", &e))?;
         self.change(|r| r.delete(id))?;
         self.save().await?;
-        Ok(Response::empty()?.with_status(204))
+        Ok(entry)
     }
 
-    async fn delete_all(&self) -> std::result::Result<Response, ApiError> {
+    async fn delete_all(&self) -> std::result::Result<usize, ApiError> {
         let entries = self.read(|r| r.app_passwords.clone());
         self.revoke(&entries).await?;
         // Entries created while KV was being updated are not part of this request; keep them.
         let deleted =
             self.change(|r| Ok(entries.iter().filter(|e| r.delete(&e.id).is_ok()).count()))?;
         self.save().await?;
-        Ok(http::json(200, &Deleted { deleted })?)
+        Ok(deleted)
     }
 
     async fn set_mfa(
@@ -192,7 +281,7 @@ impl UserObject {
         enabled: bool,
         initial_name: Option<&str>,
         settings: Settings,
-    ) -> std::result::Result<Response, ApiError> {
+    ) -> std::result::Result<(Response, Option<Named>), ApiError> {
         let config = Config::from_env(&self.env)?;
         let ctx = config.context(settings, now());
         let was_enabled = self.read(|r| r.mfa_enabled);
@@ -225,7 +314,54 @@ impl UserObject {
             mfa_enabled: enabled,
             initial_app_password: issued.as_ref().map(Created::from),
         };
-        Ok(http::json(200, &body)?)
+        let response = http::json(200, &body)?;
+        let named = issued
+            .as_ref()
+            .map(|i| Named::new(&i.entry.id, &i.entry.name));
+        Ok((response, named))
+    }
+
+    /// Prints a change's event and keeps it. The change is already saved, so a failure to keep
+    /// the event is logged, not returned.
+    async fn audit(&self, event: Event) {
+        let user = self.read(|r| r.user.clone());
+        audit::print(&event, Some(&user));
+        if let Err(e) = self.keep(event).await {
+            worker::console_error!("user object: keep event: {}", e.code);
+        }
+    }
+
+    /// Adds an event to the recent ones and saves them.
+    async fn keep(&self, event: Event) -> std::result::Result<(), ApiError> {
+        self.load_events().await?;
+        let text = self.with_events(|log| {
+            log.push(event);
+            serde_json::to_string(log)
+        });
+        let text = text.map_err(|e| ApiError::internal("user object: encode events", &e))?;
+        self.state.storage().put(EVENTS, text).await?;
+        Ok(())
+    }
+
+    async fn load_events(&self) -> std::result::Result<(), ApiError> {
+        if self.events.borrow().is_some() {
+            return Ok(());
+        }
+        let stored: Option<String> = self.state.storage().get(EVENTS).await?;
+        // Events are a record of the past, not a rule: unreadable ones start afresh.
+        let log = stored
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        let mut slot = self.events.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(log);
+        }
+        Ok(())
+    }
+
+    fn with_events<T>(&self, f: impl FnOnce(&mut EventLog) -> T) -> T {
+        let mut slot = self.events.borrow_mut();
+        f(slot.get_or_insert_with(EventLog::default))
     }
 
     async fn publish_all(&self, entries: &[Entry]) -> std::result::Result<(), ApiError> {

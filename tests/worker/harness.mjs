@@ -156,15 +156,26 @@ export function freshPersistDir() {
   return makeTempDir('ap-worker-state-');
 }
 
-/** wrangler.toml without `[build]` (no rebuild) and with `main` as an absolute path. */
-function testConfig() {
+/**
+ * wrangler.toml without `[build]` (no rebuild) and with `main` as an absolute path. `rateLimits`
+ * (`{ PAIR_LIMITER: n, ... }`) replaces the limits of those `[[ratelimits]]` bindings.
+ */
+function testConfig(rateLimits = {}) {
   const lines = readFileSync(join(REPO, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let inBuild = false;
+  let limiter;
+  const replaced = new Set();
   for (const line of lines) {
     const header = line.match(/^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/);
     if (header) inBuild = header[1] === 'build' || header[1].startsWith('build.');
     if (inBuild) continue;
+    limiter = line.match(/^\s*name\s*=\s*"(\w+)"/)?.[1] ?? limiter;
+    if (limiter in rateLimits && /^\s*simple\s*=/.test(line)) {
+      out.push(line.replace(/limit\s*=\s*\d+/, `limit = ${rateLimits[limiter]}`));
+      replaced.add(limiter);
+      continue;
+    }
     if (/^\s*main\s*=/.test(line)) {
       out.push(`main = ${JSON.stringify(SHIM)}`);
       continue;
@@ -172,6 +183,7 @@ function testConfig() {
     out.push(line);
   }
   assert.ok(out.some((l) => l.startsWith('main = ')), 'wrangler.toml has no top-level main');
+  assert.deepEqual([...replaced].sort(), Object.keys(rateLimits).sort(), 'rate limiters not in wrangler.toml');
   return out.join('\n');
 }
 
@@ -180,11 +192,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Starts the built Worker with `wrangler dev --local` on a free port.
  *
+ * `rateLimits` overrides the failed-login limits (`{ PAIR_LIMITER, ADDRESS_LIMITER }`), for tests and
+ * benchmarks that refuse many logins on purpose.
  * `vars` are passed as `--var K:V`; `API_TOKEN`, `PASSWORD_SECRET` and `SESSION_SECRET` default to
  * fresh random values. Pass the returned `vars` and `persistDir` to start the same deployment again.
  * Returns `{ url, port, token, vars, persistDir, stop(), logs() }`.
  */
-export async function startWorker({ persistDir, vars = {}, configText } = {}) {
+export async function startWorker({ persistDir, vars = {}, configText, rateLimits } = {}) {
   // `configText`: another Worker's wrangler.toml (absolute `main`), e.g. the benchmark's JS Worker.
   if (configText === undefined && !existsSync(SHIM)) {
     throw new Error(`${SHIM} does not exist: run \`make build-worker\` first`);
@@ -199,7 +213,7 @@ export async function startWorker({ persistDir, vars = {}, configText } = {}) {
   // The free port may be taken by someone else before wrangler binds it: then try another.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(persistDir, allVars, configText);
+      return await startOnce(persistDir, allVars, configText ?? testConfig(rateLimits));
     } catch (e) {
       if (attempt >= 3 || !e.portClash) throw e;
     }
@@ -210,7 +224,7 @@ async function startOnce(persistDir, allVars, configText) {
   const port = await freePort();
   const dir = makeTempDir('ap-worker-run-');
   const config = join(dir, 'wrangler.toml');
-  writeFileSync(config, configText ?? testConfig());
+  writeFileSync(config, configText);
 
   const args = [
     'dev',
@@ -324,20 +338,29 @@ function rememberFromBody(body) {
   }
   for (const [k, v] of Object.entries(body)) {
     if ((k === 'password' || k === 'display') && typeof v === 'string') rememberPassword(v);
+    else if (k === 'key' && typeof v === 'string' && v.startsWith('apk_')) rememberSecret(v);
     else rememberFromBody(v);
   }
 }
 
+/** Records a secret other than an app password (an API key) that must never appear in a log. */
+export function rememberSecret(secret) {
+  secrets.add(secret);
+  if (secret.startsWith('apk_')) secrets.add(secret.slice(4));
+}
+
 /**
  * A small client for one worker. `request()` returns `{ status, headers, text, body }` where `body`
- * is the parsed JSON (or `undefined` when the response is empty or not JSON). Passwords in
- * responses are recorded for the log check.
+ * is the parsed JSON (or `undefined` when the response is empty or not JSON). Passwords and API
+ * keys in responses are recorded for the log check. With `apiKey`, requests carry that key instead
+ * of the root token.
  */
-export function client(worker) {
+export function client(worker, { apiKey } = {}) {
+  const bearer = apiKey ?? worker.token;
   const request = async (method, path, { json, body, headers = {}, auth = true, timeout = 60_000 } = {}) => {
     const h = { ...headers };
     if (auth && !Object.keys(h).some((k) => k.toLowerCase() === 'authorization')) {
-      h.authorization = `Bearer ${worker.token}`;
+      h.authorization = `Bearer ${bearer}`;
     }
     let payload = body;
     if (json !== undefined) {
@@ -373,14 +396,22 @@ export function client(worker) {
       request('PUT', `${u(user)}/mfa`, {
         json: initialName === undefined ? { enabled } : { enabled, initial_name: initialName },
       }),
-    verify: (user, password, protocol) => {
+    verify: (user, password, protocol, remoteIp) => {
       rememberPassword(password);
-      return request('POST', '/v1/verify', {
-        json: protocol === undefined ? { user, password } : { user, password, protocol },
-      });
+      const json = { user, password };
+      if (protocol !== undefined) json.protocol = protocol;
+      if (remoteIp !== undefined) json.remote_ip = remoteIp;
+      return request('POST', '/v1/verify', { json });
     },
     getSettings: () => request('GET', '/v1/settings'),
     putSettings: (settings) => request('PUT', '/v1/settings', { json: settings }),
+    createApiKey: (name, scopes) => request('POST', '/v1/api-keys', { json: { name, scopes } }),
+    listApiKeys: () => request('GET', '/v1/api-keys'),
+    revokeApiKey: (id) => request('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`),
+    stats: () => request('GET', '/v1/stats'),
+    events: (user) => request('GET', `${u(user)}/events`),
+    /** A client of the same worker that authenticates with `key`. */
+    withKey: (key) => client(worker, { apiKey: key }),
   };
 }
 
@@ -444,6 +475,15 @@ export async function mapLimit(items, n, fn) {
 }
 
 export { sleep };
+
+/**
+ * Waits, if needed, so that the next `seconds` fit in one wall-clock minute: the rate limiter that
+ * `wrangler dev` simulates counts in fixed 60-second windows aligned to the clock.
+ */
+export async function withinOneRateWindow(seconds) {
+  const left = 60 - ((Date.now() / 1000) % 60);
+  if (left < seconds) await sleep(left * 1000 + 250);
+}
 
 /**
  * Inside a `describe`: starts a worker before its tests and stops it after them. Returns an object

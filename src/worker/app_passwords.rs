@@ -1,0 +1,117 @@
+//! The user API (`/v1/users/{user}/…` for service callers, `/v1/me/…` for the page) and the tenant
+//! settings: each handler decodes its input and sends one command to a Durable Object.
+
+use super::audit;
+use super::commands::Command;
+use super::config::TENANT_BINDING;
+use super::http::{self, ApiError};
+use super::routes::Call;
+use super::{forward, now, send, settings};
+use crate::core::audit::{Event, Kind};
+use crate::core::rules::{Settings, parse_scopes};
+use serde::Deserialize;
+use worker::{Method, Request, RequestInit, Response};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MfaBody {
+    enabled: bool,
+    initial_name: Option<String>,
+}
+
+/// `POST …/app-passwords` `{"name","scopes"?}` → 201 with the password, shown this once.
+pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
+    let body: CreateBody = http::read_json(&mut call.req).await?;
+    let scopes = parse_scopes(&body.scopes.unwrap_or_default())?;
+    let settings = settings(call.env).await?;
+    let command = Command::Create {
+        user: call.user(),
+        name: body.name,
+        scopes,
+        settings,
+    };
+    send(call.env, &call.caller.actor(), &command).await
+}
+
+/// `GET …/app-passwords` → the list, count, limit and whether creation is allowed.
+pub async fn list(call: Call<'_>) -> Result<Response, ApiError> {
+    let command = Command::List {
+        user: call.user(),
+        settings: settings(call.env).await?,
+    };
+    send(call.env, &call.caller.actor(), &command).await
+}
+
+/// `DELETE …/app-passwords/{id}` → 204.
+pub async fn delete(call: Call<'_>) -> Result<Response, ApiError> {
+    let command = Command::Delete {
+        user: call.user(),
+        id: call.param("id").to_owned(),
+    };
+    send(call.env, &call.caller.actor(), &command).await
+}
+
+/// `DELETE …/app-passwords` → `{"deleted":n}`.
+pub async fn delete_all(call: Call<'_>) -> Result<Response, ApiError> {
+    let command = Command::DeleteAll { user: call.user() };
+    send(call.env, &call.caller.actor(), &command).await
+}
+
+/// `PUT /v1/users/{user}/mfa` `{"enabled","initial_name"?}`.
+pub async fn set_mfa(mut call: Call<'_>) -> Result<Response, ApiError> {
+    let body: MfaBody = http::read_json(&mut call.req).await?;
+    let command = Command::SetMfa {
+        user: call.user(),
+        enabled: body.enabled,
+        initial_name: body.initial_name,
+        settings: settings(call.env).await?,
+    };
+    send(call.env, &call.caller.actor(), &command).await
+}
+
+/// `GET …/events` → `{"events":[…]}`, newest first.
+pub async fn events(call: Call<'_>) -> Result<Response, ApiError> {
+    let command = Command::Events { user: call.user() };
+    send(call.env, &call.caller.actor(), &command).await
+}
+
+async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
+    let method = call.req.method();
+    let mut init = RequestInit::new();
+    init.with_method(method.clone());
+    if method != Method::Get {
+        let body: serde_json::Value = http::read_json(&mut call.req).await?;
+        init.with_body(Some(body.to_string().into()));
+    }
+    let stub = call
+        .env
+        .durable_object(TENANT_BINDING)?
+        .id_from_name("tenant")?
+        .get_stub()?;
+    let inner = Request::new_with_init("https://tenant/", &init)?;
+    forward(stub.fetch_with_request(inner).await?).await
+}
+
+/// `GET /v1/settings`.
+pub async fn get_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
+    tenant(&mut call).await
+}
+
+/// `PUT /v1/settings` → the settings now in force; prints `settings.changed`.
+pub async fn put_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
+    let mut response = tenant(&mut call).await?;
+    if response.status_code() == 200 {
+        let settings: Settings = response.cloned()?.json().await?;
+        let mut event = Event::new(Kind::SettingsChanged, now(), call.caller.actor());
+        event.settings = Some(settings);
+        audit::print(&event, None);
+    }
+    Ok(response)
+}

@@ -1,0 +1,35 @@
+//! `GET /v1/stats`: this isolate's counters, for operators and tests.
+//!
+//! The numbers are per isolate (a Worker runs in many isolates in production; under `wrangler dev`
+//! there is one) and start at zero when the isolate starts.
+
+use super::http::{self, ApiError};
+use super::{kv, verify};
+use crate::core::hash;
+use serde::Serialize;
+use worker::Response;
+
+#[derive(Serialize)]
+struct Stats {
+    /// Argon2 computations (hashes and verifications) run by this isolate.
+    argon2_runs: u64,
+    /// KV reads made by this isolate.
+    kv_reads: u64,
+    /// Logins answered 429 by this isolate.
+    throttled: u64,
+    /// Pairs and addresses this isolate currently remembers as blocked.
+    blocked: usize,
+}
+
+/// The counters as JSON.
+pub fn stats() -> Result<Response, ApiError> {
+    Ok(http::json(
+        200,
+        &Stats {
+            argon2_runs: hash::argon2_runs(),
+            kv_reads: kv::reads(),
+            throttled: verify::throttled(),
+            blocked: verify::blocked(),
+        },
+    )?)
+}
