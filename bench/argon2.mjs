@@ -1,5 +1,8 @@
 // Part 1: Argon2id in one Node process. Implementations take turns every round; the 32-byte tags
 // must be equal across implementations (same password, salt, secret and parameters).
+// Times are the process's CPU time (user + system) around each synchronous call, which a shared,
+// busy machine distorts far less than wall time; the wall-time median is reported next to it.
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { REPO, median } from "./lib.mjs";
@@ -9,11 +12,19 @@ const ours = require(`${REPO}/pkg/app_passwords.cjs`);
 const { argon2id: hashWasm } = require("hash-wasm");
 const nodeRs = require("@node-rs/argon2");
 const nodeArgon2 = require("argon2");
+const phiAg = await (await import("@phi-ag/argon2/node")).default();
+// openpgp's setup.js remembers per module whether SIMD loaded: one module instance per variant.
+const setupOf = async (variant) => (await import(new URL(`./node_modules/argon2id/lib/setup.js?${variant}`, import.meta.url).href)).default;
+const openpgpDist = new URL("./node_modules/argon2id/dist/", import.meta.url);
+const openpgpWasm = (file) => (importObject) => WebAssembly.instantiate(readFileSync(new URL(file, openpgpDist)), importObject);
+const refuse = () => Promise.reject(new Error("not this variant"));
+const openpgpSimd = await (await setupOf("simd"))(openpgpWasm("simd.wasm"), refuse);
+const openpgpNoSimd = await (await setupOf("no-simd"))(refuse, openpgpWasm("no-simd.wasm"));
 
 export const PROFILES = {
   P1: { m: 19456, t: 2, p: 1 },
   P2: { m: 65536, t: 3, p: 1 },
-  P3: { m: 7168, t: 5, p: 1 },
+  P3: { m: 7168, t: 1, p: 1 },
 };
 
 const SALT = Buffer.from("0123456789abcdef");
@@ -22,6 +33,9 @@ const SECRET = Buffer.from("benchmark server secret, 32 b..!");
 function tagOf(phc) {
   return Buffer.from(phc.split("$").at(-1), "base64");
 }
+
+/** Implementations without a secret input: their tag is checked against @node-rs/argon2 without one. */
+export const NO_SECRET = new Set(["@phi-ag/argon2"]);
 
 /** name → async (password, params) => 32-byte tag */
 export function implementations() {
@@ -36,13 +50,25 @@ export function implementations() {
       nodeRs.hashRawSync(pw, { salt: SALT, secret: SECRET, memoryCost: m, timeCost: t, parallelism: p, outputLen: 32, algorithm: nodeRs.Algorithm.Argon2id }),
     "argon2 (node-argon2)": async (pw, { m, t, p }) =>
       nodeArgon2.hash(pw, { raw: true, salt: SALT, secret: SECRET, type: nodeArgon2.argon2id, memoryCost: m, timeCost: t, parallelism: p, hashLength: 32 }),
+    "@phi-ag/argon2": async (pw, { m, t, p }) =>
+      Buffer.from(phiAg.hash(pw, { salt: SALT, memoryCost: m, timeCost: t, parallelism: p, hashLength: 32, type: 2, version: 0x13 }).hash),
+    "argon2id (openpgp, SIMD)": async (pw, { m, t, p }) =>
+      Buffer.from(openpgpSimd({ password: Buffer.from(pw), salt: SALT, secret: SECRET, parallelism: p, passes: t, memorySize: m, tagLength: 32 })),
+    "argon2id (openpgp, no SIMD)": async (pw, { m, t, p }) =>
+      Buffer.from(openpgpNoSimd({ password: Buffer.from(pw), salt: SALT, secret: SECRET, parallelism: p, passes: t, memorySize: m, tagLength: 32 })),
   };
 }
 
+/** @node-rs/argon2 without the secret: the reference tag for NO_SECRET implementations. */
+const noSecretTag = (pw, { m, t, p }) =>
+  nodeRs.hashRawSync(pw, { salt: SALT, memoryCost: m, timeCost: t, parallelism: p, outputLen: 32, algorithm: nodeRs.Algorithm.Argon2id });
+
 export async function timeOne(fn, pw, params) {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const tag = await fn(pw, params);
-  return { ms: performance.now() - start, tag };
+  const used = process.cpuUsage(cpu);
+  return { ms: (used.user + used.system) / 1000, wallMs: performance.now() - start, tag };
 }
 
 export async function runArgon2({ rounds = 31 } = {}) {
@@ -51,21 +77,32 @@ export async function runArgon2({ rounds = 31 } = {}) {
   const results = {};
   for (const [profile, params] of Object.entries(PROFILES)) {
     const times = Object.fromEntries(Object.keys(impls).map((k) => [k, []]));
-    // Warm-up and the cross-check: every implementation must produce the same tag.
+    const walls = Object.fromEntries(Object.keys(impls).map((k) => [k, []]));
+    // Warm-up and the cross-check: every implementation must produce the same tag (those without
+    // a secret input the same as @node-rs/argon2 without the secret).
     const tags = {};
-    for (const [name, fn] of Object.entries(impls)) tags[name] = (await fn(password, params)).toString("hex");
+    for (const [name, fn] of Object.entries(impls)) {
+      const tag = (await fn(password, params)).toString("hex");
+      if (NO_SECRET.has(name)) {
+        if (tag !== noSecretTag(password, params).toString("hex")) throw new Error(`${profile}: ${name}: wrong tag`);
+      } else tags[name] = tag;
+    }
     const distinct = new Set(Object.values(tags));
     if (distinct.size !== 1) throw new Error(`${profile}: tags differ: ${JSON.stringify(tags)}`);
     for (let r = 0; r < rounds; r++) {
       // Rotate the order each round so no implementation always runs first.
       const names = Object.keys(impls);
       const order = names.slice(r % names.length).concat(names.slice(0, r % names.length));
-      for (const name of order) times[name].push((await timeOne(impls[name], password, params)).ms);
+      for (const name of order) {
+        const { ms, wallMs } = await timeOne(impls[name], password, params);
+        times[name].push(ms);
+        walls[name].push(wallMs);
+      }
     }
     results[profile] = {
       params,
       tag: [...distinct][0],
-      stats: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, { median: median(v), min: Math.min(...v), n: v.length }])),
+      stats: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, { median: median(v), min: Math.min(...v), wall: median(walls[k]), n: v.length }])),
     };
     process.stderr.write(`argon2 ${profile} done\n`);
   }

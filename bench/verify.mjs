@@ -1,5 +1,6 @@
 // Parts 2 and 3: verification end to end on workerd (wrangler dev --local): our Worker vs the
-// reference JS Worker (js-worker/), and the cost of refused input on ours.
+// reference JS Worker (js-worker/), and the cost of refused input on ours vs a no-op Worker
+// (noop-worker/, the platform's ceiling).
 import { createRequire } from "node:module";
 import { load } from "./load.mjs";
 import { REPO, percentile } from "./lib.mjs";
@@ -9,9 +10,9 @@ const require = createRequire(import.meta.url);
 const ours = require(`${REPO}/pkg/app_passwords.cjs`);
 const USERS = 8;
 
-function jsWorkerConfig() {
-  return `name = "bench-js-worker"
-main = "${REPO}/bench/js-worker/index.js"
+function workerConfig(name) {
+  return `name = "bench-${name}"
+main = "${REPO}/bench/${name}/index.js"
 compatibility_date = "2026-11-01"
 [[kv_namespaces]]
 binding = "APP_PASSWORDS"
@@ -59,7 +60,11 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
   const pairs = [];
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
-  const [ourWorker, jsWorker] = await Promise.all([startWorker({ rateLimits: { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 } }), startWorker({ configText: jsWorkerConfig() })]);
+  const [ourWorker, jsWorker, noopWorker] = await Promise.all([
+    startWorker({ rateLimits: { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 } }),
+    startWorker({ configText: workerConfig("js-worker") }),
+    startWorker({ configText: workerConfig("noop-worker") }),
+  ]);
   try {
     for (let i = 0; i < USERS; i++) {
       const user = `bench-user-${i}@example.com`;
@@ -89,6 +94,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
         ...target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() })), 401),
         strict: true,
       },
+      noop: target(noopWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
     };
     const parts = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     for (let r = 0; r < rounds; r++) {
@@ -106,7 +112,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
     for (const [name, list] of Object.entries(parts)) results[name] = merge(list);
     results.roundRatios = parts.ours.map((p, i) => p.rps / parts.js[i].rps);
   } finally {
-    await Promise.all([ourWorker.stop(), jsWorker.stop()]);
+    await Promise.all([ourWorker.stop(), jsWorker.stop(), noopWorker.stop()]);
   }
 
   // Argon2 runs per refused attempt, counted in-process through the same core (npm package):

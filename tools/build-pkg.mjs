@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the npm package in pkg/ (run by `make pkg`, see mk/pkg.mk):
 //
-//   1. cargo build --release --target wasm32-unknown-unknown --features js --lib
+//   1. cargo build --release --target wasm32-unknown-unknown --features js --lib, with RUSTFLAGS
+//      from WASM_RUSTFLAGS (the Makefile's: wasm SIMD128 on)
 //      (own target dir target/npm/, so a concurrent `worker` build can never be picked up);
 //   2. wasm-bindgen once per JavaScript flavour into build/npm/<target>/:
 //        nodejs                      -> app_passwords.cjs     (Node, require)
@@ -9,7 +10,7 @@
 //        web                         -> app_passwords_web.js  (used by workerd.js, initSync)
 //        bundler                     -> app_passwords.js + app_passwords_bg.js (bundlers)
 //      Every flavour gets the same .wasm (checked), so the package ships one;
-//   3. wasm-opt -Oz on that .wasm (binaryen from node_modules/.bin);
+//   3. wasm-opt -Oz on that .wasm (SIMD128 allowed: the Argon2 block function uses it) (binaryen from node_modules/.bin);
 //   4. pkg-template/ -> pkg/ with the version of Cargo.toml, plus the files above and the types
 //      (app_passwords.d.ts for import, app_passwords.d.cts for require).
 //
@@ -42,6 +43,8 @@ const metadata = JSON.parse(
 );
 const crate = metadata.packages.find((p) => p.name === "app-passwords");
 if (!crate) fail("package app-passwords not found by cargo metadata");
+// WASM_RUSTFLAGS (set by the Makefile) enables wasm SIMD128 for the Argon2 block function.
+process.env.RUSTFLAGS = process.env.WASM_RUSTFLAGS ?? "";
 run("cargo", [
   "build",
   "--locked",
@@ -88,7 +91,7 @@ const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
 manifest.version = crate.version;
 fs.writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 
-run("wasm-opt", ["-Oz", path.join(work, flavours[0].target, `${stem}_bg.wasm`), "-o", path.join(out, `${stem}_bg.wasm`)]);
+run("wasm-opt", ["-Oz", "--enable-simd", path.join(work, flavours[0].target, `${stem}_bg.wasm`), "-o", path.join(out, `${stem}_bg.wasm`)]);
 
 for (const f of flavours) {
   for (const [from, to] of Object.entries(f.js)) {

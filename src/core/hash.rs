@@ -8,11 +8,12 @@
 //!   a shell stores each credential under it and finds it with one read, without being able to test a
 //!   guess without the secret.
 
+use super::argon2::{Costs, Inputs, argon2id};
 use super::error::{Error, Result};
 use super::format::Password;
 use super::random::Entropy;
 use argon2::password_hash::phc::{PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Params, Version};
+use base64ct::{Base64Unpadded, Encoding};
 use core::sync::atomic::{AtomicU64, Ordering};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -93,11 +94,6 @@ impl HashParams {
             Err(Error::InvalidParams)
         }
     }
-
-    fn argon2_params(self) -> Result<Params> {
-        let p = self.validate()?;
-        Params::new(p.m, p.t, p.p, Some(TAG_BYTES)).map_err(|_| Error::InvalidParams)
-    }
 }
 
 /// The server secret (pepper and HMAC key). Never printed by `Debug`; wiped on drop.
@@ -112,11 +108,6 @@ impl ServerSecret {
     pub fn new(bytes: &[u8]) -> Result<Self> {
         check_secret(bytes)?;
         Ok(Self(bytes.to_vec()))
-    }
-
-    fn argon2(&self, params: Params) -> Result<Argon2<'_>> {
-        Argon2::new_with_secret(&self.0, Algorithm::Argon2id, Version::V0x13, params)
-            .map_err(|_| Error::InvalidSecret)
     }
 }
 
@@ -158,24 +149,15 @@ pub fn argon2id_raw(
     params: HashParams,
     out: &mut [u8],
 ) -> Result<()> {
-    let p = params.validate()?;
-    let mut builder = argon2::ParamsBuilder::new();
-    builder
-        .m_cost(p.m)
-        .t_cost(p.t)
-        .p_cost(p.p)
-        .output_len(out.len());
-    if !associated_data.is_empty() {
-        let data =
-            argon2::AssociatedData::new(associated_data).map_err(|_| Error::InvalidParams)?;
-        builder.data(data);
-    }
-    let argon2_params = builder.build().map_err(|_| Error::InvalidParams)?;
+    let HashParams { m, t, p } = params.validate()?;
+    let inputs = Inputs {
+        password,
+        salt,
+        secret,
+        associated_data,
+    };
     ARGON2_RUNS.fetch_add(1, Ordering::Relaxed);
-    Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, argon2_params)
-        .map_err(|_| Error::InvalidSecret)?
-        .hash_password_into(password, salt, out)
-        .map_err(|_| Error::InvalidParams)
+    argon2id(inputs, Costs { m, t, p }, out)
 }
 
 /// Hashes `password` with a fresh salt from `rng`, returning a PHC string.
@@ -203,13 +185,21 @@ pub fn hash_with_salt(
     params: HashParams,
     salt: &[u8],
 ) -> Result<String> {
-    use argon2::PasswordHasher;
-    let argon2 = secret.argon2(params.argon2_params()?)?;
-    ARGON2_RUNS.fetch_add(1, Ordering::Relaxed);
-    argon2
-        .hash_password_with_salt(password.as_str().as_bytes(), salt)
-        .map(|h| h.to_string())
-        .map_err(|_| Error::InvalidParams)
+    let mut tag = [0u8; TAG_BYTES];
+    argon2id_raw(
+        password.as_str().as_bytes(),
+        salt,
+        &secret.0,
+        &[],
+        params,
+        &mut tag,
+    )?;
+    let HashParams { m, t, p } = params;
+    Ok(format!(
+        "$argon2id$v=19$m={m},t={t},p={p}${}${}",
+        Base64Unpadded::encode_string(salt),
+        Base64Unpadded::encode_string(&tag)
+    ))
 }
 
 /// Checks `password` against a PHC string made by [`hash`], in constant time.

@@ -1,6 +1,7 @@
 //! The functional core: every rule of the service, with no I/O and no JavaScript or Worker types.
 //!
 //! - [`format`]: generate, normalise and check app passwords;
+//! - [`argon2`]: Argon2id itself (tags), fast in wasm;
 //! - [`hash`]: Argon2id keyed with the server secret, PHC strings, lookup keys;
 //! - [`name`]: app-password names (Unicode rules, when two names are the same);
 //! - [`user`]: checked user ids;
@@ -17,6 +18,7 @@
 //! Time and randomness are arguments, so everything here is deterministic under test.
 
 pub mod api_key;
+pub mod argon2;
 pub mod audit;
 pub mod body;
 pub mod error;

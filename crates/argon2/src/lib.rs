@@ -1,0 +1,345 @@
+//! Argon2id (RFC 9106, version 0x13) with a secret input, written for speed in wasm.
+//!
+//! Used by app-passwords' core (`src/core/argon2.rs`, where its tests are); the `argon2` crate stays
+//! in use there for PHC strings, this crate only computes tags. It exists because the
+//! compression function is where the time goes: [`simd`] is a hand-written wasm SIMD128 version
+//! (compiled when the `simd128` target feature is on), [`block`] the portable one used everywhere else.
+//! Both are checked against RFC 9106 §5.3, the repository's vectors and the `argon2` crate.
+//!
+//! Lanes are computed one after another (wasm has no threads); the memory is one `Vec` of blocks.
+
+#![no_std]
+
+mod block;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd;
+
+extern crate alloc;
+
+use alloc::vec;
+use alloc::vec::Vec;
+use blake2::{
+    Blake2b512, Blake2bVarCore,
+    digest::{
+        Digest,
+        block_api::{UpdateCore, VariableOutputCore},
+        block_buffer::LazyBuffer,
+    },
+};
+use zeroize::Zeroize;
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use block::compress;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use simd::compress;
+
+/// 64-bit words in a 1 KiB block.
+pub const WORDS: usize = 128;
+/// One Argon2 memory block (128 little-endian words).
+pub type Block = [u64; WORDS];
+/// Slices per pass (synchronisation points).
+const SLICES: usize = 4;
+/// Argon2id's type number in the address generator and H0.
+const ARGON2ID: u64 = 2;
+/// Argon2 version 0x13.
+const VERSION: u32 = 0x13;
+
+/// Inputs or costs outside Argon2's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidParams;
+
+/// The result of this crate's functions.
+pub type Result<T> = core::result::Result<T, InvalidParams>;
+
+/// The inputs of one Argon2id computation.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    /// The password (P).
+    pub password: &'a [u8],
+    /// The salt (S), at least 8 bytes.
+    pub salt: &'a [u8],
+    /// The secret (K, the pepper); may be empty.
+    pub secret: &'a [u8],
+    /// Associated data (X); may be empty.
+    pub associated_data: &'a [u8],
+}
+
+/// The cost parameters: memory `m` in KiB, passes `t`, lanes `p`.
+#[derive(Clone, Copy, Debug)]
+pub struct Costs {
+    /// Memory in KiB (at least 8·p).
+    pub m: u32,
+    /// Passes (at least 1).
+    pub t: u32,
+    /// Lanes (at least 1).
+    pub p: u32,
+}
+
+/// Argon2id of `inputs` at `costs`, written into `out` (the tag, 4 bytes or more).
+///
+/// # Errors
+/// [`InvalidParams`] for a salt shorter than 8 bytes, a tag shorter than 4 bytes, or costs
+/// out of Argon2's range (`t ≥ 1`, `p ≥ 1`, `m ≥ 8·p`).
+pub fn argon2id(inputs: Inputs<'_>, costs: Costs, out: &mut [u8]) -> Result<()> {
+    let Costs { m, t, p } = costs;
+    if inputs.salt.len() < 8 || out.len() < 4 || t == 0 || p == 0 || m / 8 < p {
+        return Err(InvalidParams);
+    }
+    let lanes = p as usize;
+    let segment = (m / (4 * p)) as usize;
+    let lane_len = segment * SLICES;
+    let mut memory: Vec<Block> = vec![[0u64; WORDS]; lane_len * lanes];
+    let mut h0 = initial_hash(inputs, costs, out.len())?;
+
+    let mut bytes = [0u8; 8 * WORDS];
+    for (lane, blocks) in memory.chunks_exact_mut(lane_len).enumerate() {
+        for (i, block) in blocks.iter_mut().take(2).enumerate() {
+            let (i, lane) = (le32(i)?, le32(lane)?);
+            h_prime(&[&h0, &i, &lane], &mut bytes)?;
+            for (word, chunk) in block.iter_mut().zip(bytes.chunks_exact(8)) {
+                *word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            }
+        }
+    }
+    h0.zeroize();
+
+    let shape = Shape {
+        lanes,
+        segment,
+        lane_len,
+        passes: u64::from(t),
+    };
+    for pass in 0..shape.passes {
+        for slice in 0..SLICES {
+            for lane in 0..lanes {
+                fill_segment(&mut memory, shape, pass, slice, lane)?;
+            }
+        }
+    }
+
+    let mut last: Block = [0u64; WORDS];
+    for lane in memory.chunks_exact(lane_len) {
+        if let Some(block) = lane.last() {
+            last.iter_mut().zip(block).for_each(|(a, b)| *a ^= b);
+        }
+    }
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(&last) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    let result = h_prime(&[&bytes], out);
+    bytes.zeroize();
+    last.zeroize();
+    result
+}
+
+/// The geometry of the memory.
+#[derive(Clone, Copy)]
+struct Shape {
+    lanes: usize,
+    segment: usize,
+    lane_len: usize,
+    passes: u64,
+}
+
+/// Fills one segment (`slice` of `lane` in `pass`), RFC 9106 §3.2–3.4.
+fn fill_segment(
+    memory: &mut [Block],
+    shape: Shape,
+    pass: u64,
+    slice: usize,
+    lane: usize,
+) -> Result<()> {
+    let Shape {
+        lanes,
+        segment,
+        lane_len,
+        passes,
+    } = shape;
+    let first_slice = pass == 0 && slice == 0;
+    // Argon2id: data-independent addresses in the first half of the first pass.
+    let independent = pass == 0 && slice < SLICES / 2;
+    let zero: Block = [0u64; WORDS];
+    let mut input: Block = [0u64; WORDS];
+    let mut addresses: Block = [0u64; WORDS];
+    if independent {
+        let head = [
+            pass,
+            lane as u64,
+            slice as u64,
+            memory.len() as u64,
+            passes,
+            ARGON2ID,
+        ];
+        input.iter_mut().zip(head).for_each(|(w, h)| *w = h);
+    }
+    let start = if first_slice { 2 } else { 0 };
+    if independent && start != 0 {
+        next_addresses(&zero, &mut input, &mut addresses);
+    }
+    let lane_start = lane * lane_len;
+    for index in start..segment {
+        let cur = lane_start + slice * segment + index;
+        let prev = if cur == lane_start {
+            lane_start + lane_len - 1
+        } else {
+            cur - 1
+        };
+        let random = if independent {
+            let slot = index % WORDS;
+            if slot == 0 {
+                next_addresses(&zero, &mut input, &mut addresses);
+            }
+            addresses.get(slot).copied().unwrap_or_default()
+        } else {
+            memory
+                .get(prev)
+                .and_then(|b| b.first())
+                .copied()
+                .unwrap_or_default()
+        };
+        let ref_lane = if first_slice {
+            lane
+        } else {
+            ((random >> 32) % lanes as u64) as usize
+        };
+        let area = reference_area(pass, slice, index, segment, lane_len, ref_lane == lane);
+        let j1 = random & 0xffff_ffff;
+        let relative = area as u64 - 1 - ((area as u64 * ((j1 * j1) >> 32)) >> 32);
+        let window_start = if pass == 0 || slice == SLICES - 1 {
+            0
+        } else {
+            (slice + 1) * segment
+        };
+        let reference = ref_lane * lane_len + (window_start + relative as usize) % lane_len;
+
+        let (before, rest) = memory.split_at_mut(cur);
+        let (current, after) = rest.split_first_mut().ok_or(InvalidParams)?;
+        let pick = |i: usize| {
+            if i < cur {
+                before.get(i)
+            } else {
+                after.get(i.wrapping_sub(cur + 1))
+            }
+        };
+        let (Some(prev), Some(reference)) = (pick(prev), pick(reference)) else {
+            return Err(InvalidParams);
+        };
+        compress(prev, reference, current, pass > 0);
+    }
+    Ok(())
+}
+
+/// How many blocks the reference index may range over (RFC 9106 §3.4.2).
+fn reference_area(
+    pass: u64,
+    slice: usize,
+    index: usize,
+    segment: usize,
+    lane_len: usize,
+    same_lane: bool,
+) -> usize {
+    let finished = if pass == 0 {
+        slice * segment
+    } else {
+        lane_len - segment
+    };
+    if same_lane {
+        finished + index - 1
+    } else {
+        finished - usize::from(index == 0)
+    }
+}
+
+/// The next 128 pseudo-random addresses: G(0, G(0, input)) after incrementing the counter.
+fn next_addresses(zero: &Block, input: &mut Block, addresses: &mut Block) {
+    if let Some(counter) = input.get_mut(6) {
+        *counter += 1;
+    }
+    compress(zero, input, addresses, false);
+    let first = *addresses;
+    compress(zero, &first, addresses, false);
+}
+
+/// H0 = Blake2b-512(p, τ, m, t, v, y, |P|, P, |S|, S, |K|, K, |X|, X), lengths as LE32.
+fn initial_hash(inputs: Inputs<'_>, costs: Costs, tag_len: usize) -> Result<[u8; 64]> {
+    let mut digest = Blake2b512::new();
+    for n in [
+        costs.p,
+        u32::try_from(tag_len).map_err(|_| InvalidParams)?,
+        costs.m,
+        costs.t,
+        VERSION,
+        ARGON2ID as u32,
+    ] {
+        digest.update(n.to_le_bytes());
+    }
+    for field in [
+        inputs.password,
+        inputs.salt,
+        inputs.secret,
+        inputs.associated_data,
+    ] {
+        digest.update(le32(field.len())?);
+        digest.update(field);
+    }
+    Ok(digest.finalize().into())
+}
+
+/// A length as 4 little-endian bytes.
+fn le32(n: usize) -> Result<[u8; 4]> {
+    u32::try_from(n)
+        .map(u32::to_le_bytes)
+        .map_err(|_| InvalidParams)
+}
+
+/// The variable-length hash H' (RFC 9106 §3.3) of the concatenated `inputs`, `out.len()` bytes.
+fn h_prime(inputs: &[&[u8]], out: &mut [u8]) -> Result<()> {
+    let len = le32(out.len())?;
+    if out.len() <= 64 {
+        let mut hasher = Blake2bVarCore::new(out.len()).map_err(|_| InvalidParams)?;
+        let mut buffer = LazyBuffer::new(&len);
+        for input in inputs {
+            buffer.digest_blocks(input, |blocks| hasher.update_blocks(blocks));
+        }
+        let mut full = Default::default();
+        hasher.finalize_variable_core(&mut buffer, &mut full);
+        out.copy_from_slice(full.get(..out.len()).ok_or(InvalidParams)?);
+        return Ok(());
+    }
+    let mut digest = Blake2b512::new();
+    digest.update(len);
+    for input in inputs {
+        digest.update(input);
+    }
+    // V1, then V2 = H(V1), ...: the first 32 bytes of each go out, the last one whole.
+    let mut v = digest.finalize();
+    let mut rest = out;
+    loop {
+        let (chunk, tail) = rest.split_at_mut(32);
+        chunk.copy_from_slice(v.get(..32).ok_or(InvalidParams)?);
+        rest = tail;
+        if rest.len() <= 64 {
+            break;
+        }
+        v = Blake2b512::digest(v);
+    }
+    let mut hasher = Blake2bVarCore::new(rest.len()).map_err(|_| InvalidParams)?;
+    let mut buffer = LazyBuffer::new(&v);
+    let mut full = Default::default();
+    hasher.finalize_variable_core(&mut buffer, &mut full);
+    rest.copy_from_slice(full.get(..rest.len()).ok_or(InvalidParams)?);
+    v.zeroize();
+    Ok(())
+}
+
+/// The block function in use (wasm SIMD128 when compiled with `simd128`, else portable): for tests.
+#[doc(hidden)]
+pub fn compress_in_use(prev: &Block, reference: &Block, cur: &mut Block, xor: bool) {
+    compress(prev, reference, cur, xor);
+}
+
+/// The portable block function: for tests that compare it with [`compress_in_use`].
+#[doc(hidden)]
+pub fn compress_portable(prev: &Block, reference: &Block, cur: &mut Block, xor: bool) {
+    block::compress(prev, reference, cur, xor);
+}
