@@ -7,6 +7,7 @@
 //! - [`random`]: where randomness comes in;
 //! - [`session`]: the self-service page's signed session tokens;
 //! - [`api_key`]: scoped API keys of the service's callers;
+//! - [`login_cache`]: credentials verified moments ago, for repeated logins;
 //! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
 //! - [`audit`]: audit events and their JSON lines.
 //!
@@ -17,6 +18,7 @@ pub mod audit;
 pub mod error;
 pub mod format;
 pub mod hash;
+pub mod login_cache;
 pub mod random;
 pub mod rules;
 pub mod session;

@@ -261,6 +261,32 @@ impl Rejection {
     }
 }
 
+/// The checks of [`check_credential`] besides the password: owner, expiry, scope. Alone, for a
+/// credential whose password was already proven (found in a login cache under its lookup key).
+///
+/// # Errors
+/// [`Rejection::Unknown`] for another owner, [`Rejection::Expired`], [`Rejection::ScopeDenied`].
+pub fn check_claims(
+    credential: &Credential,
+    user: &str,
+    protocol: Option<Protocol>,
+    now: i64,
+) -> Result<(), Rejection> {
+    if !hash::constant_time_eq(credential.user.as_bytes(), user.as_bytes()) {
+        return Err(Rejection::Unknown);
+    }
+    if credential.expires_at.is_some_and(|at| now >= at) {
+        return Err(Rejection::Expired);
+    }
+    if let Some(p) = protocol
+        && !credential.scopes.is_empty()
+        && !credential.scopes.contains(&p)
+    {
+        return Err(Rejection::ScopeDenied);
+    }
+    Ok(())
+}
+
 /// Checks a found credential against the login attempt: owner, expiry, scope, then Argon2id.
 ///
 /// Cheap checks come first so a refused attempt costs no Argon2 run. A stored hash that cannot be
@@ -276,18 +302,7 @@ pub fn check_credential(
     secret: &ServerSecret,
     now: i64,
 ) -> Result<(), Rejection> {
-    if !hash::constant_time_eq(credential.user.as_bytes(), user.as_bytes()) {
-        return Err(Rejection::Unknown);
-    }
-    if credential.expires_at.is_some_and(|at| now >= at) {
-        return Err(Rejection::Expired);
-    }
-    if let Some(p) = protocol
-        && !credential.scopes.is_empty()
-        && !credential.scopes.contains(&p)
-    {
-        return Err(Rejection::ScopeDenied);
-    }
+    check_claims(credential, user, protocol, now)?;
     match hash::verify(password, &credential.phc, secret) {
         Ok(true) => Ok(()),
         Ok(false) | Err(_) => Err(Rejection::Unknown),
