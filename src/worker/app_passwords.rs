@@ -6,7 +6,7 @@ use super::commands::Command;
 use super::config::TENANT_BINDING;
 use super::http::{self, ApiError};
 use super::routes::Call;
-use super::{forward, now, send, settings};
+use super::{forward, login_cache, now, send, settings};
 use crate::core::audit::{Event, Kind};
 use crate::core::rules::{Settings, parse_scopes};
 use serde::Deserialize;
@@ -107,6 +107,8 @@ pub async fn get_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
 /// `PUT /v1/settings` → the settings now in force; prints `settings.changed`.
 pub async fn put_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
     let mut response = tenant(&mut call).await?;
+    // Settings may change how logins are checked (strict revocation): start the cache afresh.
+    login_cache::forget_all();
     if response.status_code() == 200 {
         let settings: Settings = response.cloned()?.json().await?;
         let mut event = Event::new(Kind::SettingsChanged, now(), call.caller.actor());

@@ -69,7 +69,8 @@ pub fn api_token(env: &Env) -> Result<String, ApiError> {
         .ok_or_else(|| misconfigured("API_TOKEN is not set or shorter than 16 characters"))
 }
 
-fn misconfigured(detail: &str) -> ApiError {
+/// 500 `server_misconfigured`; the detail goes to the log only.
+pub fn misconfigured(detail: &str) -> ApiError {
     worker::console_error!("configuration: {detail}");
     ApiError::new(
         500,

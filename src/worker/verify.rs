@@ -4,8 +4,9 @@
 //! parse body, user, protocol, remote_ip      ── bad → 400
 //! blocked in this isolate's memory?           ── 429, no KV read, no Argon2
 //! normalise + checksum                        ── bad → failure
+//! in this isolate's login cache?              ── hit: owner, expiry, scope only (no KV, no Argon2)
 //! one KV read (lookup key)                    ── miss → failure
-//! owner, expiry, scope, Argon2id              ── wrong → failure
+//! owner, expiry, scope, Argon2id              ── wrong → failure; ok → remembered in the cache
 //! ok → 200; last use and login.succeeded after the response (once a minute per password)
 //! failure → count it (rate limiters, per pair and per address) → 401, or 429 past a limit
 //! ```
@@ -21,9 +22,11 @@ use super::commands::{Command, Message};
 use super::config::Config;
 use super::http::{self, ApiError};
 use super::routes::{Call, invalid_user};
-use super::{kv, now, send_message};
+use super::{kv, login_cache, now, send_message};
 use crate::core::audit::{Actor, Event, Kind, LOGIN_FAILED_INTERVAL_SECS, Named};
-use crate::core::rules::{LAST_USE_INTERVAL_SECS, Rejection, check_credential, valid_user};
+use crate::core::rules::{
+    LAST_USE_INTERVAL_SECS, Rejection, check_claims, check_credential, valid_user,
+};
 use crate::core::throttle::{
     Blocklist, Gate, Origin, PERIOD_SECS, address_key, pair_key, parse_remote_ip,
 };
@@ -147,22 +150,39 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
     };
     let config = Config::from_env(call.env)?;
     let key = hash::lookup_key(&attempt.user, &password, &config.secret);
-    let Some(credential) = kv::get(call.env, &key)
-        .await
-        .map_err(|e| ApiError::internal("kv get", &e))?
-    else {
-        return attempt.failed(Rejection::Unknown, None).await;
+    // Repeated logins (see `login_cache`): a hit is a credential Argon2id accepted under this very
+    // lookup key less than the TTL ago, so only its claims are checked: no KV read, no Argon2.
+    let cache_ttl = login_cache::ttl(call.env)?;
+    let cached = cache_ttl.and_then(|_| login_cache::lookup(&key, at));
+    let from_cache = cached.is_some();
+    let credential = match cached {
+        Some(credential) => credential,
+        None => match kv::get(call.env, &key)
+            .await
+            .map_err(|e| ApiError::internal("kv get", &e))?
+        {
+            Some(credential) => credential,
+            None => return attempt.failed(Rejection::Unknown, None).await,
+        },
     };
-    if let Err(reason) = check_credential(
-        &credential,
-        &attempt.user,
-        &password,
-        protocol,
-        &config.secret,
-        at,
-    ) {
+    let checked = if from_cache {
+        check_claims(&credential, &attempt.user, protocol, at)
+    } else {
+        check_credential(
+            &credential,
+            &attempt.user,
+            &password,
+            protocol,
+            &config.secret,
+            at,
+        )
+    };
+    if let Err(reason) = checked {
         let named = Named::new(&credential.id, &credential.name);
         return attempt.failed(reason, Some(named)).await;
+    }
+    if let (false, Some(ttl)) = (from_cache, cache_ttl) {
+        login_cache::remember(&key, &credential, at, ttl);
     }
     let mut after = Vec::new();
     if USE_SENT.with(|g| g.borrow_mut().pass(&credential.id, at).is_some()) {
@@ -175,7 +195,8 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
             remote_ip: attempt.remote_ip.clone(),
         });
     }
-    if hash::needs_rehash(&credential.phc, config.params) {
+    // After a hit the cached hash may already be re-hashed in KV: leave it to the next miss.
+    if !from_cache && hash::needs_rehash(&credential.phc, config.params) {
         after.push(Command::Rehash {
             user: attempt.user.clone(),
             id: credential.id.clone(),
