@@ -44,10 +44,11 @@ test-wasm: bootstrap ## core tests compiled to wasm32, run in Node by wasm-bindg
 build-worker: bootstrap ## build the Worker into build/ (worker-build, feature "worker")
 	worker-build --release --features worker
 
+# wrangler builds first ([build] in wrangler.toml); tools/dev-banner prints the token once it is ready.
 dev: bootstrap ## run the Worker locally on http://127.0.0.1:8787 (wrangler builds it first)
 	@tools/dev-vars .dev.vars
-	@tools/dev-banner .dev.vars
-	wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state --show-interactive-dev-session=false
+	wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state --show-interactive-dev-session=false 2>&1 \
+	  | tools/dev-banner .dev.vars
 
 clean: ## remove build outputs
 	cargo clean

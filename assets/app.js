@@ -25,6 +25,20 @@ async function api(method, path, body) {
   return data;
 }
 
+const PROTOCOLS = { imap: "IMAP", smtp: "SMTP", pop: "POP", eas: "Exchange ActiveSync", dav: "CalDAV/CardDAV" };
+const UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+
+/** "3 minutes ago", "yesterday", … ("Just now" under a minute). */
+function relative(seconds) {
+  const ago = Math.max(0, Date.now() / 1000 - seconds);
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  for (const [unit, size] of UNITS) {
+    if (ago >= size) return format.format(-Math.floor(ago / size), unit);
+  }
+  return "Just now";
+}
+
+/** A time as the browser's locale writes it, or "Never". */
 function when(seconds) {
   return seconds ? new Date(seconds * 1000).toLocaleString() : "Never";
 }
@@ -83,9 +97,71 @@ async function refreshActivity() {
   $("no-activity").hidden = data.events.length !== 0;
 }
 
-function showError(element, error) {
-  element.textContent = error ? (error.message.charAt(0).toUpperCase() + error.message.slice(1)) : "";
+/** The "Last used" cell: relative time (exact time on hover and focus) · protocol · address. */
+function lastUsed(cell, entry) {
+  if (!entry.last_used_at) {
+    cell.textContent = "Never";
+    return;
+  }
+  const exact = new Date(entry.last_used_at * 1000);
+  const time = document.createElement("time");
+  time.className = "when";
+  time.tabIndex = 0;
+  time.dateTime = exact.toISOString();
+  time.dataset.exact = exact.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  const text = relative(entry.last_used_at);
+  time.textContent = text.charAt(0).toUpperCase() + text.slice(1);
+  const hidden = document.createElement("span");
+  hidden.className = "visually-hidden";
+  hidden.textContent = ` (${time.dataset.exact})`;
+  time.append(hidden);
+  cell.append(time);
+  const via = [PROTOCOLS[entry.last_used_protocol] || entry.last_used_protocol, entry.last_used_ip && `from ${entry.last_used_ip}`];
+  for (const part of via.filter(Boolean)) {
+    const span = document.createElement("span");
+    span.className = "via";
+    span.textContent = ` · ${part}`;
+    cell.append(span);
+  }
+}
+
+/** The "Created" cell: the date, with the exact time on hover. */
+function created(cell, entry) {
+  const at = new Date(entry.created_at * 1000);
+  cell.textContent = at.toLocaleDateString(undefined, { dateStyle: "medium" });
+  cell.title = at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+}
+
+/** Page wording for codes whose API message is written for developers. */
+const MESSAGES = {
+  invalid_name: "Enter a name of 1 to 64 characters, such as the app or device that will use the password.",
+};
+
+/** Shows `error` in `element` (or hides it); `input`, when given, is marked invalid and described by it. */
+function showError(element, error, input) {
+  const message = error ? (MESSAGES[error.code] || error.message.charAt(0).toUpperCase() + error.message.slice(1)) : "";
+  element.textContent = message;
   element.hidden = !error;
+  if (input) {
+    const hint = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== element.id);
+    if (error) {
+      input.setAttribute("aria-invalid", "true");
+      hint.unshift(element.id);
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+    if (hint.length) input.setAttribute("aria-describedby", hint.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+}
+
+/** Explains, next to Create, why it is disabled (or hides the explanation). */
+function createNote(text) {
+  const note = $("create-note");
+  note.textContent = text;
+  note.hidden = !text;
+  if (text) $("create").setAttribute("aria-describedby", "create-note");
+  else $("create").removeAttribute("aria-describedby");
 }
 
 async function refresh() {
@@ -95,11 +171,11 @@ async function refresh() {
   for (const entry of data.app_passwords) {
     const row = document.createElement("tr");
     row.dataset.id = entry.id;
-    const cells = [["Name", entry.name], ["Created", when(entry.created_at)], ["Last used", when(entry.last_used_at)]];
-    for (const [label, text] of cells) {
+    const cells = [["Name", (c) => { c.textContent = entry.name; }], ["Created", (c) => created(c, entry)], ["Last used", (c) => lastUsed(c, entry)]];
+    for (const [label, fill] of cells) {
       const cell = document.createElement("td");
       cell.dataset.label = label; // shown at phone width, where the table header is hidden
-      cell.textContent = text;
+      fill(cell);
       row.append(cell);
     }
     const actions = document.createElement("td");
@@ -117,20 +193,30 @@ async function refresh() {
   $("count").textContent = `${data.count} of ${data.limit} app passwords`;
   $("list").hidden = data.count === 0;
   $("empty").hidden = data.count !== 0;
+  if (data.user) {
+    $("user-name").textContent = data.user;
+    $("result-user").textContent = data.user;
+  }
+  $("user-note").hidden = !data.user;
+  $("result-user-note").hidden = !data.user;
   const create = $("create");
   if (!data.app_passwords_allowed) {
     create.disabled = true;
-    $("status").textContent = "An administrator has turned off app passwords: you can't create new ones. Existing app passwords keep working.";
+    createNote("An administrator has turned off app passwords: you can't create new ones. Existing app passwords keep working.");
+  } else if (data.count >= data.limit) {
+    create.disabled = true;
+    createNote(`You have ${data.count} app passwords, the most allowed. Delete one you no longer use to create another.`);
   } else {
     create.disabled = false;
-    $("status").textContent = "";
+    createNote("");
   }
   await refreshActivity();
 }
 
 function openCreate() {
   showError($("error"), null);
-  showError($("create-error"), null);
+  showError($("create-error"), null, $("name"));
+  $("status").textContent = "";
   $("name").value = "";
   $("create-dialog").showModal();
   $("name").focus();
@@ -151,8 +237,10 @@ async function submitCreate(event) {
     $("copy").focus();
     await refresh();
   } catch (error) {
-    showError($("create-error"), error);
+    showError($("create-error"), error, $("name"));
     $("name").focus();
+    // Another device reached the limit since the list was loaded: show it behind the dialog.
+    if (error.code === "limit_reached") refresh().catch(() => {});
   } finally {
     next.disabled = false;
   }
@@ -188,8 +276,9 @@ async function confirmDelete() {
   $("delete-dialog").close();
   try {
     await api("DELETE", `/v1/me/app-passwords/${encodeURIComponent(entry.id)}`);
-    $("status").textContent = `Deleted ${entry.name}.`;
     await refresh();
+    // After the refresh, so the live region changes once and the confirmation stays.
+    $("status").textContent = `Deleted ${entry.name}. Apps using it can no longer sign in.`;
   } catch (error) {
     showError($("error"), error);
   }
@@ -197,6 +286,13 @@ async function confirmDelete() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // The page that shows the first app password after MFA registration: only Copy.
+  if ($("first-password")) {
+    lastCreated = $("first-password").textContent;
+    $("copy").addEventListener("click", copyPassword);
+    return;
+  }
+  if (!$("create")) return; // a sign-in or message page
   $("create").addEventListener("click", openCreate);
   $("create-form").addEventListener("submit", submitCreate);
   $("create-cancel").addEventListener("click", () => $("create-dialog").close());

@@ -41,6 +41,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     with_security_headers(response)
 }
 
+/// The OpenAPI 3.1 description of every route (`GET /openapi.json`).
+const OPENAPI: &str = include_str!("../../assets/openapi.json");
+
+/// RFC 9110 § 11.6.1: a 401 names the scheme that would be accepted.
+const WWW_AUTHENTICATE: &str = "Bearer realm=\"app-passwords\"";
+
 fn with_security_headers(response: Response) -> Result<Response> {
     let headers = Headers::new();
     for (name, value) in response.headers().entries() {
@@ -48,6 +54,9 @@ fn with_security_headers(response: Response) -> Result<Response> {
     }
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("referrer-policy", "no-referrer")?;
+    if response.status_code() == 401 && !headers.has("www-authenticate")? {
+        headers.set("www-authenticate", WWW_AUTHENTICATE)?;
+    }
     Ok(response.with_headers(headers))
 }
 
@@ -65,16 +74,19 @@ async fn settings(env: &Env) -> Result<Settings, ApiError> {
         .map_err(|e| ApiError::internal("tenant settings", &e))
 }
 
+/// The first app password issued at MFA registration, as the page shows it once.
+#[derive(Deserialize)]
+struct FirstPassword {
+    name: String,
+    display: String,
+}
+
 /// Turns MFA on for `user` as an identity provider does at registration; returns the first app
-/// password's display form when one was issued.
-async fn register_mfa(env: &Env, user: String) -> Result<Option<String>, ApiError> {
+/// password (name and display form) when one was issued.
+async fn register_mfa(env: &Env, user: String) -> Result<Option<FirstPassword>, ApiError> {
     #[derive(Deserialize)]
     struct Answer {
-        initial_app_password: Option<Issued>,
-    }
-    #[derive(Deserialize)]
-    struct Issued {
-        display: String,
+        initial_app_password: Option<FirstPassword>,
     }
     let settings = settings(env).await?;
     let command = Command::SetMfa {
@@ -89,7 +101,7 @@ async fn register_mfa(env: &Env, user: String) -> Result<Option<String>, ApiErro
         return Err(ApiError::internal("dev sign-in", &text));
     }
     let answer: Answer = response.json().await?;
-    Ok(answer.initial_app_password.map(|i| i.display))
+    Ok(answer.initial_app_password)
 }
 
 /// Sends a command, done for `actor`, to the user's Durable Object and returns its answer.

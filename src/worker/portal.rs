@@ -13,6 +13,7 @@
 use super::http::ApiError;
 use super::now;
 use super::routes::Call;
+use crate::core::rules::MAX_USER_BYTES;
 use crate::core::{Error, session};
 use worker::{Env, Headers, Request, Response, Url};
 
@@ -111,7 +112,13 @@ pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
     if let Some((_, token)) = url.query_pairs().find(|(k, _)| k == "session") {
         return match session::verify(&token, &secret(env)?, now()) {
             Ok(s) => redirect_home(&url, Some(&session_cookie(&token, s.expires_at - now()))),
-            Err(e) => Ok(message_page(env, 401, "Sign-in failed", &e.to_string())?),
+            Err(e) => Ok(message_page(
+                env,
+                401,
+                "Sign-in failed",
+                &e.to_string(),
+                true,
+            )?),
         };
     }
     match session_user(req, env).await {
@@ -121,12 +128,14 @@ pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
             401,
             "Session ended",
             "Your session has expired or is not valid. Sign in again from your account page.",
+            true,
         )?),
         Err(_) => Ok(message_page(
             env,
             401,
             "Sign in to manage app passwords",
             "Open App passwords from your account page (Profile → Additional security verification) to sign in.",
+            false,
         )?),
     }
 }
@@ -162,18 +171,33 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
     let expires_at = now() + DEV_SESSION_SECS;
-    let token = session::issue(&user, expires_at, &["pwd", "mfa"], &secret(env)?)
-        .map_err(|_| ApiError::new(400, "invalid_user", "enter a user id of 1 to 256 bytes"))?;
-    let first = super::register_mfa(env, user).await?;
+    let Ok(token) = session::issue(&user, expires_at, &["pwd", "mfa"], &secret(env)?) else {
+        // A page, not JSON: this is a form in the browser. The error is tied to the field.
+        let error = format!("Enter a user id of 1 to {MAX_USER_BYTES} bytes.");
+        return Ok(html_page(
+            400,
+            "Sign-in failed",
+            &dev_form(Some(&error), &user),
+        )?);
+    };
+    let first = super::register_mfa(env, user.clone()).await?;
     let cookie = session_cookie(&token, DEV_SESSION_SECS);
     match first {
         None => redirect_home(&req.url()?, Some(&cookie)),
-        Some(display) => {
+        Some(first) => {
             let body = format!(
                 "<p>Multi-factor authentication is now on for this development user, and this is \
-                 the first app password, issued at registration. It will not be shown again.</p>\
-                 <p class=\"password\" id=\"first-password\">{}</p><p><a href=\"/\">Continue</a></p>",
-                escape(&display)
+                 the first app password, issued at registration and named \
+                 <strong id=\"first-name\">{name}</strong>. Type it into that app instead of your \
+                 password, with the user name <strong>{user}</strong>.</p>\
+                 <p class=\"password\" id=\"first-password\">{display}</p>\
+                 <p class=\"notice\"><strong>It won't be shown again.</strong> Copy it now.</p>\
+                 <p id=\"copy-status\" role=\"status\" aria-live=\"polite\"></p>\
+                 <div class=\"buttons\"><button type=\"button\" id=\"copy\" autofocus>Copy</button></div>\
+                 <p><a href=\"/\">Continue</a> to your app passwords.</p>",
+                name = escape(&first.name),
+                user = escape(&user),
+                display = escape(&first.display),
             );
             let mut response = html_page(200, "Signed in", &body)?;
             response.headers_mut().set("set-cookie", &cookie)?;
@@ -195,25 +219,67 @@ fn redirect_home(url: &Url, cookie: Option<&str>) -> Result<Response, ApiError> 
     Ok(Response::empty()?.with_status(303).with_headers(headers))
 }
 
-fn message_page(env: &Env, status: u16, title: &str, message: &str) -> worker::Result<Response> {
-    let mut body = format!("<p role=\"alert\" id=\"message\">{}</p>", escape(message));
+/// A page with one message: an alert (`alert`) or a plain instruction. The message is shown as a
+/// sentence; "account page" links to `ACCOUNT_URL` when that var is set.
+fn message_page(
+    env: &Env,
+    status: u16,
+    title: &str,
+    message: &str,
+    alert: bool,
+) -> worker::Result<Response> {
+    let mut text = escape(&sentence(message));
+    if let Some(url) = env.var("ACCOUNT_URL").ok().map(|v| v.to_string()) {
+        let link = format!("<a href=\"{}\">account page</a>", escape(&url));
+        text = text.replace("account page", &link);
+    }
+    let role = if alert { " role=\"alert\"" } else { "" };
+    let mut body = format!("<p{role} id=\"message\">{text}</p>");
     if dev_sign_in_enabled(env) {
-        body.push_str(
-            "<form method=\"post\" action=\"/dev/sign-in\" class=\"dev\">\
-             <h2>Development sign-in</h2>\
-             <p>Only in <code>make dev</code>: type any user id to get a session with MFA.</p>\
-             <label for=\"user\">User id</label> <input id=\"user\" name=\"user\" required \
-             maxlength=\"256\" autocomplete=\"username\"> <button type=\"submit\">Sign in</button></form>",
-        );
+        body.push_str(&dev_form(None, ""));
     }
     html_page(status, title, &body)
+}
+
+/// `message` starting with a capital letter and ending with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The development sign-in form, with `error` tied to the field (`aria-invalid`, `aria-describedby`).
+fn dev_form(error: Option<&str>, value: &str) -> String {
+    let (invalid, message) = match error {
+        Some(e) => (
+            " aria-invalid=\"true\" aria-describedby=\"user-error\"",
+            format!("<p id=\"user-error\" role=\"alert\">{}</p>", escape(e)),
+        ),
+        None => ("", String::new()),
+    };
+    format!(
+        "<form method=\"post\" action=\"/dev/sign-in\" class=\"dev\">\
+         <h2>Development sign-in</h2>\
+         <p>Only in <code>make dev</code>: type any user id to get a session with MFA.</p>\
+         <label for=\"user\">User id</label> <input id=\"user\" name=\"user\" required \
+         maxlength=\"256\" autocomplete=\"username\" value=\"{value}\"{invalid}>{message} \
+         <button type=\"submit\">Sign in</button></form>",
+        value = escape(value),
+    )
 }
 
 fn html_page(status: u16, title: &str, body: &str) -> worker::Result<Response> {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} · App passwords</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head>\
+         <title>{t} · App passwords</title><link rel=\"stylesheet\" href=\"/assets/app.css\">\
+         <script src=\"/assets/app.js\" defer></script></head>\
          <body><main><h1>{t}</h1>{body}</main></body></html>",
         t = escape(title)
     );

@@ -13,7 +13,7 @@ use crate::core::api_key::{self, Published, Scope};
 use crate::core::audit::Actor;
 use crate::core::hash;
 use crate::core::rules::{MAX_USER_BYTES, valid_user};
-use worker::{Context, Env, Method, Request, Response};
+use worker::{Context, Env, Headers, Method, Request, Response};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +30,12 @@ pub enum Access {
 /// What a route does: each variant is one handler function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
-    /// Liveness.
+    /// Liveness and version.
     Health,
+    /// The OpenAPI 3.1 description of every route.
+    OpenApi,
+    /// No icon (answered quietly).
+    Favicon,
     /// The self-service page.
     Page,
     /// The page's script and style.
@@ -98,6 +102,8 @@ use Scope::{Admin, Users};
 /// Every route of the Worker.
 pub const ROUTES: &[Route] = &[
     r(Get, "/healthz", Public, E::Health),
+    r(Get, "/openapi.json", Public, E::OpenApi),
+    r(Get, "/favicon.ico", Public, E::Favicon),
     r(Get, "/", Public, E::Page),
     r(Get, "/assets/{file}", Public, E::Asset),
     r(Post, "/sign-out", Public, E::SignOut),
@@ -310,6 +316,8 @@ fn method_not_allowed(allowed: &[Method]) -> ApiError {
 async fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Result<Response, ApiError> {
     match endpoint {
         E::Health => health(),
+        E::OpenApi => openapi(),
+        E::Favicon => favicon(),
         E::Page => portal::page(&call.req, call.env).await,
         E::Asset => portal::asset(call.param("file")),
         E::SignOut => portal::sign_out(&call.req),
@@ -334,8 +342,26 @@ fn health() -> Result<Response, ApiError> {
     #[derive(serde::Serialize)]
     struct Health {
         ok: bool,
+        /// The Worker's version (`CARGO_PKG_VERSION`).
+        version: &'static str,
     }
-    Ok(http::json(200, &Health { ok: true })?)
+    let version = env!("CARGO_PKG_VERSION");
+    Ok(http::json(200, &Health { ok: true, version })?)
+}
+
+/// `GET /openapi.json`: assets/openapi.json, readable from any origin (API tools load it).
+fn openapi() -> Result<Response, ApiError> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    headers.set("access-control-allow-origin", "*")?;
+    Ok(Response::ok(super::OPENAPI)?.with_headers(headers))
+}
+
+/// `GET /favicon.ico`: browsers ask for it on their own; 204, so no 404 lands in their console.
+fn favicon() -> Result<Response, ApiError> {
+    let headers = Headers::new();
+    headers.set("cache-control", "public, max-age=86400")?;
+    Ok(Response::empty()?.with_status(204).with_headers(headers))
 }
 
 /// Enforces a route's policy and says who is calling.
@@ -380,7 +406,12 @@ async fn authenticate(req: &Request, env: &Env, ctx: &Context) -> Result<Caller,
         .ok()
         .flatten()
         .unwrap_or_default();
-    let token = given.strip_prefix("Bearer ").unwrap_or_default().trim();
+    // RFC 9110 § 11.1: the scheme name is case-insensitive.
+    let token = given
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .unwrap_or_default();
     if api_key::looks_like_key(token) {
         let key = api_keys::find(env, token).await?.ok_or_else(unauthorized)?;
         api_keys::note_use(env, ctx, &key.id);

@@ -52,7 +52,9 @@ impl<'a> From<&'a Issued> for Created<'a> {
 }
 
 #[derive(Serialize)]
-struct Listing {
+struct Listing<'a> {
+    /// The user id, the user name to type with an app password (the page shows it).
+    user: &'a str,
     app_passwords: Vec<Summary>,
     count: usize,
     limit: u32,
@@ -130,12 +132,13 @@ impl UserObject {
                 self.audit(event).await;
                 Ok(response)
             }
-            Command::List { settings, .. } => {
+            Command::List { settings, user, .. } => {
                 let app_passwords = self.read(UserRecord::summaries);
                 let count = app_passwords.len();
                 Ok(http::json(
                     200,
                     &Listing {
+                        user: &user,
                         app_passwords,
                         count,
                         limit: settings.limit,

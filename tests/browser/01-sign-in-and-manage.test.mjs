@@ -1,5 +1,5 @@
 // The self-service page's main path in a real browser: sign in (identity provider's link, and the
-// development form), create "iPhone", copy it, verify it, close, reload, delete (No, then Yes), sign out.
+// development form), create "iPhone", copy it, verify it, close, reload, delete (Cancel, then Delete), sign out.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -113,7 +113,7 @@ describe('signing in and managing app passwords in the page', FILE_TIMEOUT, () =
     await shot(page, 'reloaded-listed');
   });
 
-  test('Delete → No keeps the app password; Delete → Yes removes it from the list and it stops verifying', async () => {
+  test('Delete → Cancel keeps the app password; Delete → Delete removes it from the list and it stops verifying', async () => {
     assert.ok(iphone, 'no app password was created by the previous test');
     const deleteDialog = page.locator('#delete-dialog');
     const deleteButton = page.getByRole('button', { name: 'Delete iPhone' });
@@ -122,17 +122,17 @@ describe('signing in and managing app passwords in the page', FILE_TIMEOUT, () =
     await deleteDialog.waitFor({ state: 'visible' });
     assert.equal(await page.locator('#delete-name').textContent(), 'iPhone');
     await shot(page, 'delete-asked');
-    await page.getByRole('button', { name: 'No', exact: true }).click();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await deleteDialog.waitFor({ state: 'hidden' });
     await page.reload();
     await waitForList(page);
-    assert.ok((await rows(page)).some((r) => r.id === iphone.id), 'No deleted the app password');
+    assert.ok((await rows(page)).some((r) => r.id === iphone.id), 'Cancel deleted the app password');
     assertVerified(await api.verify(USER, iphone.display), iphone.id);
     await shot(page, 'delete-no-kept');
 
     await deleteButton.click();
     await deleteDialog.waitFor({ state: 'visible' });
-    await page.getByRole('button', { name: 'Yes', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.locator(`#list tbody tr[data-id="${iphone.id}"]`).waitFor({ state: 'detached' });
     await page.reload();
     await waitForList(page);

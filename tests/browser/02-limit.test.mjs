@@ -1,4 +1,5 @@
-// The limit of 40 in the page: the 41st is refused with a message that says to delete one first.
+// The limit of 40 in the page: at 40 Create is disabled and the limit explained up front; a page
+// loaded before another device took the 40th gets an alert that says to delete one first.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -31,19 +32,20 @@ describe('the limit of 40 app passwords in the page', FILE_TIMEOUT, () => {
 
   before(async () => {
     ({ worker, api, browser, context, page } = await openPage());
-    // MFA registration issues the first; 39 more through the service API make 40.
+    // MFA registration issues the first; 38 more through the service API make 39.
     await turnOnMfa(api, USER, 'Device 01');
-    const names = Array.from({ length: LIMIT - 1 }, (_, i) => `Device ${String(i + 2).padStart(2, '0')}`);
+    const names = Array.from({ length: LIMIT - 2 }, (_, i) => `Device ${String(i + 2).padStart(2, '0')}`);
     const created = await mapLimit(names, 4, (name) => api.create(USER, name));
     for (const res of created) assert.equal(res.status, 201, `create: ${res.status} ${res.text}`);
   });
   after(() => closePage({ browser, worker }));
 
-  test('with 40 app passwords, creating another in the page shows an alert: the limit is 40, delete one first', async () => {
+  test('a page loaded at 39 whose 40th was created elsewhere shows an alert: the limit is 40, delete one first', async () => {
     await signInWithLink(page, worker, USER);
-    assert.equal((await rows(page)).length, LIMIT);
-    assert.equal(await page.locator('#count').textContent(), `${LIMIT} of ${LIMIT} app passwords`);
-    await shot(page, 'forty-listed');
+    assert.equal((await rows(page)).length, LIMIT - 1);
+    assert.equal(await page.locator('#create').isEnabled(), true, 'Create is disabled at 39');
+    const fortieth = await api.create(USER, 'Device 40');
+    assert.equal(fortieth.status, 201, fortieth.text);
 
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.getByLabel('Name').fill('One too many');
@@ -59,15 +61,30 @@ describe('the limit of 40 app passwords in the page', FILE_TIMEOUT, () => {
     await shot(page, 'limit-alert');
 
     await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#count').filter({ hasText: `${LIMIT} of ${LIMIT}` }).waitFor();
+    assert.equal(await page.locator('#create').isDisabled(), true, 'Create stays enabled at the limit');
     await page.reload();
     await waitForList(page);
     assert.equal((await rows(page)).length, LIMIT, 'the refused app password was created anyway');
   });
 
+  test('with 40 app passwords Create is disabled and the limit is explained before anything is typed', async () => {
+    assert.equal(await page.locator('#count').textContent(), `${LIMIT} of ${LIMIT} app passwords`);
+    const create = page.getByRole('button', { name: 'Create', exact: true });
+    assert.equal(await create.isDisabled(), true, 'Create is enabled at the limit');
+    const note = page.locator('#create-note');
+    assert.equal(await note.isVisible(), true, 'the limit is not explained');
+    assert.match(await note.textContent(), /40 app passwords, the most allowed\. Delete one/);
+    assert.equal(await create.getAttribute('aria-describedby'), 'create-note', 'the explanation is not tied to Create');
+    await shot(page, 'limit-reached');
+  });
+
   test('after deleting one in the page, creating one works again', async () => {
     await page.getByRole('button', { name: 'Delete Device 01' }).click();
-    await page.getByRole('button', { name: 'Yes', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.locator('#count').filter({ hasText: `${LIMIT - 1} of ${LIMIT}` }).waitFor();
+    assert.equal(await page.locator('#create').isEnabled(), true, 'Create stays disabled below the limit');
+    assert.equal(await page.locator('#create-note').isHidden(), true, 'the limit note stays below the limit');
 
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.getByLabel('Name').fill('Replacement');
@@ -78,6 +95,7 @@ describe('the limit of 40 app passwords in the page', FILE_TIMEOUT, () => {
     await page.getByRole('button', { name: 'Close' }).click();
     await page.locator('#list tbody tr').filter({ hasText: 'Replacement' }).waitFor();
     assert.equal(await page.locator('#count').textContent(), `${LIMIT} of ${LIMIT} app passwords`);
+    assert.equal(await page.locator('#create').isDisabled(), true, 'Create is enabled at the limit again');
     assertNoPageProblems(context);
   });
 });

@@ -37,9 +37,11 @@ describe('app passwords turned off by an administrator', FILE_TIMEOUT, () => {
     const res = await api.putSettings({ app_passwords_allowed: false });
     assert.equal(res.status, 200, res.text);
     await page.reload();
-    const status = page.locator('#status');
-    await status.filter({ hasText: /administrator/i }).waitFor();
-    assert.match(await status.textContent(), /an administrator has turned off app passwords/i);
+    // Explained next to Create, and tied to it (aria-describedby).
+    const note = page.locator('#create-note');
+    await note.filter({ hasText: /administrator/i }).waitFor();
+    assert.match(await note.textContent(), /an administrator has turned off app passwords/i);
+    assert.equal(await page.locator('#create').getAttribute('aria-describedby'), 'create-note');
     assert.equal(await page.getByRole('button', { name: 'Create', exact: true }).isDisabled(), true, 'Create is enabled');
     assert.deepEqual((await rows(page)).map((r) => r.name), ['Old phone']);
     await shot(page, 'turned-off');
@@ -63,7 +65,7 @@ describe('app passwords turned off by an administrator', FILE_TIMEOUT, () => {
     assert.equal(res.status, 200, res.text);
     await page.reload();
     await page.getByRole('button', { name: 'Create', exact: true }).and(page.locator(':enabled')).waitFor();
-    assert.equal(await page.locator('#status').textContent(), '');
+    assert.equal(await page.locator('#create-note').isHidden(), true, 'the note stayed');
     await shot(page, 'allowed-again');
   });
 });

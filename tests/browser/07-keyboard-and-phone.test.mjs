@@ -94,11 +94,11 @@ describe('keyboard only, and phone width', FILE_TIMEOUT, () => {
       assertVerified(await api.verify(user, display), row.id, 'Keyboard laptop');
       await shot(page, 'keyboard-closed');
 
-      // Delete by keyboard: the dialog starts on No (the safe answer); Shift+Tab to Yes.
+      // Delete by keyboard: the dialog starts on Cancel (the safe answer); Shift+Tab to Delete.
       await tabTo(page, { label: 'Delete Desk phone' });
       await page.keyboard.press('Enter');
       await page.locator('#delete-dialog').waitFor({ state: 'visible' });
-      assert.equal(await focusedId(page), 'delete-no', 'No does not have the focus in the delete dialog');
+      assert.equal(await focusedId(page), 'delete-no', 'Cancel does not have the focus in the delete dialog');
       await tabTo(page, 'delete-yes', { max: 2, shift: true });
       await page.keyboard.press('Enter');
       await page.locator('#delete-dialog').waitFor({ state: 'hidden' });

@@ -84,7 +84,7 @@ describe('Recent activity in the page', FILE_TIMEOUT, () => {
     await page.getByRole('button', { name: 'Close' }).click();
     await page.waitForFunction(() => document.querySelector('#activity tbody tr')?.cells[2].textContent === 'Watch');
     await page.getByRole('button', { name: 'Delete Watch' }).click();
-    await page.getByRole('button', { name: 'Yes' }).click();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('#activity tbody tr')?.dataset.event === 'app_password.deleted');
     const shown = await activity(page);
     assert.deepEqual(shown.slice(0, 2).map((r) => [r.event, r.appPassword]), [

@@ -172,3 +172,16 @@ export async function shownPassword(locator) {
   rememberPassword(text);
   return text;
 }
+
+/**
+ * Creates an app password through the page: Create → name → Next (tapped with `tap`). Returns the
+ * password shown once (recorded for the log check); the result dialog stays open.
+ */
+export async function createInPage(page, name, { tap = false } = {}) {
+  const press = (locator) => (tap ? locator.tap() : locator.click());
+  await press(page.getByRole('button', { name: 'Create', exact: true }));
+  await page.getByLabel('Name').fill(name);
+  await press(page.getByRole('button', { name: 'Next' }));
+  await page.locator('#result-dialog').waitFor({ state: 'visible' });
+  return shownPassword(page.locator('#new-password'));
+}

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { examples, runExample } from "./examples.mjs";
 import { BIN, NAME, REPO, createProject, sh, startWorker } from "./project.mjs";
 
 const VECTORS = path.join(REPO, "tests", "vectors", "app-passwords.json");
@@ -159,3 +160,21 @@ describe("the packed package", () => {
     sh(path.join(BIN, "tsc"), ["--noEmit", "--strict", "-p", "tsconfig.json"], project);
   });
 });
+
+describe("the examples of README.md and pkg-template/README.md", () => {
+  const all = examples();
+  test("every code block with a language is marked: run here or elsewhere, or skipped with a reason", () => {
+    assert.deepEqual(all.filter((e) => !e.kind).map((e) => e.where), [], "blocks without <!-- example: … -->");
+    for (const e of all) assert.ok(e.runner, `${e.where}: no test runs examples of kind "${e.kind}"`);
+    for (const e of all.filter((e) => e.kind === "skip")) assert.ok(e.reason, `${e.where}: skip without a reason`);
+  });
+  all.forEach((example, n) => {
+    if (example.runner !== "here") return;
+    test(`${example.where} runs (${example.kind})`, { timeout: 180_000 }, async () => {
+      const out = String(await runExample(example, project, n));
+      if (example.kind === "workerd") assert.match(out, /^[1-4]\d\d /, `the Worker failed: ${out}`);
+      if (example.prints !== undefined) assert.ok(out.includes(example.prints), `${example.where} printed:\n${out}`);
+    });
+  });
+});
+
