@@ -45,9 +45,11 @@ build-worker: bootstrap ## build the Worker into build/ (worker-build, feature "
 	worker-build --release --features worker
 
 # wrangler builds first ([build] in wrangler.toml); tools/dev-banner prints the token once it is ready.
-dev: bootstrap ## run the Worker locally on http://127.0.0.1:8787 (wrangler builds it first)
+dev: bootstrap ## run the Worker on http://127.0.0.1:8787 and a local OpenID Provider on http://localhost:8788
 	@tools/dev-vars .dev.vars
-	wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state --show-interactive-dev-session=false 2>&1 \
+	node tools/dev-idp.mjs 8788 http://127.0.0.1:8787 app-passwords-dev & idp=$$!; \
+	  trap 'kill $$idp' EXIT; \
+	  wrangler dev --local --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state --show-interactive-dev-session=false 2>&1 \
 	  | tools/dev-banner .dev.vars
 
 clean: ## remove build outputs

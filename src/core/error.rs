@@ -53,11 +53,11 @@ pub enum Error {
     InvalidHash,
     /// The system's random number generator failed.
     RandomUnavailable,
-    /// A session token is malformed, not HS256 or wrongly signed.
+    /// No such session: never issued, signed out, or a malformed cookie.
     SessionInvalid,
-    /// A session token has expired.
+    /// The session ended: unused too long, or older than its absolute lifetime.
     SessionExpired,
-    /// A session token does not show a multi-factor sign-in (`amr` lacks `"mfa"`).
+    /// The sign-in did not use multi-factor authentication.
     SessionNotMfa,
     /// An API key scope list is empty or names an unknown scope.
     InvalidKeyScope,
@@ -197,10 +197,10 @@ impl fmt::Display for Error {
                 f.write_str("the system random number generator is unavailable")
             }
             Self::SessionInvalid => {
-                f.write_str("this sign-in link is not valid; sign in again from your account page")
+                f.write_str("your session is not valid or has ended; sign in again")
             }
             Self::SessionExpired => {
-                f.write_str("your session has expired; sign in again from your account page")
+                f.write_str("your session has expired; sign in again")
             }
             Self::SessionNotMfa => f.write_str(
                 "app passwords need a sign-in with multi-factor authentication; sign in again with MFA",

@@ -5,7 +5,8 @@
 //! - [`rules`]: the per-user record and tenant settings;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
-//! - [`session`]: the self-service page's signed session tokens;
+//! - [`oidc`]: signing in through the organisation's OpenID Provider;
+//! - [`session`]: server-side sessions of the self-service page (idle and absolute expiry);
 //! - [`api_key`]: scoped API keys of the service's callers;
 //! - [`login_cache`]: credentials verified moments ago, for repeated logins;
 //! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod format;
 pub mod hash;
 pub mod login_cache;
+pub mod oidc;
 pub mod random;
 pub mod rules;
 pub mod session;

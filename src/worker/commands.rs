@@ -2,6 +2,7 @@
 
 use crate::core::api_key::Scope;
 use crate::core::audit::{Actor, Event};
+use crate::core::session::SessionPolicy;
 use crate::core::{Protocol, Settings};
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +97,36 @@ pub enum Command {
         /// The normalised password that just verified. Never stored or logged.
         password: String,
     },
+    /// Record a new page session (after a sign-in with MFA).
+    StartSession {
+        /// Owner.
+        user: String,
+        /// SHA-256 of the session id, hex (the id itself never reaches storage).
+        key: String,
+        /// Lifetimes in force.
+        policy: SessionPolicy,
+    },
+    /// Check a page session and record its use: 204, or 401 when unknown or ended.
+    CheckSession {
+        /// Owner.
+        user: String,
+        /// SHA-256 of the session id, hex.
+        key: String,
+        /// Lifetimes in force.
+        policy: SessionPolicy,
+    },
+    /// Sign out: end one session.
+    EndSession {
+        /// Owner.
+        user: String,
+        /// SHA-256 of the session id, hex.
+        key: String,
+    },
+    /// Sign out everywhere: end all of the user's sessions.
+    EndAllSessions {
+        /// Owner.
+        user: String,
+    },
 }
 
 impl Command {
@@ -108,9 +139,13 @@ impl Command {
             | Self::DeleteAll { user }
             | Self::SetMfa { user, .. }
             | Self::RecordUse { user, .. }
+            | Self::Rehash { user, .. }
             | Self::RecordEvent { user, .. }
             | Self::Events { user }
-            | Self::Rehash { user, .. } => user,
+            | Self::StartSession { user, .. }
+            | Self::CheckSession { user, .. }
+            | Self::EndSession { user, .. }
+            | Self::EndAllSessions { user } => user,
         }
     }
 
@@ -126,7 +161,11 @@ impl Command {
             | Self::RecordUse { .. }
             | Self::RecordEvent { .. }
             | Self::Events { .. }
-            | Self::Rehash { .. } => false,
+            | Self::Rehash { .. }
+            | Self::StartSession { .. }
+            | Self::CheckSession { .. }
+            | Self::EndSession { .. }
+            | Self::EndAllSessions { .. } => false,
         }
     }
 }

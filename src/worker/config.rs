@@ -1,6 +1,7 @@
 //! Server configuration from Worker secrets and vars.
 
 use super::http::ApiError;
+use crate::core::session::SessionPolicy;
 use crate::core::{Context, HashParams, ServerSecret, Settings};
 use worker::Env;
 
@@ -67,6 +68,29 @@ pub fn api_token(env: &Env) -> Result<String, ApiError> {
         .ok()
         .filter(|t| t.len() >= 16)
         .ok_or_else(|| misconfigured("API_TOKEN is not set or shorter than 16 characters"))
+}
+
+/// How long page sessions last (`SESSION_IDLE_SECS`, `SESSION_MAX_SECS`; 30 min and 8 h by default).
+pub fn session_policy(env: &Env) -> Result<SessionPolicy, ApiError> {
+    let seconds = |name: &str| -> Result<Option<i64>, ApiError> {
+        match env.var(name) {
+            Ok(v) => v.to_string().trim().parse().map(Some).map_err(|_| {
+                misconfigured("SESSION_IDLE_SECS and SESSION_MAX_SECS must be whole seconds")
+            }),
+            Err(_) => Ok(None),
+        }
+    };
+    SessionPolicy::new(seconds("SESSION_IDLE_SECS")?, seconds("SESSION_MAX_SECS")?)
+        .map_err(|_| misconfigured("need 1 <= SESSION_IDLE_SECS <= SESSION_MAX_SECS <= 30 days"))
+}
+
+/// The key of the page's cookies' MACs (`SESSION_SECRET`, at least 16 bytes).
+pub fn session_secret(env: &Env) -> Result<Vec<u8>, ApiError> {
+    env.secret("SESSION_SECRET")
+        .map(|s| s.to_string().into_bytes())
+        .ok()
+        .filter(|s| s.len() >= 16)
+        .ok_or_else(|| misconfigured("SESSION_SECRET is not set or shorter than 16 bytes"))
 }
 
 /// 500 `server_misconfigured`; the detail goes to the log only.

@@ -12,6 +12,7 @@ mod config;
 mod http;
 mod kv;
 mod login_cache;
+mod oidc;
 mod portal;
 mod routes;
 mod stats;
@@ -49,8 +50,9 @@ const WWW_AUTHENTICATE: &str = "Bearer realm=\"app-passwords\"";
 
 fn with_security_headers(response: Response) -> Result<Response> {
     let headers = Headers::new();
+    // `append`: a response may set several cookies, and iteration lists each `Set-Cookie` apart.
     for (name, value) in response.headers().entries() {
-        headers.set(&name, &value)?;
+        headers.append(&name, &value)?;
     }
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("referrer-policy", "no-referrer")?;
@@ -98,7 +100,7 @@ async fn register_mfa(env: &Env, user: String) -> Result<Option<FirstPassword>, 
     let mut response = send(env, &Actor::Session, &command).await?;
     if response.status_code() != 200 {
         let text = response.text().await.unwrap_or_default();
-        return Err(ApiError::internal("dev sign-in", &text));
+        return Err(ApiError::internal("MFA registration", &text));
     }
     let answer: Answer = response.json().await?;
     Ok(answer.initial_app_password)

@@ -1,26 +1,34 @@
-//! The self-service page: sign-in with a session token, a session cookie, the `/v1/me` API the
-//! page calls, and the static page itself (assets/, compiled in; nothing from another origin).
+//! The self-service page: sign-in through the organisation's OpenID Provider, server-side
+//! sessions, the `/v1/me` API the page calls, and the static page itself (assets/, compiled in;
+//! nothing from another origin).
 //!
-//! - `GET /?session=<jwt>`: the identity provider's link. A valid HS256 token (`sub`, `exp`,
-//!   `amr` ∋ `"mfa"`, signed with `SESSION_SECRET`) becomes an `HttpOnly; Secure; SameSite=Strict`
-//!   cookie and the browser is sent to `/` (so the token leaves the address bar); anything else gets
-//!   a page that says what is wrong.
+//! - `GET /sign-in` → the provider (see [`super::oidc`]); `GET /oidc/callback` → with MFA in the
+//!   ID token: MFA registration on the first sign-in (MFA turned on, the first app password shown
+//!   once), a new session, and the page; without: a step-up page and no session.
+//! - Sessions live in the user's Durable Object (hash of a random 256-bit id → times); the browser
+//!   holds `__Host-ap_session=<base64url(user)>.<base64url(id)>` (`HttpOnly; Secure;
+//!   SameSite=Strict`). Sign-out deletes the session, so the old cookie is refused at once.
 //! - `/v1/me/...` act only on the cookie's user. CSRF: the cookie is `SameSite=Strict`, and every
 //!   state-changing call must carry an `Origin` equal to the page's own origin.
 //! - `/dev/sign-in` exists only when the `DEV_SIGN_IN` var is `"true"` (written to `.dev.vars` by
 //!   `make dev`; absent from wrangler.toml, so never deployed).
 
+use super::commands::Command;
+use super::config::{session_policy, session_secret};
 use super::http::ApiError;
-use super::now;
 use super::routes::Call;
+use super::{oidc, send};
+use crate::core::Error;
+use crate::core::audit::Actor;
+use crate::core::oidc::{Identity, SignInError};
+use crate::core::random::SystemEntropy;
 use crate::core::rules::MAX_USER_BYTES;
-use crate::core::{Error, session};
+use crate::core::session::SessionId;
 use worker::{Env, Headers, Request, Response, Url};
 
-/// Name of the session cookie.
-pub const COOKIE: &str = "ap_session";
-/// Lifetime of a development session, in seconds.
-const DEV_SESSION_SECS: i64 = 8 * 3600;
+/// Name of the session cookie. `__Host-`: Secure, `Path=/`, no `Domain`, so no sibling host can
+/// set or shadow it.
+pub const COOKIE: &str = "__Host-ap_session";
 
 const PAGE_HTML: &str = include_str!("../../assets/index.html");
 const APP_JS: &str = include_str!("../../assets/app.js");
@@ -30,20 +38,8 @@ const APP_CSS: &str = include_str!("../../assets/app.css");
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-fn secret(env: &Env) -> Result<Vec<u8>, ApiError> {
-    env.secret("SESSION_SECRET")
-        .map(|s| s.to_string().into_bytes())
-        .ok()
-        .filter(|s| s.len() >= 16)
-        .ok_or_else(|| {
-            worker::console_error!("configuration: SESSION_SECRET is not set or too short");
-            ApiError::new(
-                500,
-                "server_misconfigured",
-                "the service is not configured; see its logs",
-            )
-        })
-}
+/// Pages are HTTPS-only for two years once a browser has seen them over HTTPS.
+const HSTS: &str = "max-age=63072000";
 
 /// Whether the development sign-in is switched on (`DEV_SIGN_IN = "true"`).
 pub fn dev_sign_in_enabled(env: &Env) -> bool {
@@ -51,13 +47,69 @@ pub fn dev_sign_in_enabled(env: &Env) -> bool {
         .is_ok_and(|v| v.to_string() == "true")
 }
 
-/// The user of the request's session: the one place the router resolves an [`Access::Session`]
-/// (so another way of keeping sessions replaces only this function).
-///
-/// [`Access::Session`]: super::routes::Access::Session
+/// The session of a request's cookie: the user and the storage key of the session id.
+fn session_of(req: &Request) -> Result<(String, String), ApiError> {
+    let value = cookie(req, COOKIE).ok_or(Error::SessionInvalid)?;
+    let (user, id) = SessionId::parse_cookie(&value)?;
+    Ok((user, id.key()))
+}
+
+/// The user of the request's session cookie, once the user's object has confirmed the session is
+/// alive (and recorded its use).
 pub async fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
-    let token = cookie(req, COOKIE).ok_or(Error::SessionInvalid)?;
-    Ok(session::verify(&token, &secret(env)?, now())?.user)
+    let (user, key) = session_of(req)?;
+    let policy = session_policy(env)?;
+    let mut answer = send(
+        env,
+        &Actor::Session,
+        &Command::CheckSession {
+            user: user.clone(),
+            key,
+            policy,
+        },
+    )
+    .await?;
+    match answer.status_code() {
+        204 => Ok(user),
+        401 => {
+            let ended = answer.text().await.unwrap_or_default();
+            Err(if ended.contains("session_expired") {
+                Error::SessionExpired
+            } else {
+                Error::SessionInvalid
+            }
+            .into())
+        }
+        status => Err(ApiError::internal("session check", &status)),
+    }
+}
+
+/// Starts a session for `user`; returns its `Set-Cookie` value.
+async fn start_session(env: &Env, user: &str) -> Result<String, ApiError> {
+    let policy = session_policy(env)?;
+    let id = SessionId::new(&mut SystemEntropy)?;
+    let answer = send(
+        env,
+        &Actor::Session,
+        &Command::StartSession {
+            user: user.to_owned(),
+            key: id.key(),
+            policy,
+        },
+    )
+    .await?;
+    if answer.status_code() != 204 {
+        return Err(ApiError::internal("session start", &answer.status_code()));
+    }
+    Ok(format!(
+        "{COOKIE}={}; Max-Age={}; Path=/; HttpOnly; Secure; SameSite=Strict",
+        id.cookie_value(user),
+        policy.max_secs
+    ))
+}
+
+fn clear_cookie(name: &str) -> String {
+    format!("{name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax")
 }
 
 /// Refuses a state-changing request whose `Origin` is not this page's origin.
@@ -90,15 +142,12 @@ fn cookie(req: &Request, name: &str) -> Option<String> {
     })
 }
 
-fn session_cookie(token: &str, max_age: i64) -> String {
-    format!("{COOKIE}={token}; Max-Age={max_age}; Path=/; HttpOnly; Secure; SameSite=Strict")
-}
-
-/// Adds the page's security headers (CSP, no caching) to an HTML or asset response.
+/// Adds the page's security headers (CSP, HSTS, no caching) to an HTML or asset response.
 fn page_response(body: &str, content_type: &str, status: u16) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", content_type)?;
     headers.set("content-security-policy", CSP)?;
+    headers.set("strict-transport-security", HSTS)?;
     headers.set("cache-control", "no-store")?;
     headers.set("x-frame-options", "DENY")?;
     Ok(Response::ok(body)?
@@ -106,41 +155,29 @@ fn page_response(body: &str, content_type: &str, status: u16) -> worker::Result<
         .with_headers(headers))
 }
 
-/// `GET /`: exchange a session token, show the page, or explain why not.
+/// `GET /`: the page for a live session, or a page that explains how to sign in.
 pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let url = req.url()?;
-    if let Some((_, token)) = url.query_pairs().find(|(k, _)| k == "session") {
-        return match session::verify(&token, &secret(env)?, now()) {
-            Ok(s) => redirect_home(&url, Some(&session_cookie(&token, s.expires_at - now()))),
-            Err(e) => Ok(message_page(
-                env,
-                401,
-                "Sign-in failed",
-                &e.to_string(),
-                true,
-            )?),
-        };
-    }
     match session_user(req, env).await {
         Ok(_) => Ok(page_response(PAGE_HTML, "text/html; charset=utf-8", 200)?),
-        Err(_) if cookie(req, COOKIE).is_some() => Ok(message_page(
+        Err(e) if e.status == 401 && cookie(req, COOKIE).is_some() => Ok(sign_in_page(
             env,
             401,
             "Session ended",
-            "Your session has expired or is not valid. Sign in again from your account page.",
+            "Your session has expired or is not valid. Sign in again, or go back to your account page.",
             true,
         )?),
-        Err(_) => Ok(message_page(
+        Err(e) if e.status == 401 => Ok(sign_in_page(
             env,
             401,
             "Sign in to manage app passwords",
-            "Open App passwords from your account page (Profile → Additional security verification) to sign in.",
+            "Sign in with your organisation account to create and manage app passwords, or open App passwords from your account page",
             false,
         )?),
+        Err(e) => Err(e),
     }
 }
 
-/// `GET /assets/app.js`, `GET /assets/app.css`.
+/// `GET /assets/{file}`: the page's script, style, and the first password's Copy script.
 pub fn asset(file: &str) -> Result<Response, ApiError> {
     Ok(match file {
         "app.js" => page_response(APP_JS, "text/javascript; charset=utf-8", 200)?,
@@ -149,10 +186,135 @@ pub fn asset(file: &str) -> Result<Response, ApiError> {
     })
 }
 
-/// `POST /sign-out`: forget the session.
-pub fn sign_out(req: &Request) -> Result<Response, ApiError> {
+/// `GET /sign-in[?step_up=1]`: to the identity provider, with a fresh transaction cookie.
+pub async fn sign_in(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let url = req.url()?;
+    let step_up = url.query_pairs().any(|(k, v)| k == "step_up" && v == "1");
+    match oidc::start(req, env, &session_secret(env)?, step_up).await {
+        Ok((location, transaction)) => {
+            let headers = Headers::new();
+            headers.set("location", &location)?;
+            headers.set("cache-control", "no-store")?;
+            headers.set(
+                "set-cookie",
+                &format!(
+                    "{}={transaction}; Max-Age={}; Path=/; HttpOnly; Secure; SameSite=Lax",
+                    oidc::TRANSACTION_COOKIE,
+                    crate::core::oidc::TRANSACTION_MAX_AGE_SECS
+                ),
+            )?;
+            Ok(Response::empty()?.with_status(302).with_headers(headers))
+        }
+        Err(e) => Ok(sign_in_failed(env, e)?),
+    }
+}
+
+/// `GET /oidc/callback`: the provider's answer. The transaction cookie is cleared whatever happens.
+pub async fn callback(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let transaction = cookie(req, oidc::TRANSACTION_COOKIE);
+    let mut response =
+        match oidc::finish(req, env, &session_secret(env)?, transaction.as_deref()).await {
+            Ok(Identity { user, mfa: true }) => signed_in(env, user).await?,
+            Ok(Identity { mfa: false, .. }) => step_up_page()?,
+            Err(e) => sign_in_failed(env, e)?,
+        };
+    response
+        .headers_mut()
+        .append("set-cookie", &clear_cookie(oidc::TRANSACTION_COOKIE))?;
+    Ok(response)
+}
+
+/// After a sign-in with MFA: MFA registration when our record has MFA off (the first app
+/// password is shown once), then a session.
+async fn signed_in(env: &Env, user: String) -> Result<Response, ApiError> {
+    let first = super::register_mfa(env, user.clone()).await?;
+    let cookie = start_session(env, &user).await?;
+    let mut response = match first {
+        Some(first) => first_password_page(&first, &user)?,
+        // A page of our own origin that moves on to `/`: a redirect would keep the cross-site
+        // chain that started at the provider, and the browser would withhold the Strict cookie.
+        None => html_page_with_head(
+            200,
+            "Signed in",
+            "<meta http-equiv=\"refresh\" content=\"0;url=/\">",
+            "<p id=\"message\">You are signed in. <a href=\"/\">Continue to App passwords</a></p>",
+        )?,
+    };
+    response.headers_mut().append("set-cookie", &cookie)?;
+    Ok(response)
+}
+
+/// The first app password, issued at MFA registration: shown once, with its name, the user name to
+/// type with it, and Copy (handled by app.js, which focuses it).
+fn first_password_page(first: &super::FirstPassword, user: &str) -> worker::Result<Response> {
+    let body = format!(
+        "<p>Multi-factor authentication is now on for your account, and this is your first app \
+         password, issued at registration and named <strong id=\"first-name\">{name}</strong>. \
+         Type it into a mail app instead of your password, with the user name \
+         <strong>{user}</strong>.</p>\
+         <p class=\"password\" id=\"first-password\">{display}</p>\
+         <p class=\"notice\"><strong>It won't be shown again.</strong> Copy it now.</p>\
+         <p id=\"copy-status\" role=\"status\" aria-live=\"polite\"></p>\
+         <div class=\"buttons\"><button type=\"button\" id=\"copy\" autofocus>Copy</button></div>\
+         <p><a href=\"/\" id=\"continue\">Continue</a> to your app passwords.</p>",
+        name = escape(&first.name),
+        user = escape(user),
+        display = escape(&first.display),
+    );
+    html_page(200, "Your first app password", &body)
+}
+
+fn step_up_page() -> worker::Result<Response> {
+    html_page(
+        403,
+        "Multi-factor sign-in needed",
+        "<p role=\"alert\" id=\"message\">You signed in without multi-factor authentication. \
+         App passwords are only for accounts protected by MFA.</p>\
+         <p><a class=\"button\" id=\"step-up\" href=\"/sign-in?step_up=1\">Sign in again with \
+         multi-factor authentication</a></p>",
+    )
+}
+
+fn sign_in_failed(env: &Env, e: SignInError) -> worker::Result<Response> {
+    worker::console_log!("sign-in refused: {}", e.code());
+    let status = match e {
+        SignInError::NotConfigured | SignInError::ProviderUnavailable => 503,
+        _ => 400,
+    };
+    let title = if e == SignInError::NotConfigured {
+        "Sign-in is not configured"
+    } else {
+        "Sign-in failed"
+    };
+    let mut body = format!(
+        "<p role=\"alert\" id=\"message\" data-code=\"{}\">{}</p>",
+        e.code(),
+        escape(&sentence(&e.to_string()))
+    );
+    if e != SignInError::NotConfigured {
+        body.push_str(
+            "<p><a class=\"button\" href=\"/sign-in\" id=\"sign-in\">Sign in again</a></p>",
+        );
+    }
+    body.push_str(&dev_form(env));
+    html_page(status, title, &body)
+}
+
+/// `POST /sign-out`: end this browser's session (at once, for every request that carries it).
+pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
     same_origin(req)?;
-    redirect_home(&req.url()?, Some(&session_cookie("", 0)))
+    if let Ok((user, key)) = session_of(req) {
+        send(env, &Actor::Session, &Command::EndSession { user, key }).await?;
+    }
+    redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
+}
+
+/// `POST /sign-out-everywhere` (a session route: same origin and a live session, checked by the
+/// router): end every session of the signed-in user.
+pub async fn sign_out_everywhere(call: Call<'_>) -> Result<Response, ApiError> {
+    let user = call.user();
+    send(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
+    redirect_home(&call.req.url()?, Some(&clear_cookie(COOKIE)))
 }
 
 /// `POST /dev/sign-in` (form field `user`): turn MFA on as an identity provider would at
@@ -170,37 +332,19 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
         .and_then(|f| f.get_field("user"))
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
-    let expires_at = now() + DEV_SESSION_SECS;
-    let Ok(token) = session::issue(&user, expires_at, &["pwd", "mfa"], &secret(env)?) else {
+    if !crate::core::rules::valid_user(&user) {
         // A page, not JSON: this is a form in the browser. The error is tied to the field.
         let error = format!("Enter a user id of 1 to {MAX_USER_BYTES} bytes.");
-        return Ok(html_page(
-            400,
-            "Sign-in failed",
-            &dev_form(Some(&error), &user),
-        )?);
-    };
+        let body = dev_form_with(Some(&error), &user);
+        return Ok(html_page(400, "Sign-in failed", &body)?);
+    }
     let first = super::register_mfa(env, user.clone()).await?;
-    let cookie = session_cookie(&token, DEV_SESSION_SECS);
+    let cookie = start_session(env, &user).await?;
     match first {
         None => redirect_home(&req.url()?, Some(&cookie)),
         Some(first) => {
-            let body = format!(
-                "<p>Multi-factor authentication is now on for this development user, and this is \
-                 the first app password, issued at registration and named \
-                 <strong id=\"first-name\">{name}</strong>. Type it into that app instead of your \
-                 password, with the user name <strong>{user}</strong>.</p>\
-                 <p class=\"password\" id=\"first-password\">{display}</p>\
-                 <p class=\"notice\"><strong>It won't be shown again.</strong> Copy it now.</p>\
-                 <p id=\"copy-status\" role=\"status\" aria-live=\"polite\"></p>\
-                 <div class=\"buttons\"><button type=\"button\" id=\"copy\" autofocus>Copy</button></div>\
-                 <p><a href=\"/\">Continue</a> to your app passwords.</p>",
-                name = escape(&first.name),
-                user = escape(&user),
-                display = escape(&first.display),
-            );
-            let mut response = html_page(200, "Signed in", &body)?;
-            response.headers_mut().set("set-cookie", &cookie)?;
+            let mut response = first_password_page(&first, &user)?;
+            response.headers_mut().append("set-cookie", &cookie)?;
             Ok(response)
         }
     }
@@ -219,9 +363,20 @@ fn redirect_home(url: &Url, cookie: Option<&str>) -> Result<Response, ApiError> 
     Ok(Response::empty()?.with_status(303).with_headers(headers))
 }
 
-/// A page with one message: an alert (`alert`) or a plain instruction. The message is shown as a
-/// sentence; "account page" links to `ACCOUNT_URL` when that var is set.
-fn message_page(
+/// The development sign-in form, when switched on.
+fn dev_form(env: &Env) -> String {
+    if dev_sign_in_enabled(env) {
+        dev_form_with(None, "")
+    } else {
+        String::new()
+    }
+}
+
+/// A page without a session: the message (an alert, or a plain instruction; shown as a sentence,
+/// with "account page" linked to `ACCOUNT_URL` when that var is set), a Sign-in button when an
+/// identity provider is configured (or why sign-in is not possible), and the development form when
+/// switched on.
+fn sign_in_page(
     env: &Env,
     status: u16,
     title: &str,
@@ -235,9 +390,15 @@ fn message_page(
     }
     let role = if alert { " role=\"alert\"" } else { "" };
     let mut body = format!("<p{role} id=\"message\">{text}</p>");
-    if dev_sign_in_enabled(env) {
-        body.push_str(&dev_form(None, ""));
+    if oidc::configured(env) {
+        body.push_str("<p><a class=\"button\" href=\"/sign-in\" id=\"sign-in\">Sign in</a></p>");
+    } else {
+        body.push_str(&format!(
+            "<p id=\"not-configured\">{}</p>",
+            escape(&sentence(&SignInError::NotConfigured.to_string()))
+        ));
     }
+    body.push_str(&dev_form(env));
     html_page(status, title, &body)
 }
 
@@ -255,7 +416,7 @@ fn sentence(message: &str) -> String {
 }
 
 /// The development sign-in form, with `error` tied to the field (`aria-invalid`, `aria-describedby`).
-fn dev_form(error: Option<&str>, value: &str) -> String {
+fn dev_form_with(error: Option<&str>, value: &str) -> String {
     let (invalid, message) = match error {
         Some(e) => (
             " aria-invalid=\"true\" aria-describedby=\"user-error\"",
@@ -275,11 +436,20 @@ fn dev_form(error: Option<&str>, value: &str) -> String {
 }
 
 fn html_page(status: u16, title: &str, body: &str) -> worker::Result<Response> {
+    html_page_with_head(status, title, "", body)
+}
+
+fn html_page_with_head(
+    status: u16,
+    title: &str,
+    head: &str,
+    body: &str,
+) -> worker::Result<Response> {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t} · App passwords</title><link rel=\"stylesheet\" href=\"/assets/app.css\">\
-         <script src=\"/assets/app.js\" defer></script></head>\
+         <script src=\"/assets/app.js\" defer></script>{head}</head>\
          <body><main><h1>{t}</h1>{body}</main></body></html>",
         t = escape(title)
     );

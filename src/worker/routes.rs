@@ -40,8 +40,14 @@ pub enum Endpoint {
     Page,
     /// The page's script and style.
     Asset,
+    /// Start a sign-in at the identity provider.
+    SignIn,
+    /// The identity provider's answer.
+    Callback,
     /// End the page's session.
     SignOut,
+    /// End every session of the signed-in user.
+    SignOutEverywhere,
     /// Development sign-in (only with `DEV_SIGN_IN = "true"`).
     DevSignIn,
     /// Check a login.
@@ -106,7 +112,10 @@ pub const ROUTES: &[Route] = &[
     r(Get, "/favicon.ico", Public, E::Favicon),
     r(Get, "/", Public, E::Page),
     r(Get, "/assets/{file}", Public, E::Asset),
+    r(Get, "/sign-in", Public, E::SignIn),
+    r(Get, "/oidc/callback", Public, E::Callback),
     r(Post, "/sign-out", Public, E::SignOut),
+    r(Post, "/sign-out-everywhere", Session, E::SignOutEverywhere),
     r(Post, "/dev/sign-in", Public, E::DevSignIn),
     r(Post, "/v1/verify", Key(Scope::Verify), E::Verify),
     r(Get, "/v1/settings", Key(Admin), E::GetSettings),
@@ -320,7 +329,10 @@ async fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Result<Response, ApiErr
         E::Favicon => favicon(),
         E::Page => portal::page(&call.req, call.env).await,
         E::Asset => portal::asset(call.param("file")),
-        E::SignOut => portal::sign_out(&call.req),
+        E::SignIn => portal::sign_in(&call.req, call.env).await,
+        E::Callback => portal::callback(&call.req, call.env).await,
+        E::SignOut => portal::sign_out(&call.req, call.env).await,
+        E::SignOutEverywhere => portal::sign_out_everywhere(call).await,
         E::DevSignIn => portal::dev_sign_in(call).await,
         E::Verify => verify::verify(call).await,
         E::GetSettings => app_passwords::get_settings(call).await,

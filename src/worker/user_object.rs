@@ -17,6 +17,7 @@ use super::{kv, now};
 use crate::core::audit::{Actor, Event, EventLog, Kind, Named};
 use crate::core::random::SystemEntropy;
 use crate::core::rules::{Issued, Summary};
+use crate::core::session::Sessions;
 use crate::core::{Entry, Protocol, Settings, UserRecord};
 use core::cell::RefCell;
 use serde::Serialize;
@@ -24,6 +25,8 @@ use worker::{DurableObject, Env, Request, Response, Result, State, durable_objec
 
 /// Storage key of the record.
 const KEY: &str = "record";
+/// Storage key of the page sessions (hashes of their ids and their times).
+const SESSIONS_KEY: &str = "sessions";
 /// Storage key of the recent audit events.
 const EVENTS: &str = "events";
 
@@ -85,6 +88,8 @@ pub struct UserObject {
     /// The record, loaded on first use. Borrowed only between awaits (never across one), and the
     /// runtime is single-threaded, so borrows cannot overlap.
     record: RefCell<Option<UserRecord>>,
+    /// The page sessions, loaded on first use (same borrowing rule as `record`).
+    sessions: RefCell<Option<Sessions>>,
     /// The recent events, loaded on first use (same borrowing rule as `record`).
     events: RefCell<Option<EventLog>>,
 }
@@ -95,6 +100,7 @@ impl DurableObject for UserObject {
             state,
             env,
             record: RefCell::new(None),
+            sessions: RefCell::new(None),
             events: RefCell::new(None),
         }
     }
@@ -212,6 +218,18 @@ impl UserObject {
                 }
                 Ok(Response::empty()?.with_status(204))
             }
+            Command::StartSession { key, policy, .. } => {
+                self.sessions(|s| {
+                    s.start(key, now(), policy);
+                    Ok(true)
+                })
+                .await
+            }
+            Command::CheckSession { key, policy, .. } => {
+                self.sessions(|s| s.check(&key, now(), policy)).await
+            }
+            Command::EndSession { key, .. } => self.sessions(|s| Ok(s.end(&key))).await,
+            Command::EndAllSessions { .. } => self.sessions(|s| Ok(s.end_all() > 0)).await,
             Command::RecordUse {
                 id,
                 at,
@@ -417,6 +435,35 @@ impl UserObject {
             *slot = Some(record);
         }
         Ok(())
+    }
+
+    /// Applies a session rule (which returns whether it changed anything), saves if so, and
+    /// answers 204 — or the rule's error (401 for an unknown or ended session, saved too).
+    async fn sessions(
+        &self,
+        f: impl FnOnce(&mut Sessions) -> crate::core::Result<bool>,
+    ) -> std::result::Result<Response, ApiError> {
+        if self.sessions.borrow().is_none() {
+            let stored: Option<Sessions> = self.state.storage().get(SESSIONS_KEY).await?;
+            let mut slot = self.sessions.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(stored.unwrap_or_default());
+            }
+        }
+        let (outcome, snapshot) = {
+            let mut slot = self.sessions.borrow_mut();
+            let sessions = slot.get_or_insert_with(Sessions::default);
+            let before = sessions.len();
+            let outcome = f(sessions);
+            // An ended session is removed by the rule even when it answers an error.
+            let changed = matches!(outcome, Ok(true)) || sessions.len() != before;
+            (outcome, changed.then(|| sessions.clone()))
+        };
+        if let Some(sessions) = snapshot {
+            self.state.storage().put(SESSIONS_KEY, sessions).await?;
+        }
+        outcome?;
+        Ok(Response::empty()?.with_status(204))
     }
 
     async fn save(&self) -> std::result::Result<(), ApiError> {

@@ -1,5 +1,6 @@
-// The self-service page's main path in a real browser: sign in (identity provider's link, and the
-// development form), create "iPhone", copy it, verify it, close, reload, delete (Cancel, then Delete), sign out.
+// The self-service page's main path in a real browser: sign in (development form), create "iPhone",
+// copy it, verify it, close, reload, delete (Cancel, then Delete), sign out. Sign-in through a real
+// identity provider is in 10-oidc-sign-in.test.mjs.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +16,8 @@ import {
   rows,
   screenshots,
   shownPassword,
-  signInWithLink,
+  SESSION_COOKIE,
+  signIn,
   testNoPasswordsInLogs,
   turnOnMfa,
   waitForList,
@@ -40,20 +42,19 @@ describe('signing in and managing app passwords in the page', FILE_TIMEOUT, () =
   });
   after(() => closePage({ browser, worker }));
 
-  test('the sign-in link sets an HttpOnly, Secure, SameSite=Strict session cookie and removes the token from the address bar', async () => {
+  test('signing in sets an HttpOnly, Secure, SameSite=Strict __Host- session cookie that scripts cannot read', async () => {
     await turnOnMfa(api, USER, 'Work laptop');
-    const redirect = await signInWithLink(page, worker, USER);
-    assert.equal(new URL(redirect.headers().location).search, '', 'the redirect keeps a query');
-    assert.ok(!page.url().includes('session='), page.url());
+    await signIn(page, worker, USER);
     const cookies = await context.cookies(worker.url);
-    const session = cookies.find((c) => c.name === 'ap_session');
-    assert.ok(session, `no ap_session cookie: ${JSON.stringify(cookies)}`);
+    const session = cookies.find((c) => c.name === SESSION_COOKIE);
+    assert.ok(session, `no ${SESSION_COOKIE} cookie: ${JSON.stringify(cookies)}`);
+    assert.equal(session.path, '/');
     assert.equal(session.httpOnly, true);
     assert.equal(session.secure, true);
     assert.equal(session.sameSite, 'Strict');
     assert.equal(await page.evaluate(() => document.cookie.includes('ap_session')), false, 'script can read the cookie');
     assert.deepEqual((await rows(page)).map((r) => r.name), ['Work laptop']);
-    await shot(page, 'signed-in-with-link');
+    await shot(page, 'signed-in');
   });
 
   test('Create → name → Next shows the new password once, grouped, and Copy puts exactly it on the clipboard', async () => {
@@ -181,7 +182,7 @@ describe('signing in and managing app passwords in the page', FILE_TIMEOUT, () =
   test('Sign out ends the session: the cookie is cleared and / shows the sign-in page', async () => {
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url() === `${worker.url}/sign-out` && r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Sign out' }).click(),
+      page.getByRole('button', { name: 'Sign out', exact: true }).click(),
     ]);
     await page.waitForLoadState();
     await shot(page, 'signed-out');
@@ -191,7 +192,7 @@ describe('signing in and managing app passwords in the page', FILE_TIMEOUT, () =
       303,
       `POST /sign-out from the page answered ${response.status()} ${await bodyOf(response)} (the browser sent Origin: ${origin})`,
     );
-    assert.equal((await context.cookies(worker.url)).filter((c) => c.name === 'ap_session').length, 0, 'the session cookie is still there');
+    assert.equal((await context.cookies(worker.url)).filter((c) => c.name === SESSION_COOKIE).length, 0, 'the session cookie is still there');
     assert.equal(page.url(), `${worker.url}/`);
     assert.match(await page.locator('h1').textContent(), /sign in/i);
     assert.equal(await page.locator('#list').count(), 0);

@@ -13,7 +13,7 @@ import {
   rows,
   screenshots,
   shownPassword,
-  signInWithLink,
+  signIn,
   testNoPasswordsInLogs,
   turnOnMfa,
   waitForList,
@@ -41,7 +41,7 @@ describe('the limit of 40 app passwords in the page', FILE_TIMEOUT, () => {
   after(() => closePage({ browser, worker }));
 
   test('a page loaded at 39 whose 40th was created elsewhere shows an alert: the limit is 40, delete one first', async () => {
-    await signInWithLink(page, worker, USER);
+    await signIn(page, worker, USER);
     assert.equal((await rows(page)).length, LIMIT - 1);
     assert.equal(await page.locator('#create').isEnabled(), true, 'Create is disabled at 39');
     const fortieth = await api.create(USER, 'Device 40');

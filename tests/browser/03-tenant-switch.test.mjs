@@ -9,7 +9,7 @@ import {
   openPage,
   rows,
   screenshots,
-  signInWithLink,
+  signIn,
   turnOnMfa,
 } from './browser.mjs';
 
@@ -30,7 +30,7 @@ describe('app passwords turned off by an administrator', FILE_TIMEOUT, () => {
   after(() => closePage({ browser, worker }));
 
   test('the page says an administrator turned app passwords off, Create is disabled, existing ones stay listed', async () => {
-    await signInWithLink(page, worker, USER);
+    await signIn(page, worker, USER);
     assert.equal(await page.getByRole('button', { name: 'Create', exact: true }).isEnabled(), true, 'Create is disabled while allowed');
     await shot(page, 'allowed');
 

@@ -83,8 +83,8 @@ describe('the development sign-in is off unless DEV_SIGN_IN=true', FILE_TIMEOUT,
 
     const res = await devSignIn(dev.worker, 'carol');
     assert.equal(res.status, 200, `${res.status} ${res.text}`);
-    const cookie = res.headers.get('set-cookie') ?? '';
-    assert.match(cookie, /^ap_session=[^;]+;/);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-ap_session=')) ?? '';
+    assert.match(cookie, /^__Host-ap_session=[^;]+;/);
     assert.match(cookie, /HttpOnly/i);
     assert.match(cookie, /Secure/i);
     assert.match(cookie, /SameSite=Strict/i);

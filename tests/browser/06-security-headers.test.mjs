@@ -8,8 +8,8 @@ import {
   FILE_TIMEOUT,
   openPage,
   screenshots,
-  sessionToken,
-  signInWithLink,
+  sessionCookie,
+  signIn,
   turnOnMfa,
 } from './browser.mjs';
 
@@ -37,6 +37,7 @@ function assertPageHeaders(headers, where) {
   assert.ok(!scriptSrc.includes("'unsafe-eval'"), `${where}: script-src allows eval: ${csp}`);
   assert.equal(headers['x-content-type-options'], 'nosniff', where);
   assert.equal(headers['referrer-policy'], 'no-referrer', where);
+  assert.match(headers['strict-transport-security'] ?? '', /^max-age=\d{8,}/, `${where}: Strict-Transport-Security`);
 }
 
 describe('security headers and cross-site protection', FILE_TIMEOUT, () => {
@@ -57,7 +58,7 @@ describe('security headers and cross-site protection', FILE_TIMEOUT, () => {
     assertPageHeaders(await signedOut.allHeaders(), 'GET / without a session');
     await shot(page, 'signed-out');
 
-    await signInWithLink(page, worker, USER);
+    await signIn(page, worker, USER);
     const signedIn = await page.goto(`${worker.url}/`);
     assert.equal(signedIn.status(), 200);
     assertPageHeaders(await signedIn.allHeaders(), 'GET / signed in');
@@ -87,7 +88,7 @@ describe('security headers and cross-site protection', FILE_TIMEOUT, () => {
   });
 
   test('a state-changing call with the session cookie but Origin https://evil.example is refused with 403 csrf_rejected', async () => {
-    const cookie = `ap_session=${sessionToken(worker.vars.SESSION_SECRET, { sub: USER })}`;
+    const cookie = await sessionCookie(worker, USER);
     const call = (method, path, origin, json) =>
       api.request(method, path, {
         auth: false,

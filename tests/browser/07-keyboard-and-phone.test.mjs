@@ -12,7 +12,7 @@ import {
   rows,
   screenshots,
   shownPassword,
-  signInWithLink,
+  signIn,
   startPageWorker,
   testNoPasswordsInLogs,
   turnOnMfa,
@@ -65,7 +65,7 @@ describe('keyboard only, and phone width', FILE_TIMEOUT, () => {
     const context = await newContext(browser, worker);
     try {
       const page = await context.newPage();
-      await signInWithLink(page, worker, user);
+      await signIn(page, worker, user);
 
       await tabTo(page, 'create');
       await shot(page, 'keyboard-create-focused');
@@ -121,7 +121,7 @@ describe('keyboard only, and phone width', FILE_TIMEOUT, () => {
     const context = await newContext(browser, worker, PHONE);
     try {
       const page = await context.newPage();
-      await signInWithLink(page, worker, user);
+      await signIn(page, worker, user);
       const inner = await page.evaluate(() => window.innerWidth);
       assert.equal(inner, 375);
 

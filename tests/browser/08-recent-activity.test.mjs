@@ -11,7 +11,7 @@ import {
   FILE_TIMEOUT,
   openPage,
   screenshots,
-  signInWithLink,
+  signIn,
   testNoPasswordsInLogs,
   turnOnMfa,
 } from './browser.mjs';
@@ -58,7 +58,7 @@ describe('Recent activity in the page', FILE_TIMEOUT, () => {
       await new Promise((r) => setTimeout(r, 250));
     }
 
-    await signInWithLink(page, worker, USER);
+    await signIn(page, worker, USER);
     await page.waitForSelector('#activity tbody tr');
     await page.getByRole('heading', { name: 'Recent activity' }).scrollIntoViewIfNeeded();
     const shown = await activity(page);

@@ -4,6 +4,7 @@
 // Screenshots: 09-*-light, -dark, -320px, -limit-reached, -after-delete in test-artifacts/browser/.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   assertNoPageProblems,
@@ -15,13 +16,18 @@ import {
   openPage,
   rows,
   screenshots,
-  sessionToken,
   shownPassword,
-  signInWithLink,
+  signIn,
   testNoPasswordsInLogs,
   turnOnMfa,
   waitForList,
 } from './browser.mjs';
+
+/** Signs `user` in through the development form in `page`, ending whatever session the page had. */
+async function signInAs(page, worker, user) {
+  await page.context().clearCookies();
+  await signIn(page, worker, user);
+}
 
 const shot = screenshots(9);
 const ACCOUNT_URL = 'https://account.example.com/profile';
@@ -159,7 +165,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
           await Promise.all([p.waitForURL(`${worker.url}/dev/sign-in`), p.getByRole('button', { name: 'Sign in' }).click()]);
           await assertContrast(p, scheme, 'development sign-in error');
 
-          await signInWithLink(p, worker, user);
+          await signInAs(p, worker, user);
           await assertContrast(p, scheme, 'list');
           if (!narrow) await shot(p, scheme);
           else if (scheme === 'light') await shot(p, '320px');
@@ -199,7 +205,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
     const user = 'delete-user';
     await turnOnMfa(api, user, 'Old phone');
     assert.equal((await api.create(user, 'Tablet')).status, 201);
-    await signInWithLink(page, worker, user);
+    await signInAs(page, worker, user);
     await page.getByRole('button', { name: 'Delete Old phone' }).click();
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.getByRole('button', { name: 'Delete Old phone' }).waitFor({ state: 'detached' });
@@ -219,7 +225,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
     assert.equal((await api.create(user, 'Laptop')).status, 201);
     assert.equal((await api.putSettings({ limit: 2 })).status, 200);
     try {
-      await signInWithLink(page, worker, user);
+      await signInAs(page, worker, user);
       assert.equal(await page.locator('#count').textContent(), '2 of 2 app passwords');
       assert.equal(await page.locator('#create').isDisabled(), true, 'Create is enabled at the limit');
       const note = page.locator('#create-note');
@@ -239,7 +245,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
       const ctx = await newContext(browser, worker, PHONE(width));
       try {
         const p = await ctx.newPage();
-        await signInWithLink(p, worker, user);
+        await signInAs(p, worker, user);
         const display = await createInPage(p, 'Android', { tap: true });
         assert.match(display, DISPLAY);
         // The characters that start a new line (by their box's top), and the dialog's edges.
@@ -275,7 +281,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
     const user = 'last-use-user';
     const first = await turnOnMfa(api, user, 'Mail on the phone');
     assert.equal((await api.create(user, 'Thunderbird')).status, 201);
-    await signInWithLink(page, worker, user);
+    await signInAs(page, worker, user);
     const before = await columns(page);
     const cell = page.locator('#list tbody tr').filter({ hasText: 'Mail on the phone' }).locator('td[data-label="Last used"]');
     assert.equal(await cell.textContent(), 'Never');
@@ -305,7 +311,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
     const user = 'empty@example.com';
     await turnOnMfa(api, user, 'Old');
     assert.equal((await api.removeAll(user)).status, 200);
-    await signInWithLink(page, worker, user);
+    await signInAs(page, worker, user);
     const empty = page.locator('#empty');
     assert.equal(await empty.isVisible(), true);
     const text = await empty.innerText();
@@ -324,7 +330,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
   test('a blank name gets a plain message tied to the Name field; the delete dialog says Delete / Cancel', async () => {
     const user = 'wording-user';
     await turnOnMfa(api, user, 'Phone');
-    await signInWithLink(page, worker, user);
+    await signInAs(page, worker, user);
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     const name = page.getByLabel('Name');
     await name.fill('   ');
@@ -350,7 +356,7 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   });
 
-  test('sign-in pages: the instruction is not an alert; a bad link is a sentence whose "account page" is a link', async () => {
+  test('sign-in pages: the instruction is not an alert; a session that ended is a sentence whose "account page" is a link', async () => {
     const ctx = await newContext(browser, worker);
     try {
       const p = await ctx.newPage();
@@ -360,8 +366,10 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
       assert.equal(await link.textContent(), 'account page');
       assert.equal(await link.getAttribute('href'), ACCOUNT_URL);
 
-      const bad = sessionToken('not the key, but long enough', { sub: 'someone' });
-      await p.goto(`${worker.url}/?session=${bad}`);
+      // A cookie of the right shape whose session does not exist: the "session ended" page.
+      const forged = `${Buffer.from('someone').toString('base64url')}.${randomBytes(32).toString('base64url')}`;
+      await ctx.addCookies([{ name: '__Host-ap_session', value: forged, domain: '127.0.0.1', path: '/', secure: true, httpOnly: true, sameSite: 'Strict' }]);
+      await p.goto(`${worker.url}/`);
       const message = (await p.locator('#message').textContent()).trim();
       assert.match(message, /^[A-Z].*\.$/, `not a sentence: ${message}`);
       assert.equal(await p.locator('#message').getAttribute('role'), 'alert');

@@ -4,11 +4,11 @@
 // Every step of a test saves a screenshot to test-artifacts/browser/<file nn>-<step nn>-<step>.png.
 
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { REPO, client, rememberPassword, startWorker } from '../worker/harness.mjs';
+import { startIdp } from '../../tools/dev-idp.mjs';
 
 export { assertError, assertRefused, assertVerified, mapLimit, rememberPassword, testNoPasswordsInLogs } from '../worker/harness.mjs';
 
@@ -91,19 +91,41 @@ export async function closePage({ browser, worker }) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Session tokens, as the identity provider makes them.
+// Signing in.
 
-const b64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+/** Name of the page's session cookie. */
+export const SESSION_COOKIE = '__Host-ap_session';
 
 /**
- * An HS256 JWT signed with `secret` (a string: its UTF-8 bytes are the key, as the Worker reads
- * SESSION_SECRET). Claims default to a user signed in with MFA for an hour.
+ * Signs `user` in through the development sign-in form (DEV_SIGN_IN=true) in `page`; asserts the
+ * 303 to `/` and that the page loaded. For users whose MFA is already on (no first password page).
  */
-export function sessionToken(secret, { sub, exp = Math.floor(Date.now() / 1000) + 3600, amr = ['pwd', 'mfa'], ...rest } = {}) {
-  assert.ok(sub, 'sessionToken needs a sub');
-  const signingInput = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub, exp, amr, ...rest })}`;
-  const signature = createHmac('sha256', secret).update(signingInput).digest('base64url');
-  return `${signingInput}.${signature}`;
+export async function signIn(page, worker, user) {
+  await page.goto(`${worker.url}/`);
+  await page.getByLabel('User id').fill(user);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url() === `${worker.url}/` && r.request().method() === 'GET'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
+  assert.equal(response.status(), 200, `the page after sign-in answered ${response.status()}`);
+  const redirect = await response.request().redirectedFrom()?.response();
+  assert.equal(redirect?.status(), 303, 'the development sign-in did not redirect to /');
+  await waitForList(page);
+  return redirect;
+}
+
+/** A session cookie (`name=value`) for `user` from the development sign-in, without a browser. */
+export async function sessionCookie(worker, user) {
+  const res = await fetch(`${worker.url}/dev/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: worker.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user }).toString(),
+  });
+  await res.arrayBuffer();
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  assert.ok(cookie, `no session cookie from the development sign-in: ${res.status}`);
+  return cookie.split(';')[0];
 }
 
 /** Turns MFA on for `user` as the identity provider does; returns the first app password issued. */
@@ -114,19 +136,63 @@ export async function turnOnMfa(api, user, initialName = 'First device') {
   return res.body.initial_app_password;
 }
 
+// ---------------------------------------------------------------------------------------------
+// A real OpenID Provider (tools/dev-idp.mjs) and a Worker registered at it.
+
+export const CLIENT_ID = 'app-passwords-test';
+
 /**
- * Follows the identity provider's sign-in link in `page`; asserts the 303 to `/` (token out of the
- * address bar) and that the page loaded. Returns the redirect response.
+ * Starts an OpenID Provider on a free loopback port (http://localhost:…) and a Worker configured
+ * as its client: confidential (client_secret_basic), or with `publicClient` a public one (PKCE
+ * only, as `make dev` runs it). Returns `{ idp, worker, api }`; `vars` are extra Worker vars (e.g.
+ * short session lifetimes).
  */
-export async function signInWithLink(page, worker, user) {
-  const response = await page.goto(`${worker.url}/?session=${sessionToken(worker.vars.SESSION_SECRET, { sub: user })}`);
-  assert.equal(response.status(), 200, `the page after sign-in answered ${response.status()}: ${await response.text()}`);
-  assert.equal(page.url(), `${worker.url}/`, 'the sign-in link did not end on /');
-  const redirect = await response.request().redirectedFrom()?.response();
-  assert.ok(redirect, 'the sign-in link was not redirected');
-  assert.equal(redirect.status(), 303);
-  await waitForList(page);
-  return redirect;
+export async function startWithIdp({ vars = {}, devSignIn = false, users, publicClient = false } = {}) {
+  const secret = publicClient ? undefined : `secret-${Math.random().toString(36).slice(2)}`;
+  // The Worker's port is known only once it runs: the callback is registered after it starts.
+  const clients = [{ client_id: CLIENT_ID, client_secret: secret, redirect_uris: ['http://127.0.0.1:1/oidc/callback'] }];
+  const idp = await startIdp({ clients, users });
+  const oidcVars = { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: CLIENT_ID, ...(secret ? { OIDC_CLIENT_SECRET: secret } : {}) };
+  const { worker, api } = await startPageWorker({ devSignIn, vars: { ...oidcVars, ...vars } });
+  clients[0].redirect_uris[0] = `${worker.url}/oidc/callback`;
+  idp.reconfigure();
+  return { idp, worker, api };
+}
+
+/** `startWithIdp` and Chromium, side by side; `closeWithIdp` stops whatever of them started. */
+export async function openWithIdp(options) {
+  const [{ idp, worker, api }, browser] = await Promise.all([startWithIdp(options), launchBrowser()]);
+  return { idp, worker, api, browser };
+}
+
+/** Stops what `openWithIdp` started. */
+export async function closeWithIdp({ browser, worker, idp }) {
+  await browser?.close();
+  await worker?.stop();
+  await idp?.stop();
+}
+
+/** Fills and submits the provider's sign-in form shown in `page`. */
+export async function fillIdpForm(page, { user, password, otp = '' }) {
+  await page.locator('#login').fill(user);
+  await page.locator('#password').fill(password);
+  await page.locator('#otp').fill(otp);
+  await page.locator('#idp-submit').click();
+}
+
+/**
+ * Signs in through the provider from `page`: opens `/`, follows Sign in, fills the provider's
+ * form (`otp` makes it a multi-factor sign-in). `start: null` when `page` already shows the
+ * provider's form. Returns the callback's response.
+ */
+export async function signInWithIdp(page, worker, { user, password, otp = '' }, { start = `${worker.url}/sign-in` } = {}) {
+  if (start) await page.goto(start);
+  const [callback] = await Promise.all([
+    page.waitForResponse((r) => r.url().startsWith(`${worker.url}/oidc/callback`)),
+    fillIdpForm(page, { user, password, otp }),
+  ]);
+  await page.waitForLoadState();
+  return callback;
 }
 
 /** Waits until the page has loaded the list (the Create button's state is set by the first refresh). */
