@@ -61,7 +61,11 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
   const [ourWorker, jsWorker, noopWorker] = await Promise.all([
-    startWorker({ rateLimits: { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 } }),
+    // The login cache off: these rows measure first logins (KV read + Argon2id), as the JS Worker does.
+    startWorker({
+      rateLimits: { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 },
+      vars: { LOGIN_CACHE_TTL_SECS: "0" },
+    }),
     startWorker({ configText: workerConfig("js-worker") }),
     startWorker({ configText: workerConfig("noop-worker") }),
   ]);

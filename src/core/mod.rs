@@ -12,6 +12,7 @@
 //! - [`oidc`]: signing in through the organisation's OpenID Provider;
 //! - [`session`]: server-side sessions of the self-service page (idle and absolute expiry);
 //! - [`api_key`]: scoped API keys of the service's callers;
+//! - [`login_cache`]: credentials verified moments ago, for repeated logins;
 //! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
 //! - [`audit`]: audit events and their JSON lines.
 //!
@@ -24,6 +25,7 @@ pub mod body;
 pub mod error;
 pub mod format;
 pub mod hash;
+pub mod login_cache;
 pub mod name;
 pub mod oidc;
 pub mod random;

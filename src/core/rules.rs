@@ -381,6 +381,35 @@ impl Rejection {
     }
 }
 
+/// The checks of [`check_credential`] besides the password: owner, expiry (including unused for the
+/// tenant's `expire_unused_after_days`), scope. Alone, for a credential whose password was already
+/// proven (found in a login cache under its lookup key).
+///
+/// # Errors
+/// [`Rejection::Unknown`] for another owner, [`Rejection::Expired`], [`Rejection::ScopeDenied`].
+pub fn check_claims(
+    credential: &Credential,
+    user: &str,
+    protocol: Option<Protocol>,
+    settings: &Settings,
+    now: i64,
+) -> Result<(), Rejection> {
+    if !hash::constant_time_eq(credential.user.as_bytes(), user.as_bytes()) {
+        return Err(Rejection::Unknown);
+    }
+    let c = credential;
+    if settings.is_expired(c.created_at, c.last_used_at, c.expires_at, now) {
+        return Err(Rejection::Expired);
+    }
+    if let Some(p) = protocol
+        && !credential.scopes.is_empty()
+        && !credential.scopes.contains(&p)
+    {
+        return Err(Rejection::ScopeDenied);
+    }
+    Ok(())
+}
+
 /// Checks a found credential against the login attempt: owner, expiry (including unused for the
 /// tenant's `expire_unused_after_days`), scope, then Argon2id.
 ///
@@ -398,19 +427,7 @@ pub fn check_credential(
     settings: &Settings,
     now: i64,
 ) -> Result<(), Rejection> {
-    if !hash::constant_time_eq(credential.user.as_bytes(), user.as_bytes()) {
-        return Err(Rejection::Unknown);
-    }
-    let c = credential;
-    if settings.is_expired(c.created_at, c.last_used_at, c.expires_at, now) {
-        return Err(Rejection::Expired);
-    }
-    if let Some(p) = protocol
-        && !credential.scopes.is_empty()
-        && !credential.scopes.contains(&p)
-    {
-        return Err(Rejection::ScopeDenied);
-    }
+    check_claims(credential, user, protocol, settings, now)?;
     match hash::verify(password, &credential.phc, secret) {
         Ok(true) => Ok(()),
         Ok(false) | Err(_) => Err(Rejection::Unknown),

@@ -6,7 +6,7 @@ use super::commands::Command;
 use super::config::TENANT_BINDING;
 use super::http::{self, ApiError};
 use super::routes::Call;
-use super::{forward, now, send, settings};
+use super::{forward, login_cache, now, send, settings};
 use crate::core::audit::{Event, Kind};
 use crate::core::rules::{Settings, parse_scopes};
 use serde::Deserialize;
@@ -123,6 +123,8 @@ pub async fn put_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
     let mut response = tenant(&mut call).await?;
     // After the change, so that no login in between caches the old settings again.
     super::lookup::forget_settings();
+    // Settings may change how logins are checked (strict revocation): start the cache afresh.
+    login_cache::forget_all();
     if response.status_code() == 200 {
         let settings: Settings = response.cloned()?.json().await?;
         let mut event = Event::new(Kind::SettingsChanged, now(), call.caller.actor());

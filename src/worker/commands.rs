@@ -182,6 +182,30 @@ impl Command {
             | Self::Rekey { user, .. } => user,
         }
     }
+
+    /// Whether the command can revoke or narrow a credential (delete, delete all, MFA off): the
+    /// front Worker then drops the user's entries from its login cache. A new command that changes
+    /// an existing credential (scopes, expiry) must answer `true` here.
+    pub const fn changes_credentials(&self) -> bool {
+        match self {
+            Self::Delete { .. }
+            | Self::DeleteAll { .. }
+            | Self::PasswordChanged { .. }
+            | Self::Rekey { .. } => true,
+            Self::SetMfa { enabled, .. } => !*enabled,
+            Self::Create { .. }
+            | Self::List { .. }
+            | Self::RecordUse { .. }
+            | Self::RecordEvent { .. }
+            | Self::Events { .. }
+            | Self::Rehash { .. }
+            | Self::StartSession { .. }
+            | Self::CheckSession { .. }
+            | Self::EndSession { .. }
+            | Self::EndAllSessions { .. }
+            | Self::Find { .. } => false,
+        }
+    }
 }
 
 /// The messages the Worker sends to the tenant's Durable Object about API keys (settings keep

@@ -107,7 +107,8 @@ pub fn session_secret(env: &Env) -> Result<Vec<u8>, ApiError> {
         .ok_or_else(|| misconfigured("SESSION_SECRET is not set, or not 16 to 1024 bytes"))
 }
 
-fn misconfigured(detail: &str) -> ApiError {
+/// 500 `server_misconfigured`; the detail goes to the log only.
+pub fn misconfigured(detail: &str) -> ApiError {
     worker::console_error!("configuration: {detail}");
     ApiError::new(
         500,

@@ -11,6 +11,7 @@ mod commands;
 mod config;
 mod http;
 mod kv;
+mod login_cache;
 mod lookup;
 mod oidc;
 mod portal;
@@ -114,7 +115,13 @@ async fn send(env: &Env, actor: &Actor, command: &Command) -> Result<Response, A
         #[serde(flatten)]
         command: &'a Command,
     }
-    post_to_user(env, command.user(), &Borrowed { actor, command }).await
+    let answer = post_to_user(env, command.user(), &Borrowed { actor, command }).await;
+    // After the object has changed KV (or failed to): a verify that read the old credential while
+    // this was on its way cannot leave it cached.
+    if command.changes_credentials() {
+        login_cache::forget_user(command.user(), now());
+    }
+    answer
 }
 
 /// Sends a [`Message`] to its user's Durable Object.

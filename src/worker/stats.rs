@@ -4,7 +4,7 @@
 //! there is one) and start at zero when the isolate starts.
 
 use super::http::{self, ApiError};
-use super::{kv, verify};
+use super::{kv, login_cache, verify};
 use crate::core::hash;
 use serde::Serialize;
 use worker::Response;
@@ -15,6 +15,8 @@ struct Stats {
     argon2_runs: u64,
     /// KV reads made by this isolate.
     kv_reads: u64,
+    /// Logins answered from this isolate's login cache (no KV read, no Argon2).
+    cache_hits: u64,
     /// Logins answered 429 by this isolate.
     throttled: u64,
     /// Pairs and addresses this isolate currently remembers as blocked.
@@ -28,6 +30,7 @@ pub fn stats() -> Result<Response, ApiError> {
         &Stats {
             argon2_runs: hash::argon2_runs(),
             kv_reads: kv::reads(),
+            cache_hits: login_cache::hits(),
             throttled: verify::throttled(),
             blocked: verify::blocked(),
         },

@@ -4,10 +4,11 @@
 //! parse body, user, protocol, remote_ip      ── bad → 400
 //! blocked in this isolate's memory?           ── 429, no KV read, no Argon2
 //! normalise + checksum                        ── bad → failure
+//! in this isolate's login cache?              ── hit: owner, expiry, scope only (no KV, no Argon2)
 //! one KV read (lookup key)                    ── miss → failure
-//!   (strict revocation: the user's object instead; during a secret rotation, a miss is tried
-//!   again under PASSWORD_SECRET_PREVIOUS's lookup key, and a success re-keys the credential)
-//! owner, expiry, scope, Argon2id              ── wrong → failure
+//!   (strict revocation: the user's object instead, and no cache; during a secret rotation, a
+//!   miss is tried again under PASSWORD_SECRET_PREVIOUS's lookup key, and a success re-keys it)
+//! owner, expiry, scope, Argon2id              ── wrong → failure; ok → remembered in the cache
 //!   (refused as unused: confirmed by the user's object, since KV's last use may lag)
 //! ok → 200; last use and login.succeeded after the response (once a minute per password)
 //! failure → count it (rate limiters, per pair and per address) → 401, or 429 past a limit
@@ -24,10 +25,10 @@ use super::commands::{Command, Message};
 use super::config::Config;
 use super::http::{self, ApiError};
 use super::routes::{Call, invalid_user};
-use super::{lookup, now, send, send_message};
+use super::{login_cache, lookup, now, send, send_message};
 use crate::core::audit::{Actor, Event, Kind, LOGIN_FAILED_INTERVAL_SECS, Named};
 use crate::core::rules::{
-    Credential, LAST_USE_INTERVAL_SECS, Rejection, check_credential, valid_user,
+    Credential, LAST_USE_INTERVAL_SECS, Rejection, check_claims, check_credential, valid_user,
 };
 use crate::core::throttle::{
     Blocklist, Gate, Origin, PERIOD_SECS, address_key, pair_key, parse_remote_ip,
@@ -153,38 +154,67 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
     let config = Config::from_env(call.env)?;
     let settings = lookup::settings(call.env, at).await?;
     let strict = settings.strict_revocation;
-    let source = lookup::Source {
-        env: call.env,
-        actor: &attempt.actor,
-        strict,
+    // Repeated logins (see `login_cache`; never under strict revocation): a hit is a credential
+    // Argon2id accepted under this very lookup key less than the TTL ago, so only its claims are
+    // checked: no KV read, no Argon2. A hit refused as expired goes the full way below, which
+    // confirms an "unused" expiry with the user's object.
+    let cache_ttl = if strict {
+        None
+    } else {
+        login_cache::ttl(call.env)?
     };
-    let found = lookup::find(&source, &config, &attempt.user, &password).await?;
-    let Some(mut found) = found else {
-        return attempt.failed(Rejection::Unknown, None).await;
+    let cache_key = hash::lookup_key(&attempt.user, &password, &config.secret);
+    let hit = cache_ttl
+        .and_then(|_| login_cache::lookup(&cache_key, at))
+        .map(|c| {
+            let claims = check_claims(&c, &attempt.user, protocol, &settings, at);
+            (c, claims)
+        })
+        .filter(|(_, claims)| *claims != Err(Rejection::Expired));
+    let (credential, from_cache, previous, publish) = match hit {
+        Some((credential, Err(reason))) => {
+            let named = Named::new(&credential.id, &credential.name);
+            return attempt.failed(reason, Some(named)).await;
+        }
+        Some((credential, Ok(()))) => {
+            let publish = credential.use_worth_publishing(&settings, at);
+            (credential, true, false, publish)
+        }
+        None => {
+            let source = lookup::Source {
+                env: call.env,
+                actor: &attempt.actor,
+                strict,
+            };
+            let found = lookup::find(&source, &config, &attempt.user, &password).await?;
+            let Some(mut found) = found else {
+                return attempt.failed(Rejection::Unknown, None).await;
+            };
+            let secret = found.secret(&config);
+            let check = |c: &Credential| {
+                check_credential(c, &attempt.user, &password, protocol, secret, &settings, at)
+            };
+            // Whether the copy that was read lags on last use (the object's copy never does).
+            let publish = found.credential.use_worth_publishing(&settings, at);
+            let mut checked = check(&found.credential);
+            if checked == Err(Rejection::Expired) && !strict && !found.credential.past_expiry(at) {
+                // Refused as unused, but KV's copy of last use may lag: the object has it exactly.
+                let object = lookup::Source {
+                    strict: true,
+                    ..source
+                };
+                let current = lookup::read(&object, &attempt.user, &found.lookup_key).await?;
+                checked = current.as_ref().map_or(Err(Rejection::Unknown), check);
+                found.credential = current.unwrap_or(found.credential);
+            }
+            if let Err(reason) = checked {
+                let named = Named::new(&found.credential.id, &found.credential.name);
+                return attempt.failed(reason, Some(named)).await;
+            }
+            (found.credential, false, found.previous, publish)
+        }
     };
-    let secret = found.secret(&config);
-    let check = |c: &Credential| {
-        check_credential(c, &attempt.user, &password, protocol, secret, &settings, at)
-    };
-    // Whether the copy that was read lags on last use (the object's copy, read below, never does).
-    let publish = found.credential.use_worth_publishing(&settings, at);
-    let mut checked = check(&found.credential);
-    if checked == Err(Rejection::Expired) && !strict && !found.credential.past_expiry(at) {
-        // Refused as unused, but KV's copy of last use may lag: the user's object has it exactly.
-        let object = lookup::Source {
-            strict: true,
-            ..source
-        };
-        let current = lookup::read(&object, &attempt.user, &found.lookup_key).await?;
-        checked = current.as_ref().map_or(Err(Rejection::Unknown), check);
-        found.credential = current.unwrap_or(found.credential);
-    }
-    let credential = found.credential;
-    if let Err(reason) = checked {
-        let named = Named::new(&credential.id, &credential.name);
-        return attempt.failed(reason, Some(named)).await;
-    }
-    if found.previous {
+    if previous {
         // Re-key before answering, so that once a login succeeded the previous secret is no longer
         // needed for this app password. A failure is retried at the next login.
         let rekey = Command::Rekey {
@@ -195,6 +225,9 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
         if let Err(e) = send(call.env, &attempt.actor, &rekey).await {
             worker::console_error!("re-key: {}", e.code);
         }
+    }
+    if let (false, Some(ttl)) = (from_cache, cache_ttl) {
+        login_cache::remember(&cache_key, &credential, at, ttl);
     }
     let mut after = Vec::new();
     if USE_SENT.with(|g| g.borrow_mut().pass(&credential.id, at).is_some()) || publish {
@@ -208,7 +241,8 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
             publish,
         });
     }
-    if !found.previous && hash::needs_rehash(&credential.phc, config.params) {
+    // After a hit the cached hash may already be re-hashed in KV: leave it to the next miss.
+    if !from_cache && !previous && hash::needs_rehash(&credential.phc, config.params) {
         after.push(Command::Rehash {
             user: attempt.user.clone(),
             id: credential.id.clone(),
