@@ -11,7 +11,7 @@ import {
   openPage,
   rows,
   screenshots,
-  signInWithLink,
+  signIn,
   turnOnMfa,
 } from './browser.mjs';
 
@@ -39,7 +39,7 @@ describe('Delete all and expiry in the page', FILE_TIMEOUT, () => {
   after(() => closePage({ browser, worker }));
 
   test('the list shows when each app password expires', async () => {
-    await signInWithLink(page, worker, USER);
+    await signIn(page, worker, USER);
     assert.deepEqual((await rows(page)).map((r) => r.name), ['Laptop', 'Week', 'Phone']);
     const expires = await page.$$eval('#list tbody tr td[data-label="Expires"]', (tds) => tds.map((td) => td.textContent));
     assert.equal(expires[0], 'Never');
