@@ -1,4 +1,4 @@
-//! The npm package's API: `#[wasm_bindgen]` exports over the [`core`](crate::core), behind feature
+//! The npm package's API: `#[wasm_bindgen]` exports over the [`core`](crate::domain), behind feature
 //! `js` (built by `make pkg`, see `mk/pkg.mk` and `tools/build-pkg.mjs`).
 //!
 //! This module only translates: it reads JavaScript arguments, calls the core, and turns the result
@@ -15,11 +15,11 @@
 //! - Records and entries keep the core's serde shape (snake_case, the same JSON the Worker stores);
 //!   function and option names are camelCase.
 
-use crate::core::error::Error;
-use crate::core::format::{self, Password};
-use crate::core::hash::{self, HashParams, ServerSecret};
-use crate::core::random::SystemEntropy;
-use crate::core::rules::{
+use crate::domain::error::Error;
+use crate::domain::format::{self, Password};
+use crate::domain::hash::{self, HashParams, ServerSecret};
+use crate::domain::random::SystemEntropy;
+use crate::domain::rules::{
     self, Context, Issued, OnPasswordChange, Protocol, Rejection, Settings, Summary, UserId,
     UserRecord,
 };

@@ -10,9 +10,9 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use app_passwords::core::format::{LETTERS, Password, normalize};
-use app_passwords::core::random::{SystemEntropy, TestEntropy};
-use app_passwords::core::{Error, Malformed};
+use app_passwords::domain::format::{LETTERS, Password, normalize};
+use app_passwords::domain::random::{SystemEntropy, TestEntropy};
+use app_passwords::domain::{Error, Malformed};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -96,7 +96,7 @@ proptest! {
         let mut accepted = 0;
         for _ in 0..samples {
             let mut raw = [0u8; LETTERS];
-            app_passwords::core::random::Entropy::fill(&mut rng, &mut raw).unwrap();
+            app_passwords::domain::random::Entropy::fill(&mut rng, &mut raw).unwrap();
             let s: String = raw.iter().map(|b| char::from(b'a' + b % 26)).collect();
             if normalize(&s).is_ok() {
                 accepted += 1;

@@ -5,12 +5,12 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use app_passwords::core::random::TestEntropy;
-use app_passwords::core::rules::{
+use app_passwords::domain::random::TestEntropy;
+use app_passwords::domain::rules::{
     Context, DAY_SECS, Issued, MAX_DAYS, OnPasswordChange, Rejection, Settings, UserRecord,
     check_credential,
 };
-use app_passwords::core::{Error, HashParams, ServerSecret, hash, normalize};
+use app_passwords::domain::{Error, HashParams, ServerSecret, hash, normalize};
 
 const NOW: i64 = 1_790_000_000;
 const CHEAP: HashParams = HashParams { m: 8, t: 1, p: 1 };
@@ -55,7 +55,7 @@ fn check(
 fn mfa_user() -> UserRecord {
     UserRecord {
         mfa_enabled: true,
-        ..UserRecord::new(app_passwords::core::UserId::new("alice").unwrap())
+        ..UserRecord::new(app_passwords::domain::UserId::new("alice").unwrap())
     }
 }
 
@@ -131,7 +131,7 @@ fn the_tenant_maximum_lifetime_bounds_the_expiry_and_is_the_default() {
         Error::InvalidExpiry { max_days: 30 }
     );
     // The first app password, issued at MFA registration, gets the tenant's lifetime too.
-    let mut fresh = UserRecord::new(app_passwords::core::UserId::new("bob").unwrap());
+    let mut fresh = UserRecord::new(app_passwords::domain::UserId::new("bob").unwrap());
     let first = fresh
         .set_mfa(true, None, &at(&s, bounded, NOW), &mut TestEntropy::new(4))
         .unwrap()
@@ -241,7 +241,7 @@ fn settings_and_credentials_stored_before_the_lifecycle_fields_still_load() {
     .unwrap();
     assert_eq!(full.on_password_change, OnPasswordChange::RevokeAll);
     assert_eq!(full.max_lifetime_days, Some(90));
-    let credential: app_passwords::core::Credential =
+    let credential: app_passwords::domain::Credential =
         serde_json::from_str(r#"{"user":"alice","id":"ap_1","name":"x","phc":"$argon2id$"}"#)
             .unwrap();
     assert_eq!((credential.created_at, credential.last_used_at), (0, None));

@@ -9,12 +9,12 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use app_passwords::core::random::TestEntropy;
-use app_passwords::core::rules::{
+use app_passwords::domain::random::TestEntropy;
+use app_passwords::domain::rules::{
     self, Context, DEFAULT_LIMIT, INITIAL_NAME, LAST_USE_INTERVAL_SECS, MAX_NAME_CHARS, Protocol,
     Rejection, Settings, UserRecord, check_credential, parse_scopes,
 };
-use app_passwords::core::{Error, HashParams, ServerSecret, UserId, normalize};
+use app_passwords::domain::{Error, HashParams, ServerSecret, UserId, normalize};
 
 const NOW: i64 = 1_790_000_000;
 const CHEAP: HashParams = HashParams { m: 8, t: 1, p: 1 };
@@ -783,7 +783,7 @@ fn rehash_upgrades_an_old_hash_only_for_the_right_password() {
         params: HashParams { m: 16, t: 2, p: 1 },
         ..ctx(&s, Settings::default())
     };
-    let other = app_passwords::core::Password::generate(&mut rng).unwrap();
+    let other = app_passwords::domain::Password::generate(&mut rng).unwrap();
     let id = issued.entry.id.clone();
     assert!(
         !user.rehash(&id, &other, &stronger, &mut rng).unwrap(),

@@ -10,8 +10,8 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use app_passwords::core::hash::{self, HashParams, ServerSecret};
-use app_passwords::core::normalize;
+use app_passwords::domain::hash::{self, HashParams, ServerSecret};
+use app_passwords::domain::normalize;
 use serde_json::Value;
 
 const VECTORS: &str = include_str!("vectors/app-passwords.json");

@@ -2,8 +2,8 @@
 //! key; scopes parse to a sorted set of known protocols or are refused.
 #![no_main]
 
-use app_passwords::core::rules::{MAX_NAME_CHARS, Protocol, name_key, parse_scopes, valid_name};
-use app_passwords::core::{Error, UserId};
+use app_passwords::domain::rules::{MAX_NAME_CHARS, Protocol, name_key, parse_scopes, valid_name};
+use app_passwords::domain::{Error, UserId};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (&str, Vec<&str>)| {

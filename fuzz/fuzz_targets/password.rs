@@ -2,7 +2,7 @@
 //! normalise back to themselves.
 #![no_main]
 
-use app_passwords::core::{Error, format};
+use app_passwords::domain::{Error, format};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &str| {

@@ -3,9 +3,9 @@
 //! spends its time on parsing.
 #![no_main]
 
-use app_passwords::core::hash::{self, MAX_WORK};
-use app_passwords::core::random::TestEntropy;
-use app_passwords::core::{Error, HashParams, Password, ServerSecret};
+use app_passwords::domain::hash::{self, MAX_WORK};
+use app_passwords::domain::random::TestEntropy;
+use app_passwords::domain::{Error, HashParams, Password, ServerSecret};
 use libfuzzer_sys::fuzz_target;
 
 fn costs(phc: &str) -> Option<(u64, u64)> {

@@ -1,10 +1,10 @@
-//! Request bodies, through the parser every JSON endpoint uses (`core::body::parse`), into the
+//! Request bodies, through the parser every JSON endpoint uses (`domain::body::parse`), into the
 //! shapes of the API's bodies: only a JSON object is accepted, and every refusal carries one of the
 //! fixed messages — never a piece of the input.
 #![no_main]
 #![allow(dead_code)]
 
-use app_passwords::core::body::{BodyError, is_fixed_message, parse};
+use app_passwords::domain::body::{BodyError, is_fixed_message, parse};
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 

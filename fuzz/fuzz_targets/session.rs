@@ -3,8 +3,8 @@
 //! or refused with an error; nothing panics. A session cookie made for a user parses back to it.
 #![no_main]
 
-use app_passwords::core::oidc::{Client, Jwt, Transaction, find_key, validate_claims};
-use app_passwords::core::session::SessionId;
+use app_passwords::domain::oidc::{Client, Jwt, Transaction, find_key, validate_claims};
+use app_passwords::domain::session::SessionId;
 
 use libfuzzer_sys::fuzz_target;
 
@@ -36,7 +36,7 @@ fuzz_target!(|input: (&str, &[u8], &str, &str)| {
         Ok(())
     };
     if let Ok(id) = SessionId::new(&mut fill)
-        && app_passwords::core::rules::valid_user(user)
+        && app_passwords::domain::rules::valid_user(user)
     {
         let (back, _) = SessionId::parse_cookie(&id.cookie_value(user)).expect("round trip");
         assert_eq!(back, user);

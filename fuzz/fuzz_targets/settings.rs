@@ -1,8 +1,8 @@
 //! Stored tenant settings: parsing never panics; settings that pass `validate` are in range.
 #![no_main]
 
-use app_passwords::core::rules::MAX_LIMIT;
-use app_passwords::core::{HashParams, Settings};
+use app_passwords::domain::rules::MAX_LIMIT;
+use app_passwords::domain::{HashParams, Settings};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -14,6 +14,6 @@ fuzz_target!(|bytes: &[u8]| {
     if let Ok(params) = serde_json::from_slice::<HashParams>(bytes)
         && let Ok(valid) = params.validate()
     {
-        assert!(u64::from(valid.m) * u64::from(valid.t) <= app_passwords::core::hash::MAX_WORK);
+        assert!(u64::from(valid.m) * u64::from(valid.t) <= app_passwords::domain::hash::MAX_WORK);
     }
 });

@@ -3,7 +3,7 @@
 //! (no overflow on stored times).
 #![no_main]
 
-use app_passwords::core::{Credential, Protocol, UserRecord};
+use app_passwords::domain::{Credential, Protocol, UserRecord};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (&[u8], i64)| {

@@ -7,8 +7,8 @@ use super::config::TENANT_BINDING;
 use super::http::{self, ApiError};
 use super::routes::Call;
 use super::{forward, login_cache, now, send, settings};
-use crate::core::audit::{Event, Kind};
-use crate::core::rules::{Settings, parse_scopes};
+use crate::domain::audit::{Event, Kind};
+use crate::domain::rules::{Settings, parse_scopes};
 use serde::Deserialize;
 use worker::{Method, Request, RequestInit, Response};
 

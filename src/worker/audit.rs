@@ -4,11 +4,11 @@
 //! Changes to a user's record are printed and kept by the user's object when it makes them (so an
 //! event is printed only for a change that happened); logins are decided here, in the Worker, which
 //! prints them and sends them to the object to keep. Tenant events (settings, API keys) are printed
-//! only. The core ([`crate::core::audit`]) says what a line holds; nothing secret can be in it.
+//! only. The core ([`crate::domain::audit`]) says what a line holds; nothing secret can be in it.
 
 use super::commands::{Command, Message};
 use super::send_message;
-use crate::core::audit::Event;
+use crate::domain::audit::Event;
 use worker::{Context, Env};
 
 /// Prints `event` about `user` (or the tenant) as one JSON line.

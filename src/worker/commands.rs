@@ -1,9 +1,9 @@
 //! The messages the Worker sends to a user's Durable Object (JSON over an internal fetch).
 
-use crate::core::api_key::Scope;
-use crate::core::audit::{Actor, Event};
-use crate::core::session::SessionPolicy;
-use crate::core::{OnPasswordChange, Protocol, Settings};
+use crate::domain::api_key::Scope;
+use crate::domain::audit::{Actor, Event};
+use crate::domain::session::SessionPolicy;
+use crate::domain::{OnPasswordChange, Protocol, Settings};
 use serde::{Deserialize, Serialize};
 
 /// A command with the caller it is done for (the audit events' actor).

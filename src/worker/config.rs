@@ -1,8 +1,8 @@
 //! Server configuration from Worker secrets and vars.
 
 use super::http::ApiError;
-use crate::core::session::SessionPolicy;
-use crate::core::{Context, HashParams, ServerSecret, Settings, hash};
+use crate::domain::session::SessionPolicy;
+use crate::domain::{Context, HashParams, ServerSecret, Settings, hash};
 use worker::Env;
 
 /// KV namespace holding one credential per app password.

@@ -4,7 +4,7 @@
 //! [`MAX_BODY_BYTES`] (read chunk by chunk, so a body without `Content-Length` is not buffered past
 //! the limit), and error messages are fixed texts that name at most one of our own field names.
 
-use crate::core::{Error, body};
+use crate::domain::{Error, body};
 use js_sys::Uint8Array;
 use serde::Serialize;
 use serde::de::DeserializeOwned;

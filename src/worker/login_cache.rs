@@ -9,8 +9,8 @@
 
 use super::config::misconfigured;
 use super::http::ApiError;
-use crate::core::Credential;
-use crate::core::login_cache::{CAPACITY, LoginCache, parse_ttl};
+use crate::domain::Credential;
+use crate::domain::login_cache::{CAPACITY, LoginCache, parse_ttl};
 use core::cell::RefCell;
 use worker::Env;
 

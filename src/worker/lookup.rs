@@ -12,10 +12,10 @@ use super::commands::Command;
 use super::config::Config;
 use super::http::ApiError;
 use super::{kv, send, settings as tenant_settings};
-use crate::core::audit::Actor;
-use crate::core::format::Password;
-use crate::core::hash::{self, ServerSecret};
-use crate::core::{Credential, Settings};
+use crate::domain::audit::Actor;
+use crate::domain::format::Password;
+use crate::domain::hash::{self, ServerSecret};
+use crate::domain::{Credential, Settings};
 use core::cell::Cell;
 use worker::Env;
 

@@ -21,8 +21,8 @@ mod tenant_object;
 mod user_object;
 mod verify;
 
-use crate::core::audit::Actor;
-use crate::core::rules::Settings;
+use crate::domain::audit::Actor;
+use crate::domain::rules::Settings;
 use commands::{Command, Message};
 use config::{TENANT_BINDING, USERS_BINDING};
 use http::ApiError;

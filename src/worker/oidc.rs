@@ -12,11 +12,11 @@
 
 use super::http::ApiError;
 use super::now;
-use crate::core::oidc::{
+use crate::domain::oidc::{
     self, Alg, Client, ClientAuth, Identity, Jwt, ProviderMetadata, PublicKey, SignInError,
     Transaction,
 };
-use crate::core::random::SystemEntropy;
+use crate::domain::random::SystemEntropy;
 use core::cell::RefCell;
 use worker::js_sys::{self, Array, Function, Object, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};

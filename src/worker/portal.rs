@@ -18,12 +18,12 @@ use super::config::{session_policy, session_secret};
 use super::http::ApiError;
 use super::routes::Call;
 use super::{oidc, send};
-use crate::core::Error;
-use crate::core::audit::Actor;
-use crate::core::oidc::{Identity, SignInError};
-use crate::core::random::SystemEntropy;
-use crate::core::rules::MAX_USER_BYTES;
-use crate::core::session::SessionId;
+use crate::domain::Error;
+use crate::domain::audit::Actor;
+use crate::domain::oidc::{Identity, SignInError};
+use crate::domain::random::SystemEntropy;
+use crate::domain::rules::MAX_USER_BYTES;
+use crate::domain::session::SessionId;
 use worker::{Env, Headers, Request, Response, Url};
 
 /// Name of the session cookie. `__Host-`: Secure, `Path=/`, no `Domain`, so no sibling host can
@@ -200,7 +200,7 @@ pub async fn sign_in(req: &Request, env: &Env) -> Result<Response, ApiError> {
                 &format!(
                     "{}={transaction}; Max-Age={}; Path=/; HttpOnly; Secure; SameSite=Lax",
                     oidc::TRANSACTION_COOKIE,
-                    crate::core::oidc::TRANSACTION_MAX_AGE_SECS
+                    crate::domain::oidc::TRANSACTION_MAX_AGE_SECS
                 ),
             )?;
             Ok(Response::empty()?.with_status(302).with_headers(headers))
@@ -332,7 +332,7 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
         .and_then(|f| f.get_field("user"))
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
-    if !crate::core::rules::valid_user(&user) {
+    if !crate::domain::rules::valid_user(&user) {
         // A page, not JSON: this is a form in the browser. The error is tied to the field.
         let error = format!("Enter a user id of 1 to {MAX_USER_BYTES} bytes.");
         let body = dev_form_with(Some(&error), &user);

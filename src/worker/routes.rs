@@ -9,10 +9,10 @@
 
 use super::http::{self, ApiError};
 use super::{api_keys, app_passwords, config, portal, stats, verify};
-use crate::core::api_key::{self, Published, Scope};
-use crate::core::audit::Actor;
-use crate::core::hash;
-use crate::core::rules::{MAX_USER_BYTES, valid_user};
+use crate::domain::api_key::{self, Published, Scope};
+use crate::domain::audit::Actor;
+use crate::domain::hash;
+use crate::domain::rules::{MAX_USER_BYTES, valid_user};
 use worker::{Context, Env, Headers, Method, Request, Response};
 
 /// Who may call a route.

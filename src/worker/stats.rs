@@ -5,7 +5,7 @@
 
 use super::http::{self, ApiError};
 use super::{kv, login_cache, verify};
-use crate::core::hash;
+use crate::domain::hash;
 use serde::Serialize;
 use worker::Response;
 

@@ -7,9 +7,9 @@
 use super::commands::TenantCommand;
 use super::http::{self, ApiError};
 use super::kv;
-use crate::core::api_key::{ApiKeyEntry, ApiKeys};
-use crate::core::random::SystemEntropy;
-use crate::core::{OnPasswordChange, Settings};
+use crate::domain::api_key::{ApiKeyEntry, ApiKeys};
+use crate::domain::random::SystemEntropy;
+use crate::domain::{OnPasswordChange, Settings};
 use core::cell::RefCell;
 use serde::{Deserialize, Deserializer, Serialize};
 use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
@@ -58,14 +58,14 @@ pub struct TenantObject {
 struct CreatedKey<'a> {
     id: &'a str,
     name: &'a str,
-    scopes: &'a [crate::core::api_key::Scope],
+    scopes: &'a [crate::domain::api_key::Scope],
     key: &'a str,
     created_at: i64,
 }
 
 #[derive(Serialize)]
 struct KeyList {
-    api_keys: Vec<crate::core::api_key::ApiKeySummary>,
+    api_keys: Vec<crate::domain::api_key::ApiKeySummary>,
 }
 
 impl DurableObject for TenantObject {
@@ -233,7 +233,7 @@ impl TenantObject {
             TenantCommand::RevokeApiKey { id } => {
                 let entry: Option<ApiKeyEntry> =
                     self.with_keys(|k| k.keys.iter().find(|k| k.id == id).cloned());
-                let entry = entry.ok_or(crate::core::Error::NotFound)?;
+                let entry = entry.ok_or(crate::domain::Error::NotFound)?;
                 kv::delete_api_key(&self.env, &entry.hash)
                     .await
                     .map_err(|e| ApiError::internal("kv delete", &e))?;

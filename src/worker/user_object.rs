@@ -14,11 +14,11 @@ use super::commands::{Command, Message};
 use super::config::Config;
 use super::http::{self, ApiError};
 use super::{kv, now};
-use crate::core::audit::{Actor, Event, EventLog, Kind, Named};
-use crate::core::random::SystemEntropy;
-use crate::core::rules::{Issued, Summary};
-use crate::core::session::Sessions;
-use crate::core::{Entry, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
+use crate::domain::audit::{Actor, Event, EventLog, Kind, Named};
+use crate::domain::random::SystemEntropy;
+use crate::domain::rules::{Issued, Summary};
+use crate::domain::session::Sessions;
+use crate::domain::{Entry, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
 use core::cell::RefCell;
 use serde::Serialize;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
@@ -222,7 +222,7 @@ impl UserObject {
             Command::Rekey { id, password, .. } => {
                 let config = Config::from_env(&self.env)?;
                 let ctx = config.context(Settings::default(), at);
-                let password = crate::core::normalize(&password)?;
+                let password = crate::domain::normalize(&password)?;
                 let Some(previous) = config.previous.as_ref() else {
                     return Ok(Response::empty()?.with_status(204));
                 };
@@ -287,7 +287,7 @@ impl UserObject {
                 // Tenant settings play no part in re-hashing; only the parameters matter.
                 let config = Config::from_env(&self.env)?;
                 let ctx = config.context(Settings::default(), now());
-                let password = crate::core::normalize(&password)?;
+                let password = crate::domain::normalize(&password)?;
                 if self.change(|r| r.rehash(&id, &password, &ctx, &mut SystemEntropy))? {
                     self.save().await?;
                     let entry =
@@ -363,7 +363,7 @@ impl UserObject {
     async fn delete(&self, id: &str) -> std::result::Result<Entry, ApiError> {
         // Revoke first: if KV cannot be reached the entry stays listed and can be deleted again.
         let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
-        let entry = entry.ok_or(crate::core::Error::NotFound)?;
+        let entry = entry.ok_or(crate::domain::Error::NotFound)?;
         kv::delete(&self.env, &entry)
             .await
             .map_err(|e| ApiError::internal("kv delete", &e))?;
@@ -534,7 +534,7 @@ impl UserObject {
     /// answers 204 — or the rule's error (401 for an unknown or ended session, saved too).
     async fn sessions(
         &self,
-        f: impl FnOnce(&mut Sessions) -> crate::core::Result<bool>,
+        f: impl FnOnce(&mut Sessions) -> crate::domain::Result<bool>,
     ) -> std::result::Result<Response, ApiError> {
         if self.sessions.borrow().is_none() {
             let stored: Option<Sessions> = self.state.storage().get(SESSIONS_KEY).await?;
@@ -575,7 +575,7 @@ impl UserObject {
     /// Applies a core rule to the in-memory record, synchronously.
     fn change<T>(
         &self,
-        f: impl FnOnce(&mut UserRecord) -> crate::core::Result<T>,
+        f: impl FnOnce(&mut UserRecord) -> crate::domain::Result<T>,
     ) -> std::result::Result<T, ApiError> {
         let mut slot = self.record.borrow_mut();
         let record = slot.as_mut().ok_or_else(not_loaded)?;

@@ -26,14 +26,14 @@ use super::config::Config;
 use super::http::{self, ApiError};
 use super::routes::{Call, invalid_user};
 use super::{login_cache, lookup, now, send, send_message};
-use crate::core::audit::{Actor, Event, Kind, LOGIN_FAILED_INTERVAL_SECS, Named};
-use crate::core::rules::{
+use crate::domain::audit::{Actor, Event, Kind, LOGIN_FAILED_INTERVAL_SECS, Named};
+use crate::domain::rules::{
     Credential, LAST_USE_INTERVAL_SECS, Rejection, check_claims, check_credential, valid_user,
 };
-use crate::core::throttle::{
+use crate::domain::throttle::{
     Blocklist, Gate, Origin, PERIOD_SECS, address_key, pair_key, parse_remote_ip,
 };
-use crate::core::{Protocol, format, hash};
+use crate::domain::{Protocol, format, hash};
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};

@@ -40,7 +40,7 @@ function answerableCodes() {
   const codes = new Set();
   const core = readFileSync(join(REPO, 'src', 'core', 'error.rs'), 'utf8');
   const codeFn = /pub (?:const )?fn code\(&self\)[^{]*\{([\s\S]*?)\n {4}\}/.exec(core);
-  assert.ok(codeFn, 'src/core/error.rs has no fn code');
+  assert.ok(codeFn, 'src/domain/error.rs has no fn code');
   for (const m of codeFn[1].matchAll(/=> "([a-z_]+)"/g)) codes.add(m[1]);
   for (const file of rustFiles(join(REPO, 'src', 'worker'))) {
     for (const m of readFileSync(file, 'utf8').matchAll(/(?:ApiError|Self)::new\(\s*\d{3},\s*"([a-z_]+)"/g)) codes.add(m[1]);

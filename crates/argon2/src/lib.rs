@@ -1,6 +1,6 @@
 //! Argon2id (RFC 9106, version 0x13) with a secret input, written for speed in wasm.
 //!
-//! Used by app-passwords' core (`src/core/argon2.rs`, where its tests are); the `argon2` crate stays
+//! Used by app-passwords' core (`src/domain/argon2.rs`, where its tests are); the `argon2` crate stays
 //! in use there for PHC strings, this crate only computes tags. It exists because the
 //! compression function is where the time goes: [`simd`] is a hand-written wasm SIMD128 version
 //! (compiled when the `simd128` target feature is on), [`block`] the portable one used everywhere else.

@@ -747,7 +747,7 @@ pub fn validate_claims(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::random::TestEntropy;
+    use crate::domain::random::TestEntropy;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -29,7 +29,7 @@ pub const CAPACITY: usize = 10_000;
 /// whole number ≥ 0.
 ///
 /// ```
-/// use app_passwords::core::login_cache::parse_ttl;
+/// use app_passwords::domain::login_cache::parse_ttl;
 /// assert_eq!(parse_ttl(None), Ok(60));
 /// assert_eq!(parse_ttl(Some(" 5 ")), Ok(5));
 /// assert_eq!(parse_ttl(Some("3600")), Ok(60));

@@ -81,7 +81,7 @@ impl Error {
     /// The stable, snake_case code of this error, for programs to switch on.
     ///
     /// ```
-    /// use app_passwords::core::Error;
+    /// use app_passwords::domain::Error;
     /// assert_eq!(Error::LimitReached { limit: 40 }.code(), "limit_reached");
     /// ```
     #[must_use]
@@ -117,7 +117,7 @@ impl Error {
     /// server misconfiguration (parameters, secret, stored hash).
     ///
     /// ```
-    /// use app_passwords::core::Error;
+    /// use app_passwords::domain::Error;
     /// assert_eq!(Error::LimitReached { limit: 40 }.http_status(), 409);
     /// ```
     #[must_use]

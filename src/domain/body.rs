@@ -31,7 +31,7 @@ impl BodyError {
 /// Parses a request body: a JSON object with the fields of `T`.
 ///
 /// ```
-/// use app_passwords::core::body::parse;
+/// use app_passwords::domain::body::parse;
 /// #[derive(serde::Deserialize)]
 /// struct Create { name: String }
 /// assert_eq!(parse::<Create>(br#"{"name":"Phone"}"#).unwrap().name, "Phone");

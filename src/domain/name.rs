@@ -24,7 +24,7 @@ const HANGUL_FILLERS: [char; 4] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}
 /// Checks a submitted name and returns the form to store: NFC, trimmed.
 ///
 /// ```
-/// use app_passwords::core::name::valid_name;
+/// use app_passwords::domain::name::valid_name;
 /// assert_eq!(valid_name("  Cafe\u{301} laptop ").unwrap(), "Café laptop");
 /// assert!(valid_name("\u{200B}").is_err());
 /// ```
@@ -49,7 +49,7 @@ pub fn valid_name(name: &str) -> Result<String> {
 /// Names with equal keys are the same name.
 ///
 /// ```
-/// use app_passwords::core::name::name_key;
+/// use app_passwords::domain::name::name_key;
 /// assert_eq!(name_key("CAFÉ"), name_key("cafe\u{301}"));
 /// assert_eq!(name_key("Straße"), name_key("STRASSE"));
 /// ```

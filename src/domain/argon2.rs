@@ -60,7 +60,7 @@ mod tests {
         let mut out = [0u8; 32];
         argon2id(inputs, Costs { m: 32, t: 3, p: 4 }, &mut out).unwrap();
         assert_eq!(
-            crate::core::hash::hex(&out),
+            crate::domain::hash::hex(&out),
             "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
         );
     }

@@ -111,7 +111,7 @@ impl Settings {
     /// after the tenant's maximum lifetime, else never.
     ///
     /// ```
-    /// use app_passwords::core::rules::{DAY_SECS, Settings};
+    /// use app_passwords::domain::rules::{DAY_SECS, Settings};
     /// let bounded = Settings { max_lifetime_days: Some(90), ..Settings::default() };
     /// assert_eq!(bounded.expires_at(None, 0), Ok(Some(90 * DAY_SECS)));
     /// assert_eq!(bounded.expires_at(Some(30), 0), Ok(Some(30 * DAY_SECS)));
@@ -441,7 +441,7 @@ pub fn check_credential(
 /// [`UserRecord::verify`]), so the sequence is split around it:
 ///
 /// ```
-/// # use app_passwords::core::{rules::{Login, UserId}, ServerSecret, HashParams};
+/// # use app_passwords::domain::{rules::{Login, UserId}, ServerSecret, HashParams};
 /// # let secret = ServerSecret::new(b"0123456789abcdef").unwrap();
 /// let user = UserId::new("alice").unwrap();
 /// let login = Login::start(&user, "not a password", &secret);

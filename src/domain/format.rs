@@ -78,8 +78,8 @@ impl Password {
     /// The form shown to people: groups of four letters joined by dashes.
     ///
     /// ```
-    /// use app_passwords::core::format::{normalize, Password};
-    /// let p = Password::generate(&mut app_passwords::core::random::TestEntropy::new(1)).unwrap();
+    /// use app_passwords::domain::format::{normalize, Password};
+    /// let p = Password::generate(&mut app_passwords::domain::random::TestEntropy::new(1)).unwrap();
     /// assert_eq!(p.display().len(), 29);
     /// assert_eq!(normalize(&p.display()).unwrap(), p);
     /// ```
@@ -156,7 +156,7 @@ fn remainder(digits: &[u8], shift: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::random::TestEntropy;
+    use crate::domain::random::TestEntropy;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

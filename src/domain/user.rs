@@ -21,7 +21,7 @@ pub fn valid_user(user: &str) -> bool {
 /// valid id does not deserialise.
 ///
 /// ```
-/// use app_passwords::core::{Error, UserId};
+/// use app_passwords::domain::{Error, UserId};
 /// assert_eq!(UserId::new("alice@example.com").unwrap().as_str(), "alice@example.com");
 /// assert_eq!(UserId::new("").unwrap_err(), Error::InvalidUser);
 /// ```

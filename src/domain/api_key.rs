@@ -9,14 +9,14 @@
 //! - [`ApiKeys`] is the tenant's set of keys: create, revoke, list, record last use.
 //!
 //! ```
-//! use app_passwords::core::api_key::{self, ApiKeys, Scope};
-//! use app_passwords::core::random::TestEntropy;
+//! use app_passwords::domain::api_key::{self, ApiKeys, Scope};
+//! use app_passwords::domain::random::TestEntropy;
 //! let mut keys = ApiKeys::default();
 //! let issued = keys.create("mx1.example.com", vec![Scope::Verify], 1_700_000_000, &mut TestEntropy::new(1))?;
 //! assert!(issued.key.starts_with("apk_"));
 //! assert!(api_key::looks_like_key(&issued.key));
 //! assert_eq!(keys.summaries()[0].name, "mx1.example.com");
-//! # Ok::<(), app_passwords::core::Error>(())
+//! # Ok::<(), app_passwords::domain::Error>(())
 //! ```
 
 use super::error::{Error, Result};
@@ -274,7 +274,7 @@ impl ApiKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::random::TestEntropy;
+    use crate::domain::random::TestEntropy;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -30,7 +30,7 @@ pub const MEMORY_ENTRIES: usize = 10_000;
 /// stays IPv6; `2001:DB8::1` becomes `2001:db8::1`). `None` when it is not an address.
 ///
 /// ```
-/// use app_passwords::core::throttle::parse_remote_ip;
+/// use app_passwords::domain::throttle::parse_remote_ip;
 /// assert_eq!(parse_remote_ip("2001:DB8:0::1").as_deref(), Some("2001:db8::1"));
 /// assert_eq!(parse_remote_ip("203.0.113.7").as_deref(), Some("203.0.113.7"));
 /// assert_eq!(parse_remote_ip("example.com"), None);
