@@ -11,7 +11,12 @@
 //! The tests of `src/domain/unicode.rs` compare the tables with the same crates for every code point.
 
 // A generator run by hand: a panic is the right answer to tables it cannot encode.
-#![allow(clippy::indexing_slicing, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic
+)]
 
 use caseless::Caseless;
 use unicode_normalization::char::{canonical_combining_class, compose, decompose_canonical};
