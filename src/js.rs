@@ -5,9 +5,12 @@
 //! or the core's [`Error`] into JavaScript values. Every rule (format, hashing, limits, names, MFA,
 //! scopes) lives in the core.
 //!
+//! - Arguments are the serde structs of [`options`], read by [`decode`]: an unknown option name or a
+//!   value of the wrong type throws `invalid_argument` (status 400) with a fixed message that names
+//!   our field and never the value passed. The structs' `#[derive(Tsify)]` writes their TypeScript
+//!   declarations into the package's `.d.ts`.
 //! - Thrown errors are JavaScript `Error`s whose `code` property is [`Error::code`] and `status`
-//!   [`Error::http_status`] (`limit_reached` also carries `limit`); an argument of the wrong shape
-//!   throws with code `invalid_argument` and status 400.
+//!   [`Error::http_status`] (`limit_reached` also carries `limit`).
 //! - Server secrets are strings (UTF-8) or `Uint8Array`s; hashing parameters are `{ m, t, p }`,
 //!   checked by [`HashParams::validate`].
 //! - Randomness is [`SystemEntropy`] (`crypto.getRandomValues`), read only inside calls, never when
@@ -39,6 +42,9 @@ mod options;
 /// The code thrown for arguments of the wrong type or shape (not a core error).
 const INVALID_ARGUMENT: &str = "invalid_argument";
 
+// The declarations with no struct in this module: the thrown error, the rejection codes, and the
+// core's record shapes (whose serde defaults make fields optional when read but always present when
+// written, which a derived declaration cannot say). The rest is derived from `options`' structs.
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /// <reference lib="esnext.disposable" />

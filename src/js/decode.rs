@@ -2,11 +2,11 @@
 //!
 //! serde-wasm-bindgen reads only the properties a struct declares, so `deny_unknown_fields` never
 //! fires with it (a misspelt option would silently take its default), and its messages quote the
-//! value they refuse (``invalid type: integer `1234567` ``). [`decode`] walks objects and arrays
-//! itself, so every own enumerable key reaches the struct's field visitor and a struct with
-//! `deny_unknown_fields` refuses a key it does not know; it hands everything else to
-//! serde-wasm-bindgen. Of an error it keeps only its kind and the path of our field names: the
-//! refused key or value is dropped where serde reports it, so no message can carry it.
+//! value they refuse (``invalid type: integer `1234567` ``). [`decode`] is a small deserializer of
+//! its own: it hands every own enumerable key of an object to the struct's field visitor, so a
+//! struct with `deny_unknown_fields` refuses a key it does not know, and of an error it keeps only
+//! its kind and the path of our field names. The refused key or value is dropped where serde
+//! reports it, so no message can carry it. (serde-wasm-bindgen still writes the results.)
 
 use js_sys::{Array, ArrayBuffer, Object, Uint8Array};
 use serde::de::{
@@ -23,7 +23,7 @@ pub(super) fn decode<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result
 }
 
 /// What was wrong, without the offending key or value.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 enum Kind {
     /// A property that is not a field of the struct; the struct's fields.
     Unknown(&'static [&'static str]),
@@ -110,7 +110,7 @@ impl fmt::Display for Fault {
 impl std::error::Error for Fault {}
 
 impl de::Error for Fault {
-    // serde's and serde-wasm-bindgen's messages quote the refused value: only the kind is kept.
+    // serde's messages quote the refused value: only the kind is kept.
     fn custom<T: fmt::Display>(_message: T) -> Self {
         Self::new(Kind::Invalid)
     }

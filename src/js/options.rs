@@ -62,7 +62,7 @@ impl Visitor<'_> for BytesVisitor {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // deserialize_any: serde-wasm-bindgen then visits a Uint8Array as bytes.
+        // deserialize_any: the decoder visits a string as text and a Uint8Array as bytes.
         let bytes = deserializer.deserialize_any(BytesVisitor { text: true })?;
         Ok(Self(Zeroizing::new(bytes)))
     }
