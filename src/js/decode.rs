@@ -219,7 +219,6 @@ impl<'de> Deserializer<'de> for Value {
         deserialize_str() => deserialize_string;
         deserialize_identifier() => deserialize_string;
         deserialize_bytes() => deserialize_byte_buf;
-        deserialize_ignored_any() => deserialize_any;
         deserialize_unit_struct(name: &'static str) => deserialize_unit;
         deserialize_tuple(len: usize) => deserialize_seq;
         deserialize_tuple_struct(name: &'static str, len: usize) => deserialize_seq;
@@ -243,6 +242,13 @@ impl<'de> Deserializer<'de> for Value {
         } else {
             visitor.visit_map(self.properties(&[])?)
         }
+    }
+
+    /// A property a struct does not keep (a stored record may carry fields of a newer version) is
+    /// not read at all: walking it would recurse as deep as the value nests, and a deep enough
+    /// value overflows the wasm stack.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
+        visitor.visit_unit()
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {

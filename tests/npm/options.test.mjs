@@ -130,3 +130,18 @@ describe("values of the wrong type are refused", () => {
     );
   });
 });
+
+test("deeply nested values are refused or skipped without descending into them", () => {
+  let deep = [];
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  // A field the record does not know (a newer version's) is skipped, however deep.
+  const loaded = lib.UserAppPasswords.fromJSON({ user: "alice", app_passwords: [], newer: deep }, {});
+  assert.equal(loaded.user, "alice");
+  refused(() => lib.UserAppPasswords.fromJSON({ user: "alice", app_passwords: deep }), "deep entries");
+  refused(() => lib.UserAppPasswords.fromJSON(null, { user: "alice", secret: deep }), "deep secret");
+  refused(() => lib.UserAppPasswords.fromJSON(null, { user: "alice", [KEY]: deep }), "deep unknown option");
+  refused(() => account().create({ name: "Phone", scopes: deep }), "deep scopes");
+  // The module is intact: a stack overflow in wasm would have corrupted its memory.
+  const generated = lib.generateAppPassword();
+  assert.equal(lib.normalizeAppPassword(generated.display), generated.password);
+});
