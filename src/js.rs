@@ -32,7 +32,6 @@ use options::{
     UserVerifyOptions, VerifyOptions,
 };
 use serde::Serialize;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize;
 
@@ -692,6 +691,14 @@ fn configured_secret(secret: Option<&ServerSecret>) -> Result<&ServerSecret, JsV
     })
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.assign({}, value)`, catching what a getter or a proxy throws (an exception thrown
+    /// through the wasm frames would leave the called object borrowed for good).
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = assign)]
+    fn assign(target: &Object, source: &JsValue) -> Result<Object, JsValue>;
+}
+
 /// Reads a stored record (object, JSON string, or nothing for a new user), filling in or checking
 /// the user.
 fn load_record(value: &JsValue, user: Option<UserId>) -> Result<UserRecord, JsValue> {
@@ -714,7 +721,8 @@ fn load_record(value: &JsValue, user: Option<UserId>) -> Result<UserRecord, JsVa
         }
         (Some(_), _) => value,
         (None, Some(given)) => {
-            let copy = Object::assign(&Object::new(), value.unchecked_ref());
+            let copy =
+                assign(&Object::new(), &value).map_err(|_| invalid("the record cannot be read"))?;
             let _ = Reflect::set(&copy, &"user".into(), &given.as_str().into());
             copy.into()
         }

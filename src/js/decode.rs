@@ -8,13 +8,22 @@
 //! its kind and the path of our field names. The refused key or value is dropped where serde
 //! reports it, so no message can carry it. (serde-wasm-bindgen still writes the results.)
 
-use js_sys::{Array, ArrayBuffer, Object, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
     Visitor,
 };
 use std::fmt;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.entries`, catching what a getter or a proxy throws: an exception thrown through
+    /// the wasm frames would leave the called object borrowed for good.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn entries(object: &JsValue) -> Result<Array, JsValue>;
+}
 
 /// Decodes `value` into `T`, strictly; `what` names the argument in the error message (e.g.
 /// `options`). The error is a fixed text that names only `what` and our field names.
@@ -35,6 +44,8 @@ enum Kind {
     NotArray,
     /// A value of the wrong type, or out of its type's range.
     Invalid,
+    /// Reading a property threw (a getter or a proxy).
+    Unreadable,
 }
 
 /// How many field names deep a fault is located; our arguments nest two deep at most
@@ -97,6 +108,7 @@ impl Fault {
             Kind::NotObject => format!("{place} must be an object"),
             Kind::NotArray => format!("{place} must be an array"),
             Kind::Invalid => format!("{place} has the wrong type or an out-of-range value"),
+            Kind::Unreadable => format!("{place} cannot be read: reading a property threw"),
         }
     }
 }
@@ -179,7 +191,7 @@ impl Value {
             return Err(Fault::new(Kind::NotObject));
         }
         Ok(Properties {
-            entries: Object::entries(self.0.unchecked_ref()),
+            entries: entries(&self.0).map_err(|_| Fault::new(Kind::Unreadable))?,
             next: 0,
             fields,
             value: None,
@@ -415,11 +427,15 @@ struct Items {
 }
 
 impl Items {
-    /// The next item (not generic: one copy in the wasm).
-    fn next_item(&mut self) -> Option<JsValue> {
-        let item = (self.next < self.array.length()).then(|| self.array.get(self.next));
+    /// The next item (not generic: one copy in the wasm); an index getter that throws is an error.
+    fn next_item(&mut self) -> Result<Option<JsValue>, Fault> {
+        if self.next >= self.array.length() {
+            return Ok(None);
+        }
+        let item =
+            Reflect::get_u32(&self.array, self.next).map_err(|_| Fault::new(Kind::Unreadable))?;
         self.next += 1;
-        item
+        Ok(Some(item))
     }
 }
 
@@ -430,7 +446,7 @@ impl<'de> SeqAccess<'de> for Items {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Fault> {
-        match self.next_item() {
+        match self.next_item()? {
             None => Ok(None),
             Some(item) => seed.deserialize(Value(item)).map(Some),
         }

@@ -145,3 +145,18 @@ test("deeply nested values are refused or skipped without descending into them",
   const generated = lib.generateAppPassword();
   assert.equal(lib.normalizeAppPassword(generated.display), generated.password);
 });
+
+test("a getter that throws is refused, and the object stays usable", () => {
+  const throwing = (key) => Object.defineProperty({}, key, { enumerable: true, get: () => { throw new Error(TEXT); } });
+  const a = account();
+  assert.equal(refused(() => a.create(throwing("name")), "create"), "options cannot be read: reading a property threw");
+  refused(() => a.verify(lib.generateAppPassword().password, throwing("secret")), "verify");
+  const scopes = ["imap"];
+  Object.defineProperty(scopes, 0, { get: () => { throw new Error(TEXT); } });
+  refused(() => a.create({ name: "Phone", scopes }), "scopes");
+  // A JavaScript exception thrown through the wasm frames would leave `a` borrowed for good.
+  assert.equal(a.create({ name: "Phone" }).entry.name, "Phone");
+  const record = throwing("app_passwords");
+  record.mfa_enabled = true;
+  refused(() => lib.UserAppPasswords.fromJSON(record, { user: "alice" }), "record");
+});
