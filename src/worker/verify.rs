@@ -42,7 +42,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use worker::{Context, Env, Headers, Response};
+use worker::{Context, Env, Response};
 
 /// Rate limiter of failures per (user, address): `[[ratelimits]]` in wrangler.toml.
 pub const PAIR_LIMITER: &str = "PAIR_LIMITER";
@@ -378,19 +378,17 @@ async fn within_limit(env: &Env, binding: &str, key: &str) -> bool {
 /// 429 `{"valid":false,"reason":"throttled"}` with `Retry-After`.
 fn throttled_response(retry_after: i64) -> Result<Response, ApiError> {
     THROTTLED.fetch_add(1, Ordering::Relaxed);
-    let response = http::json(
+    let mut response = http::json(
         429,
         &Refused {
             valid: false,
             reason: "throttled",
         },
     )?;
-    let headers = Headers::new();
-    for (name, value) in response.headers().entries() {
-        headers.set(&name, &value)?;
-    }
-    headers.set("retry-after", &retry_after.max(1).to_string())?;
-    Ok(response.with_headers(headers))
+    response
+        .headers_mut()
+        .set("retry-after", &retry_after.max(1).to_string())?;
+    Ok(response)
 }
 
 /// Sends commands to the user's object after the response: last use (the object throttles the
