@@ -477,6 +477,17 @@ mod tests {
     }
 
     #[test]
+    fn path_parameters_are_percent_decoded_and_the_user_becomes_a_user_id() {
+        let (params, user) = decode(vec![("user", "a%2Fb%20%c3%bc"), ("id", "ap%5F1")]).unwrap();
+        assert_eq!(user.as_ref().map(UserId::as_str), Some("a/b ü"));
+        assert_eq!(params, vec![("id", "ap_1".to_owned())]);
+        for bad in ["", "%zz", "%C0%80", &"x".repeat(257)] {
+            let refused = decode(vec![("user", bad)]).err().map(|e| e.code);
+            assert_eq!(refused, Some("invalid_user"), "{bad}");
+        }
+    }
+
+    #[test]
     fn patterns_match_whole_segments_only() {
         let path = segments("/v1/users/alice/app-passwords/");
         let params = matches("/v1/users/{user}/app-passwords/{id}", &path);
