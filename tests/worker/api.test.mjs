@@ -408,10 +408,10 @@ describe('app passwords of one user', TIMEOUT, () => {
       assert.equal(list.status, 200, list.text);
       assert.deepEqual(list.body.app_passwords.map((p) => p.id), [mfa.body.initial_app_password.id], path);
     }
-    // '%2e%2e' is a user named "..", not a step up the path.
-    const dots = await ctx.api.request('GET', '/v1/users/%2e%2e/app-passwords');
-    assert.equal(dots.status, 200, dots.text);
-    assert.equal(dots.body.count, 0);
+    // An encoded slash stays inside its segment: the user "a/../b", not a step up the path.
+    const slashes = await ctx.api.request('GET', '/v1/users/a%2F..%2Fb/app-passwords');
+    assert.equal(slashes.status, 200, slashes.text);
+    assert.equal(slashes.body.count, 0);
     // An id with every character escaped is the same id.
     const id = mfa.body.initial_app_password.id;
     const escaped = [...id].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('');
