@@ -3,9 +3,12 @@
 import { performance } from "node:perf_hooks";
 import { percentile } from "./lib.mjs";
 
-export async function load({ url, headers, bodies, expectStatus, seconds = 10, concurrency = 8, warmup = 2 }) {
+// `sent` counts every request, warm-up included (for counters read from the server around a run).
+export async function load({ url, method = "POST", headers, bodies = [undefined], expectStatus, seconds = 10, concurrency = 8, warmup = 2 }) {
+  let sent = 0;
   const send = async (i) => {
-    const res = await fetch(url, { method: "POST", headers, body: bodies[i % bodies.length] });
+    sent += 1;
+    const res = await fetch(url, { method, headers, body: bodies[i % bodies.length] });
     await res.arrayBuffer();
     return res.status;
   };
@@ -35,5 +38,6 @@ export async function load({ url, headers, bodies, expectStatus, seconds = 10, c
     concurrency,
     seconds: elapsed,
     latencies,
+    sent,
   };
 }

@@ -29,6 +29,16 @@ async function post(worker, path, body) {
   return { status: res.status, body: await res.json() };
 }
 
+async function stats(worker) {
+  const res = await fetch(`${worker.url}/v1/stats`, { headers: { authorization: `Bearer ${worker.token}` } });
+  return res.json();
+}
+
+/** The growth of our Worker's counters (GET /v1/stats) between two readings. */
+function grown(before, after) {
+  return Object.fromEntries(["argon2_runs", "kv_reads", "cache_hits", "lookup_keys"].map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
+}
+
 async function put(worker, path, body) {
   const res = await fetch(`${worker.url}${path}`, {
     method: "PUT",
@@ -49,6 +59,10 @@ function merge(parts) {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     unexpected: parts.reduce((n, p) => n + p.unexpected, 0),
+    sent: parts.reduce((n, p) => n + p.sent, 0),
+    counters: parts.every((p) => p.counters)
+      ? Object.fromEntries(Object.keys(parts[0].counters).map((k) => [k, parts.reduce((n, p) => n + p.counters[k], 0)]))
+      : undefined,
     concurrency: parts[0].concurrency,
     seconds,
     rounds: parts.length,
@@ -58,23 +72,29 @@ function merge(parts) {
 export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {}) {
   const results = {};
   const pairs = [];
+  const cachedPairs = [];
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
-  const [ourWorker, jsWorker, noopWorker] = await Promise.all([
+  const rateLimits = { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 };
+  const [ourWorker, cachedWorker, jsWorker, noopWorker] = await Promise.all([
     // The login cache off: these rows measure first logins (KV read + Argon2id), as the JS Worker does.
-    startWorker({
-      rateLimits: { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 },
-      vars: { LOGIN_CACHE_TTL_SECS: "0" },
-    }),
+    startWorker({ rateLimits, vars: { LOGIN_CACHE_TTL_SECS: "0" } }),
+    // The login cache on (the default TTL, 60 s): repeated logins.
+    startWorker({ rateLimits }),
     startWorker({ configText: workerConfig("js-worker") }),
     startWorker({ configText: workerConfig("noop-worker") }),
   ]);
+  const ourWorkers = [ourWorker, cachedWorker];
   try {
     for (let i = 0; i < USERS; i++) {
       const user = `bench-user-${i}@example.com`;
       const mfa = await put(ourWorker, `/v1/users/${encodeURIComponent(user)}/mfa`, { enabled: true, initial_name: "Phone" });
       if (mfa.status !== 200) throw new Error(`setup: ${JSON.stringify(mfa)}`);
       pairs.push({ user, password: mfa.body.initial_app_password.display });
+      // The same users on the cached Worker (its own storage, so its own passwords).
+      const cached = await put(cachedWorker, `/v1/users/${encodeURIComponent(user)}/mfa`, { enabled: true, initial_name: "Phone" });
+      if (cached.status !== 200) throw new Error(`setup: ${JSON.stringify(cached)}`);
+      cachedPairs.push({ user, password: cached.body.initial_app_password.display });
       const seeded = await post(jsWorker, "/seed", { ...pairs[i], id: `js_${i}`, name: "Phone" });
       if (seeded.status !== 201) throw new Error(`seed: ${JSON.stringify(seeded)}`);
     }
@@ -87,8 +107,11 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
       concurrency,
     });
     const valid = pairs.map((p) => JSON.stringify(p));
+    const headers = (worker) => ({ authorization: `Bearer ${worker.token}`, "content-type": "application/json" });
     const targets = {
       ours: target(ourWorker, valid, 200),
+      // Repeated logins: the same valid passwords again and again, the login cache on.
+      oursCached: target(cachedWorker, cachedPairs.map((p) => JSON.stringify(p)), 200),
       js: target(jsWorker, valid, 200),
       oursMalformed: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
       oursUnknown: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() })), 401),
@@ -99,6 +122,10 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
         strict: true,
       },
       noop: target(noopWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
+      // Where a refused request's time goes, step by step on our Worker: routing and a JSON answer
+      // (no authentication, no body), then authentication and the body (`{}`: 400 before any rule).
+      oursHealth: { url: `${ourWorker.url}/healthz`, method: "GET", headers: {}, expectStatus: 200, seconds, concurrency },
+      oursEmptyBody: { ...target(ourWorker, ["{}"], 400), headers: headers(ourWorker) },
     };
     const parts = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     for (let r = 0; r < rounds; r++) {
@@ -108,15 +135,21 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
         const { strict, ...spec } = targets[name];
         // Settings changed through this Worker apply at once in its (single) isolate.
         if (strict) await put(ourWorker, "/v1/settings", { strict_revocation: true });
-        parts[name].push(await load(spec));
+        // Our Workers' counters around the run (warm-up included, as `sent` is).
+        const worker = ourWorkers.find((w) => spec.url.startsWith(`${w.url}/`));
+        const before = worker && (await stats(worker));
+        const result = await load(spec);
+        if (worker) result.counters = { ...grown(before, await stats(worker)), requests: result.sent };
+        parts[name].push(result);
         if (strict) await put(ourWorker, "/v1/settings", { strict_revocation: false });
       }
       process.stderr.write(`verify: round ${r + 1}/${rounds} done\n`);
     }
     for (const [name, list] of Object.entries(parts)) results[name] = merge(list);
+    results.pairs = USERS;
     results.roundRatios = parts.ours.map((p, i) => p.rps / parts.js[i].rps);
   } finally {
-    await Promise.all([ourWorker.stop(), jsWorker.stop(), noopWorker.stop()]);
+    await Promise.all([ourWorker.stop(), cachedWorker.stop(), jsWorker.stop(), noopWorker.stop()]);
   }
 
   // Argon2 runs per refused attempt, counted in-process through the same core (npm package):

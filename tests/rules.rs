@@ -819,3 +819,126 @@ fn rehash_upgrades_an_old_hash_only_for_the_right_password() {
         Err(Error::NotFound)
     );
 }
+
+#[test]
+fn the_login_sequence_tells_the_worker_what_each_copy_proves_and_what_upkeep_follows() {
+    use app_passwords::domain::rules::{Credential, DAY_SECS, Found, Login, Upkeep, Verdict};
+    let s = secret();
+    let previous = ServerSecret::new(b"the previous secret, 32 bytes ok").unwrap();
+    let mut user = mfa_user();
+    let issued = user
+        .create(
+            "x",
+            vec![],
+            &ctx(&s, Settings::default()),
+            &mut TestEntropy::new(71),
+        )
+        .unwrap();
+    let credential = user.credential(&issued.entry);
+    let alice = uid("alice");
+    let idle = Settings {
+        expire_unused_after_days: Some(1),
+        ..Settings::default()
+    };
+    let later = NOW + 2 * DAY_SECS;
+
+    let login = Login::start(&alice, issued.password.as_str(), &s).unwrap();
+    assert_eq!(login.read_key(), login.lookup_key());
+    let check =
+        |found, settings: &Settings, now| login.check(&credential, found, None, settings, now);
+    assert_eq!(
+        check(Found::Published, &Settings::default(), NOW),
+        Verdict::Accepted
+    );
+    // A remembered copy is proven by its key alone: no Argon2 (a broken hash does not matter).
+    let broken = Credential {
+        phc: "not a hash".into(),
+        ..credential.clone()
+    };
+    assert_eq!(
+        login.check(&broken, Found::Remembered, None, &Settings::default(), NOW),
+        Verdict::Accepted
+    );
+    assert_eq!(
+        login.check(&broken, Found::Published, None, &Settings::default(), NOW),
+        Verdict::Refused(Rejection::Unknown)
+    );
+    // Unused for too long: a copy that may lag asks for the record; the record refuses.
+    assert_eq!(check(Found::Published, &idle, later), Verdict::Confirm);
+    assert_eq!(check(Found::Remembered, &idle, later), Verdict::Confirm);
+    assert_eq!(
+        check(Found::Record, &idle, later),
+        Verdict::Refused(Rejection::Expired)
+    );
+    // Past a fixed expiry no copy can be stale.
+    let expiring = Credential {
+        expires_at: Some(NOW + 10),
+        ..credential.clone()
+    };
+    for found in [Found::Published, Found::Remembered, Found::Record] {
+        assert_eq!(
+            login.check(&expiring, found, None, &Settings::default(), NOW + 10),
+            Verdict::Refused(Rejection::Expired)
+        );
+    }
+    // Upkeep: a re-hash for other parameters, but never after a remembered copy.
+    assert_eq!(
+        login.upkeep(&credential, Found::Published, CHEAP),
+        Upkeep::None
+    );
+    let other = HashParams::default();
+    assert_eq!(
+        login.upkeep(&credential, Found::Published, other),
+        Upkeep::Rehash
+    );
+    assert_eq!(
+        login.upkeep(&credential, Found::Remembered, other),
+        Upkeep::None
+    );
+
+    // A credential keyed under the previous secret: found after fall_back, checked with it, re-keyed.
+    let mut old = mfa_user();
+    let old_issued = old
+        .create(
+            "y",
+            vec![],
+            &ctx(&previous, Settings::default()),
+            &mut TestEntropy::new(72),
+        )
+        .unwrap();
+    let old_credential = old.credential(&old_issued.entry);
+    let mut login = Login::start(&alice, old_issued.password.as_str(), &s).unwrap();
+    let current_key = login.lookup_key().to_owned();
+    assert_eq!(
+        login.check(
+            &old_credential,
+            Found::Published,
+            None,
+            &Settings::default(),
+            NOW
+        ),
+        Verdict::Refused(Rejection::Unknown),
+        "checked with the current secret"
+    );
+    assert_eq!(login.fall_back(&previous), old_issued.entry.lookup_key);
+    assert_eq!(login.read_key(), old_issued.entry.lookup_key);
+    assert_eq!(
+        login.lookup_key(),
+        current_key,
+        "the cache key stays the current one"
+    );
+    assert_eq!(
+        login.check(
+            &old_credential,
+            Found::Published,
+            None,
+            &Settings::default(),
+            NOW
+        ),
+        Verdict::Accepted
+    );
+    assert_eq!(
+        login.upkeep(&old_credential, Found::Published, CHEAP),
+        Upkeep::Rekey
+    );
+}

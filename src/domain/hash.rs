@@ -49,6 +49,16 @@ pub fn argon2_runs() -> u64 {
     ARGON2_RUNS.load(Ordering::Relaxed)
 }
 
+/// Lookup keys computed (see [`lookup_keys`]).
+static LOOKUP_KEYS: AtomicU64 = AtomicU64::new(0);
+
+/// How many lookup keys (HMAC-SHA-256) this instance has computed: lets tests and benchmarks show
+/// that a login computes its key once.
+#[must_use]
+pub fn lookup_keys() -> u64 {
+    LOOKUP_KEYS.load(Ordering::Relaxed)
+}
+
 /// Domain separation for the lookup key, so it can never equal another HMAC made with the secret.
 const LOOKUP_CONTEXT: &[u8] = b"app-passwords lookup v1\0";
 
@@ -265,6 +275,7 @@ pub fn lookup_key(user: &str, password: &Password, secret: &ServerSecret) -> Str
         // HMAC accepts keys of any length; this arm cannot be reached.
         Err(_) => return String::new(),
     };
+    LOOKUP_KEYS.fetch_add(1, Ordering::Relaxed);
     mac.update(LOOKUP_CONTEXT);
     mac.update(&u32::try_from(user.len()).unwrap_or(u32::MAX).to_be_bytes());
     mac.update(user.as_bytes());

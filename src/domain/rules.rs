@@ -441,8 +441,16 @@ pub fn check_credential(
 /// A login attempt, composed once for every shell: normalise the typed password, compute the lookup
 /// key, check the credential found under it, then decide on a re-hash.
 ///
-/// The lookup is the caller's I/O (one KV read in the Worker, a scan of the record in
-/// [`UserRecord::verify`]), so the sequence is split around it:
+/// The lookup is the caller's I/O (a login cache, a KV read or the user's object in the Worker, a
+/// scan of the record in [`UserRecord::verify`]), so the sequence is split around it:
+///
+/// 1. [`Login::start`] normalises (garbage is refused before any storage read) and computes the
+///    lookup key once, under the current server secret.
+/// 2. The caller reads the credential stored under [`Login::lookup_key`]; during a secret rotation,
+///    when nothing is there, [`Login::fall_back`] switches to the previous secret's key.
+/// 3. [`Login::check`] says what the copy that was read proves ([`Verdict`]), given where it came
+///    from ([`Found`]): a remembered copy needs no Argon2, a verifier's copy may lag on last use.
+/// 4. [`Login::upkeep`] says what the store should do after an accepted login ([`Upkeep`]).
 ///
 /// ```
 /// # use app_passwords::domain::{rules::{Login, UserId}, ServerSecret, HashParams};
@@ -454,7 +462,50 @@ pub fn check_credential(
 pub struct Login<'a> {
     user: &'a UserId,
     password: Password,
+    /// The lookup key under the current secret.
     lookup_key: String,
+    /// The secret the credential is checked with: the current one, or the previous one after
+    /// [`Login::fall_back`].
+    secret: &'a ServerSecret,
+    /// The lookup key under the previous secret, after [`Login::fall_back`].
+    previous_key: Option<String>,
+}
+
+/// Where the copy of a credential given to [`Login::check`] was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// The user's own record: always current.
+    Record,
+    /// A verifier's copy (KV): its last use may lag the record by up to
+    /// [`USE_PUBLISH_INTERVAL_SECS`].
+    Published,
+    /// A copy remembered under this very lookup key after Argon2id accepted it (a login cache):
+    /// finding it proves the password, so only the claims are checked. Its last use may lag too.
+    Remembered,
+}
+
+/// What one copy of a credential says about a login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The login is accepted.
+    Accepted,
+    /// The login is refused.
+    Refused(Rejection),
+    /// Refused as unused by a copy whose last use may lag: ask a current copy (a remembered copy:
+    /// go the full way; a published copy: the user's record) before refusing.
+    Confirm,
+}
+
+/// What the store should do after a login was accepted, while the plaintext is at hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upkeep {
+    /// Nothing.
+    None,
+    /// The stored hash was made with other parameters: hash the password again.
+    Rehash,
+    /// The credential is still keyed with the previous server secret: key and hash it again
+    /// under the current one.
+    Rekey,
 }
 
 impl<'a> Login<'a> {
@@ -462,24 +513,111 @@ impl<'a> Login<'a> {
     ///
     /// # Errors
     /// [`Rejection::Malformed`] or [`Rejection::BadChecksum`].
-    pub fn start(user: &'a UserId, input: &str, secret: &ServerSecret) -> Result<Self, Rejection> {
+    pub fn start(
+        user: &'a UserId,
+        input: &str,
+        secret: &'a ServerSecret,
+    ) -> Result<Self, Rejection> {
         let password = format::normalize(input).map_err(Rejection::from_format)?;
         let lookup_key = hash::lookup_key(user.as_str(), &password, secret);
         Ok(Self {
             user,
             password,
             lookup_key,
+            secret,
+            previous_key: None,
         })
     }
 
-    /// Where the credential is stored: [`hash::lookup_key`] of (user, password).
+    /// Where the credential is stored under the current secret: [`hash::lookup_key`] of (user,
+    /// password). Also the key a login cache remembers it under, whichever secret found it.
     #[must_use]
     pub fn lookup_key(&self) -> &str {
         &self.lookup_key
     }
 
-    /// Checks the credential found under [`Self::lookup_key`] (`None`: nothing was found) with
-    /// [`check_credential`]. At most one Argon2 run.
+    /// The user logging in.
+    #[must_use]
+    pub fn user(&self) -> &UserId {
+        self.user
+    }
+
+    /// The normalised password, for a re-hash or re-key command; never store or log it.
+    #[must_use]
+    pub fn password(&self) -> &Password {
+        &self.password
+    }
+
+    /// During a server-secret rotation, when nothing was found under [`Self::lookup_key`]: the
+    /// lookup key under `previous`. From then on the credential is checked with `previous`, and
+    /// [`Self::upkeep`] asks for a re-key.
+    pub fn fall_back(&mut self, previous: &'a ServerSecret) -> &str {
+        self.secret = previous;
+        self.previous_key.insert(hash::lookup_key(
+            self.user.as_str(),
+            &self.password,
+            previous,
+        ))
+    }
+
+    /// The lookup key the credential is read under now: the previous secret's after
+    /// [`Self::fall_back`], else [`Self::lookup_key`].
+    #[must_use]
+    pub fn read_key(&self) -> &str {
+        self.previous_key.as_deref().unwrap_or(&self.lookup_key)
+    }
+
+    /// Checks a copy of the credential found under [`Self::read_key`]: owner, expiry, scope, then
+    /// (unless the copy is [`Found::Remembered`]) Argon2id — at most one run. A refusal as unused by
+    /// a copy that may lag (not past its fixed expiry) is [`Verdict::Confirm`].
+    #[must_use]
+    pub fn check(
+        &self,
+        credential: &Credential,
+        found: Found,
+        protocol: Option<Protocol>,
+        settings: &Settings,
+        now: i64,
+    ) -> Verdict {
+        let user = self.user.as_str();
+        let checked = match found {
+            Found::Remembered => check_claims(credential, user, protocol, settings, now),
+            Found::Record | Found::Published => check_credential(
+                credential,
+                user,
+                &self.password,
+                protocol,
+                self.secret,
+                settings,
+                now,
+            ),
+        };
+        match checked {
+            Ok(()) => Verdict::Accepted,
+            Err(Rejection::Expired) if found != Found::Record && !credential.past_expiry(now) => {
+                Verdict::Confirm
+            }
+            Err(reason) => Verdict::Refused(reason),
+        }
+    }
+
+    /// The upkeep after [`Self::check`] accepted `credential` (as `found`), given the parameters
+    /// new hashes use: a re-key when it was found under the previous secret (that re-hashes too);
+    /// a re-hash when its hash was made with other parameters — but not after a remembered copy,
+    /// whose hash may already have been replaced (the next full login decides).
+    #[must_use]
+    pub fn upkeep(&self, credential: &Credential, found: Found, params: HashParams) -> Upkeep {
+        if self.previous_key.is_some() {
+            Upkeep::Rekey
+        } else if found != Found::Remembered && hash::needs_rehash(&credential.phc, params) {
+            Upkeep::Rehash
+        } else {
+            Upkeep::None
+        }
+    }
+
+    /// Checks the credential found under [`Self::lookup_key`] in the user's own record (`None`:
+    /// nothing was found) with [`check_credential`]. At most one Argon2 run.
     ///
     /// # Errors
     /// The [`Rejection`] reason.
@@ -487,24 +625,21 @@ impl<'a> Login<'a> {
         self,
         credential: Option<&Credential>,
         protocol: Option<Protocol>,
-        secret: &ServerSecret,
+        secret: &'a ServerSecret,
         settings: &Settings,
         now: i64,
     ) -> Result<Accepted, Rejection> {
         let credential = credential.ok_or(Rejection::Unknown)?;
-        check_credential(
-            credential,
-            self.user.as_str(),
-            &self.password,
-            protocol,
-            secret,
-            settings,
-            now,
-        )?;
-        Ok(Accepted {
-            password: self.password,
-            phc: credential.phc.clone(),
-        })
+        let login = Self { secret, ..self };
+        match login.check(credential, Found::Record, protocol, settings, now) {
+            Verdict::Accepted => Ok(Accepted {
+                password: login.password,
+                phc: credential.phc.clone(),
+            }),
+            Verdict::Refused(reason) => Err(reason),
+            // A record's copy is current: never asked to confirm; refused as expired if it were.
+            Verdict::Confirm => Err(Rejection::Expired),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::domain::{Error, body};
 use js_sys::Uint8Array;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use worker::{Headers, Method, Request, Response};
+use worker::{Method, Request, Response, ResponseBody};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -105,15 +105,15 @@ impl From<worker::Error> for ApiError {
     }
 }
 
-/// A JSON response with `status`, never cached.
+/// A JSON response with `status`, never cached. Its headers are set on the response's own
+/// (mutable) header list: no second list to build and copy on every answer.
 pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
-    let headers = Headers::new();
+    let text = serde_json::to_vec(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut response = Response::from_body(ResponseBody::Body(text))?.with_status(status);
+    let headers = response.headers_mut();
     headers.set("content-type", "application/json; charset=utf-8")?;
     headers.set("cache-control", "no-store")?;
-    let text = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    Ok(Response::ok(text)?
-        .with_status(status)
-        .with_headers(headers))
+    Ok(response)
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T`.
@@ -224,22 +224,21 @@ pub fn method_not_allowed(allowed: &[Method]) -> ApiError {
     }
 }
 
-/// Decodes a percent-encoded path segment into UTF-8, or `None`.
+/// Decodes a percent-encoded path segment into UTF-8, or `None` when it is not UTF-8 or has a
+/// `%` not followed by two hex digits (a literal `%` is sent as `%25`: a broken escape is a
+/// client's mistake, refused rather than guessed at).
 pub fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = segment.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
+    let escapes_whole = segment.split('%').skip(1).all(|rest| {
+        rest.get(..2)
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    if !escapes_whole {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(Into::into)
 }
 
 #[cfg(test)]
@@ -252,8 +251,15 @@ mod tests {
     fn percent_decoding_handles_utf8_and_rejects_bad_escapes() {
         assert_eq!(percent_decode("a%2Fb%20c").as_deref(), Some("a/b c"));
         assert_eq!(percent_decode("%C3%BC").as_deref(), Some("ü"));
-        assert_eq!(percent_decode("%zz"), None);
-        assert_eq!(percent_decode("%4"), None);
-        assert_eq!(percent_decode("%FF"), None);
+        assert_eq!(percent_decode("%c3%bc%25").as_deref(), Some("ü%"));
+        assert_eq!(
+            percent_decode("a+b").as_deref(),
+            Some("a+b"),
+            "no form decoding in paths"
+        );
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        for bad in ["%zz", "%4", "%", "a%", "%FF", "%C0%80", "%E0%A4%A"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
     }
 }

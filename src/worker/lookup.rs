@@ -9,13 +9,11 @@
 //!   here at once.
 
 use super::commands::Command;
-use super::config::Config;
 use super::http::ApiError;
 use super::{kv, send, settings as tenant_settings};
 use crate::domain::audit::Actor;
-use crate::domain::format::Password;
-use crate::domain::hash::{self, ServerSecret};
-use crate::domain::{Credential, Settings};
+use crate::domain::hash::ServerSecret;
+use crate::domain::{Credential, Login, Settings, UserId};
 use core::cell::Cell;
 use worker::Env;
 
@@ -44,26 +42,6 @@ pub fn forget_settings() {
     SETTINGS.set(None);
 }
 
-/// A credential found for a login attempt.
-pub struct Found {
-    /// The credential.
-    pub credential: Credential,
-    /// The lookup key it was found under.
-    pub lookup_key: String,
-    /// Found under `PASSWORD_SECRET_PREVIOUS`: verify with that secret, then re-key.
-    pub previous: bool,
-}
-
-impl Found {
-    /// The secret to verify this credential with.
-    pub fn secret<'a>(&self, config: &'a Config) -> &'a ServerSecret {
-        match (&config.previous, self.previous) {
-            (Some(previous), true) => previous,
-            _ => &config.secret,
-        }
-    }
-}
-
 /// Where to look, and for whom (`actor`: the caller, for the user object's records).
 pub struct Source<'a> {
     /// The Worker's bindings.
@@ -74,34 +52,31 @@ pub struct Source<'a> {
     pub strict: bool,
 }
 
-/// Finds the credential of `password` for `user`: under the current secret, then the previous
-/// one; in KV, or in the user's object when `source.strict`. One read per secret tried.
-pub async fn find(
+/// Finds the credential of a login: under its lookup key (computed once, by [`Login::start`]),
+/// then, during a rotation, under `previous`'s (the login [falls back](Login::fall_back) to it).
+/// In KV, or in the user's object when `source.strict`. One read per secret tried.
+pub async fn find<'a>(
     source: &Source<'_>,
-    config: &Config,
-    user: &str,
-    password: &Password,
-) -> Result<Option<Found>, ApiError> {
-    let secrets = core::iter::once((&config.secret, false))
-        .chain(config.previous.iter().map(|previous| (previous, true)));
-    for (secret, previous) in secrets {
-        let lookup_key = hash::lookup_key(user, password, secret);
-        if let Some(credential) = read(source, user, &lookup_key).await? {
-            return Ok(Some(Found {
-                credential,
-                lookup_key,
-                previous,
-            }));
-        }
+    login: &mut Login<'a>,
+    previous: Option<&'a ServerSecret>,
+) -> Result<Option<Credential>, ApiError> {
+    if let Some(credential) = read(source, login.user(), login.read_key()).await? {
+        return Ok(Some(credential));
     }
-    Ok(None)
+    match previous {
+        Some(previous) => {
+            let key = login.fall_back(previous).to_owned();
+            read(source, login.user(), &key).await
+        }
+        None => Ok(None),
+    }
 }
 
 /// Reads one credential from KV, or from the user's object (always current) when
 /// `source.strict`.
 pub async fn read(
     source: &Source<'_>,
-    user: &str,
+    user: &UserId,
     lookup_key: &str,
 ) -> Result<Option<Credential>, ApiError> {
     if !source.strict {
@@ -110,7 +85,7 @@ pub async fn read(
             .map_err(|e| ApiError::internal("kv get", &e));
     }
     let command = Command::Find {
-        user: user.to_owned(),
+        user: user.as_str().to_owned(),
         lookup_key: lookup_key.to_owned(),
     };
     let mut response = send(source.env, source.actor, &command).await?;

@@ -49,18 +49,29 @@ const OPENAPI: &str = include_str!("../../assets/openapi.json");
 /// RFC 9110 § 11.6.1: a 401 names the scheme that would be accepted.
 const WWW_AUTHENTICATE: &str = "Bearer realm=\"app-passwords\"";
 
-fn with_security_headers(response: Response) -> Result<Response> {
-    let headers = Headers::new();
+/// Adds the headers every answer carries: in place on the responses the Worker built (their header
+/// lists are mutable), on a copy for one whose list is not.
+fn with_security_headers(mut response: Response) -> Result<Response> {
+    let status = response.status_code();
+    if add_security_headers(response.headers_mut(), status).is_ok() {
+        return Ok(response);
+    }
+    let mut headers = Headers::new();
     // `append`: a response may set several cookies, and iteration lists each `Set-Cookie` apart.
     for (name, value) in response.headers().entries() {
         headers.append(&name, &value)?;
     }
+    add_security_headers(&mut headers, status)?;
+    Ok(response.with_headers(headers))
+}
+
+fn add_security_headers(headers: &mut Headers, status: u16) -> Result<()> {
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("referrer-policy", "no-referrer")?;
-    if response.status_code() == 401 && !headers.has("www-authenticate")? {
+    if status == 401 && !headers.has("www-authenticate")? {
         headers.set("www-authenticate", WWW_AUTHENTICATE)?;
     }
-    Ok(response.with_headers(headers))
+    Ok(())
 }
 
 /// The tenant settings, from the tenant object.

@@ -18,12 +18,12 @@ use super::config::{session_policy, session_secret};
 use super::http::ApiError;
 use super::routes::Call;
 use super::{oidc, send};
-use crate::domain::Error;
 use crate::domain::audit::Actor;
 use crate::domain::oidc::{Identity, SignInError};
 use crate::domain::random::SystemEntropy;
 use crate::domain::rules::MAX_USER_BYTES;
 use crate::domain::session::SessionId;
+use crate::domain::{Error, UserId};
 use worker::{Env, Headers, Request, Response, Url};
 
 /// Name of the session cookie. `__Host-`: Secure, `Path=/`, no `Domain`, so no sibling host can
@@ -47,23 +47,25 @@ pub fn dev_sign_in_enabled(env: &Env) -> bool {
         .is_ok_and(|v| v.to_string() == "true")
 }
 
-/// The session of a request's cookie: the user and the storage key of the session id.
-fn session_of(req: &Request) -> Result<(String, String), ApiError> {
+/// The session of a request's cookie: the user and the storage key of the session id. A cookie
+/// whose user is not a [`UserId`] is no session.
+fn session_of(req: &Request) -> Result<(UserId, String), ApiError> {
     let value = cookie(req, COOKIE).ok_or(Error::SessionInvalid)?;
     let (user, id) = SessionId::parse_cookie(&value)?;
+    let user = UserId::new(&user).map_err(|_| Error::SessionInvalid)?;
     Ok((user, id.key()))
 }
 
 /// The user of the request's session cookie, once the user's object has confirmed the session is
 /// alive (and recorded its use).
-pub async fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
+pub async fn session_user(req: &Request, env: &Env) -> Result<UserId, ApiError> {
     let (user, key) = session_of(req)?;
     let policy = session_policy(env)?;
     let mut answer = send(
         env,
         &Actor::Session,
         &Command::CheckSession {
-            user: user.clone(),
+            user: user.to_string(),
             key,
             policy,
         },
@@ -85,14 +87,14 @@ pub async fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> 
 }
 
 /// Starts a session for `user`; returns its `Set-Cookie` value.
-async fn start_session(env: &Env, user: &str) -> Result<String, ApiError> {
+async fn start_session(env: &Env, user: &UserId) -> Result<String, ApiError> {
     let policy = session_policy(env)?;
     let id = SessionId::new(&mut SystemEntropy)?;
     let answer = send(
         env,
         &Actor::Session,
         &Command::StartSession {
-            user: user.to_owned(),
+            user: user.to_string(),
             key: id.key(),
             policy,
         },
@@ -103,7 +105,7 @@ async fn start_session(env: &Env, user: &str) -> Result<String, ApiError> {
     }
     Ok(format!(
         "{COOKIE}={}; Max-Age={}; Path=/; HttpOnly; Secure; SameSite=Strict",
-        id.cookie_value(user),
+        id.cookie_value(user.as_str()),
         policy.max_secs
     ))
 }
@@ -214,7 +216,7 @@ pub async fn callback(req: &Request, env: &Env) -> Result<Response, ApiError> {
     let transaction = cookie(req, oidc::TRANSACTION_COOKIE);
     let mut response =
         match oidc::finish(req, env, &session_secret(env)?, transaction.as_deref()).await {
-            Ok(Identity { user, mfa: true }) => signed_in(env, user).await?,
+            Ok(Identity { user, mfa: true }) => signed_in(env, UserId::new(&user)?).await?,
             Ok(Identity { mfa: false, .. }) => step_up_page()?,
             Err(e) => sign_in_failed(env, e)?,
         };
@@ -226,11 +228,11 @@ pub async fn callback(req: &Request, env: &Env) -> Result<Response, ApiError> {
 
 /// After a sign-in with MFA: MFA registration when our record has MFA off (the first app
 /// password is shown once), then a session.
-async fn signed_in(env: &Env, user: String) -> Result<Response, ApiError> {
-    let first = super::register_mfa(env, user.clone()).await?;
+async fn signed_in(env: &Env, user: UserId) -> Result<Response, ApiError> {
+    let first = super::register_mfa(env, user.to_string()).await?;
     let cookie = start_session(env, &user).await?;
     let mut response = match first {
-        Some(first) => first_password_page(&first, &user)?,
+        Some(first) => first_password_page(&first, user.as_str())?,
         // A page of our own origin that moves on to `/`: a redirect would keep the cross-site
         // chain that started at the provider, and the browser would withhold the Strict cookie.
         None => html_page_with_head(
@@ -304,6 +306,7 @@ fn sign_in_failed(env: &Env, e: SignInError) -> worker::Result<Response> {
 pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
     same_origin(req)?;
     if let Ok((user, key)) = session_of(req) {
+        let user = user.to_string();
         send(env, &Actor::Session, &Command::EndSession { user, key }).await?;
     }
     redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
@@ -325,25 +328,25 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
         return Err(ApiError::new(404, "not_found_route", "no such route"));
     }
     same_origin(&req)?;
-    let user = req
+    let typed = req
         .form_data()
         .await
         .ok()
         .and_then(|f| f.get_field("user"))
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
-    if !crate::domain::rules::valid_user(&user) {
+    let Ok(user) = UserId::new(&typed) else {
         // A page, not JSON: this is a form in the browser. The error is tied to the field.
         let error = format!("Enter a user id of 1 to {MAX_USER_BYTES} bytes.");
-        let body = dev_form_with(Some(&error), &user);
+        let body = dev_form_with(Some(&error), &typed);
         return Ok(html_page(400, "Sign-in failed", &body)?);
-    }
-    let first = super::register_mfa(env, user.clone()).await?;
+    };
+    let first = super::register_mfa(env, user.to_string()).await?;
     let cookie = start_session(env, &user).await?;
     match first {
         None => redirect_home(&req.url()?, Some(&cookie)),
         Some(first) => {
-            let mut response = first_password_page(&first, &user)?;
+            let mut response = first_password_page(&first, user.as_str())?;
             response.headers_mut().append("set-cookie", &cookie)?;
             Ok(response)
         }

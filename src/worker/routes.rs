@@ -12,7 +12,7 @@ use super::{api_keys, app_passwords, config, portal, stats, verify};
 use crate::domain::api_key::{self, Published, Scope};
 use crate::domain::audit::Actor;
 use crate::domain::hash;
-use crate::domain::rules::{MAX_USER_BYTES, valid_user};
+use crate::domain::{Error, UserId};
 use worker::{Context, Env, Headers, Method, Request, Response};
 
 /// Who may call a route.
@@ -85,7 +85,7 @@ pub enum Endpoint {
 pub struct Route {
     /// The method.
     pub method: Method,
-    /// The path; `{name}` matches one segment (percent-decoded; `{user}` must be a valid user id).
+    /// The path; `{name}` matches one segment (percent-decoded; `{user}` must be a [`UserId`]).
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
@@ -185,7 +185,7 @@ pub enum Caller {
     /// An API key.
     Key(Published),
     /// The page's signed-in user.
-    Session(String),
+    Session(UserId),
 }
 
 impl Caller {
@@ -199,6 +199,9 @@ impl Caller {
     }
 }
 
+/// Decoded path parameters by name.
+type Params = Vec<(&'static str, String)>;
+
 /// A request on its way to a handler: the route's parameters and the authenticated caller.
 pub struct Call<'a> {
     /// The request.
@@ -207,8 +210,10 @@ pub struct Call<'a> {
     pub env: &'a Env,
     /// For work after the response (`wait_until`).
     pub ctx: &'a Context,
-    /// Path parameters, by name, decoded.
-    params: Vec<(&'static str, String)>,
+    /// Path parameters other than `{user}`, by name, decoded.
+    params: Params,
+    /// The user a user route acts on: `{user}` for service calls, the signed-in user on the page.
+    user: Option<UserId>,
     /// Who is calling.
     pub caller: Caller,
 }
@@ -222,12 +227,13 @@ impl Call<'_> {
             .map_or("", |(_, v)| v.as_str())
     }
 
-    /// The user a user route acts on: `{user}` for service calls, the signed-in user on the page.
+    /// The user a user route acts on: `{user}` for service calls, the signed-in user on the page
+    /// (empty on routes that have neither).
     pub fn user(&self) -> String {
-        match &self.caller {
-            Caller::Session(user) => user.clone(),
-            _ => self.param("user").to_owned(),
-        }
+        self.user
+            .as_ref()
+            .map(UserId::to_string)
+            .unwrap_or_default()
     }
 }
 
@@ -258,30 +264,20 @@ fn matches<'p>(pattern: &'static str, path: &[&'p str]) -> Option<Vec<(&'static 
     Some(params)
 }
 
-/// Decodes path parameters; `{user}` must be a valid user id.
-fn decode(raw: Vec<(&'static str, &str)>) -> Result<Vec<(&'static str, String)>, ApiError> {
-    raw.into_iter()
-        .map(|(name, value)| {
-            let decoded = http::percent_decode(value);
-            if name == "user" {
-                decoded
-                    .filter(|u| valid_user(u))
-                    .map(|u| (name, u))
-                    .ok_or_else(invalid_user)
-            } else {
-                Ok((name, decoded.unwrap_or_default()))
-            }
-        })
-        .collect()
-}
-
-/// 400 `invalid_user`.
-pub fn invalid_user() -> ApiError {
-    ApiError::new(
-        400,
-        "invalid_user",
-        format!("the user id must be 1 to {MAX_USER_BYTES} bytes of UTF-8, URL-encoded in paths"),
-    )
+/// Decodes path parameters (percent-decoded UTF-8); `{user}` becomes the [`UserId`] of the call.
+fn decode(raw: Vec<(&'static str, &str)>) -> Result<(Params, Option<UserId>), ApiError> {
+    let mut params = Vec::with_capacity(raw.len());
+    let mut user = None;
+    for (name, value) in raw {
+        let decoded = http::percent_decode(value);
+        if name == "user" {
+            let id = decoded.ok_or(Error::InvalidUser)?;
+            user = Some(UserId::new(&id)?);
+        } else {
+            params.push((name, decoded.unwrap_or_default()));
+        }
+    }
+    Ok((params, user))
 }
 
 /// Finds the route, enforces its policy, runs its handler.
@@ -308,12 +304,17 @@ pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, A
         return Err(http::method_not_allowed(&allowed));
     };
     let caller = enforce(route.access, &req, env, ctx).await?;
-    let params = decode(raw)?;
+    let (params, path_user) = decode(raw)?;
+    let user = match &caller {
+        Caller::Session(user) => Some(user.clone()),
+        _ => path_user,
+    };
     let call = Call {
         req,
         env,
         ctx,
         params,
+        user,
         caller,
     };
     dispatch(route.endpoint, call).await
@@ -472,6 +473,17 @@ mod tests {
             for b in &ROUTES[i + 1..] {
                 assert!(!(a.method == b.method && a.path == b.path), "{}", a.path);
             }
+        }
+    }
+
+    #[test]
+    fn path_parameters_are_percent_decoded_and_the_user_becomes_a_user_id() {
+        let (params, user) = decode(vec![("user", "a%2Fb%20%c3%bc"), ("id", "ap%5F1")]).unwrap();
+        assert_eq!(user.as_ref().map(UserId::as_str), Some("a/b ü"));
+        assert_eq!(params, vec![("id", "ap_1".to_owned())]);
+        for bad in ["", "%zz", "%C0%80", &"x".repeat(257)] {
+            let refused = decode(vec![("user", bad)]).err().map(|e| e.code);
+            assert_eq!(refused, Some("invalid_user"), "{bad}");
         }
     }
 

@@ -15,6 +15,8 @@ struct Stats {
     argon2_runs: u64,
     /// KV reads made by this isolate.
     kv_reads: u64,
+    /// Lookup keys (HMAC-SHA-256) computed by this isolate: one per well-formed login.
+    lookup_keys: u64,
     /// Logins answered from this isolate's login cache (no KV read, no Argon2).
     cache_hits: u64,
     /// Logins answered 429 by this isolate.
@@ -30,6 +32,7 @@ pub fn stats() -> Result<Response, ApiError> {
         &Stats {
             argon2_runs: hash::argon2_runs(),
             kv_reads: kv::reads(),
+            lookup_keys: hash::lookup_keys(),
             cache_hits: login_cache::hits(),
             throttled: verify::throttled(),
             blocked: verify::blocked(),

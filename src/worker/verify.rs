@@ -1,43 +1,48 @@
-//! `POST /v1/verify`: the hot path.
+//! `POST /v1/verify`: the hot path. The login sequence itself (normalise → lookup key → check →
+//! re-hash decision) is the domain's [`Login`]; this module does the I/O around it.
 //!
 //! ```text
-//! parse body, user, protocol, remote_ip      ── bad → 400
-//! blocked in this isolate's memory?           ── 429, no KV read, no Argon2
-//! normalise + checksum                        ── bad → failure
-//! in this isolate's login cache?              ── hit: owner, expiry, scope only (no KV, no Argon2)
-//! one KV read (lookup key)                    ── miss → failure
+//! parse body, user (UserId), protocol, remote_ip  ── bad → 400
+//! blocked in this isolate's memory?               ── 429, no KV read, no Argon2
+//! Login::start: normalise + checksum, lookup key  ── bad → failure, not counted (no binding call)
+//! in this isolate's login cache?                  ── hit: claims only (no KV, no Argon2)
+//! one KV read (the same lookup key)               ── miss → failure
 //!   (strict revocation: the user's object instead, and no cache; during a secret rotation, a
 //!   miss is tried again under PASSWORD_SECRET_PREVIOUS's lookup key, and a success re-keys it)
-//! owner, expiry, scope, Argon2id              ── wrong → failure; ok → remembered in the cache
-//!   (refused as unused: confirmed by the user's object, since KV's last use may lag)
-//! ok → 200; last use and login.succeeded after the response (once a minute per password)
-//! failure → count it (rate limiters, per pair and per address) → 401, or 429 past a limit
+//! Login::check: owner, expiry, scope, Argon2id    ── wrong → failure; ok → remembered in the cache
+//!   (Verdict::Confirm, refused as unused by a copy that may lag: asks the user's object)
+//! ok → 200; last use and login.succeeded after the response (once a minute per password);
+//!   Login::upkeep: re-hash after the response, or re-key before it
+//! failure → count it (both rate limiters at once) → 401, or 429 past a limit
 //! ```
 //!
 //! Failed attempts are counted by the Workers Rate Limiting bindings `PAIR_LIMITER` (per user and
 //! client address) and `ADDRESS_LIMITER` (per address). `limit()` counts every call, so it is
-//! called only for failures; once a limiter says no, this isolate remembers the pair or address as
-//! blocked for [`PERIOD_SECS`] and refuses it before any KV read or Argon2 run. Successful logins
-//! are never counted, so they are never throttled (unless the pair is already blocked).
+//! called only for failures that could have been right — a well-formed password — never for input
+//! the format already refuses; once a limiter says no, this isolate remembers the pair or address
+//! as blocked for [`PERIOD_SECS`] and refuses it before any KV read or Argon2 run. Successful
+//! logins are never counted, so they are never throttled (unless the pair is already blocked).
 
 use super::audit;
 use super::commands::{Command, Message};
 use super::config::Config;
 use super::http::{self, ApiError};
-use super::routes::{Call, invalid_user};
+use super::routes::Call;
 use super::{login_cache, lookup, now, send, send_message};
 use crate::domain::audit::{Actor, Event, Kind, LOGIN_FAILED_INTERVAL_SECS, Named};
 use crate::domain::rules::{
-    Credential, LAST_USE_INTERVAL_SECS, Rejection, check_claims, check_credential, valid_user,
+    Credential, Found, LAST_USE_INTERVAL_SECS, Login, Rejection, Upkeep, Verdict,
 };
 use crate::domain::throttle::{
     Blocklist, Gate, Origin, PERIOD_SECS, address_key, pair_key, parse_remote_ip,
 };
-use crate::domain::{Protocol, format, hash};
+use crate::domain::{Protocol, UserId};
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicU64, Ordering};
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
-use worker::{Context, Env, Headers, Response};
+use std::rc::Rc;
+use worker::{Context, Env, Response};
 
 /// Rate limiter of failures per (user, address): `[[ratelimits]]` in wrangler.toml.
 pub const PAIR_LIMITER: &str = "PAIR_LIMITER";
@@ -51,6 +56,8 @@ thread_local! {
     static FAILED: RefCell<Gate> = RefCell::new(Gate::new(LOGIN_FAILED_INTERVAL_SECS));
     /// Uses sent to the users' objects: at most one a minute per app password.
     static USE_SENT: RefCell<Gate> = RefCell::new(Gate::new(LAST_USE_INTERVAL_SECS));
+    /// The configuration (see [`config`]).
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
 }
 
 /// Logins this isolate answered 429.
@@ -95,7 +102,7 @@ struct Refused {
 
 /// One login attempt, parsed.
 struct Attempt<'a> {
-    user: String,
+    user: UserId,
     protocol: Option<Protocol>,
     remote_ip: Option<String>,
     pair: String,
@@ -105,12 +112,21 @@ struct Attempt<'a> {
     ctx: &'a Context,
 }
 
+/// The configuration, read once per isolate: secrets and vars do not change under a running
+/// isolate, and reading them costs several calls into the runtime per login.
+fn config(env: &Env) -> Result<Rc<Config>, ApiError> {
+    if let Some(config) = CONFIG.with(|c| c.borrow().clone()) {
+        return Ok(config);
+    }
+    let config = Rc::new(Config::from_env(env)?);
+    CONFIG.with(|c| *c.borrow_mut() = Some(Rc::clone(&config)));
+    Ok(config)
+}
+
 /// `POST /v1/verify` `{"user","password","protocol"?,"remote_ip"?}`.
 pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
     let body: VerifyBody = http::read_json(&mut call.req).await?;
-    if !valid_user(&body.user) {
-        return Err(invalid_user());
-    }
+    let user = UserId::new(&body.user)?;
     let protocol = body.protocol.as_deref().map(Protocol::parse).transpose()?;
     let remote_ip = match body.remote_ip.as_deref() {
         None => None,
@@ -128,9 +144,9 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
         None => Origin::Caller(actor.label()),
     };
     let attempt = Attempt {
-        pair: pair_key(&body.user, &origin),
+        pair: pair_key(user.as_str(), &origin),
         address: address_key(&origin),
-        user: body.user,
+        user,
         protocol,
         remote_ip,
         actor,
@@ -147,122 +163,144 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
     if let Some(left) = blocked {
         return throttled_response(left);
     }
-    let password = match format::normalize(&body.password) {
-        Ok(p) => p,
-        Err(e) => return attempt.failed(Rejection::from_format(e), None).await,
+    let config = config(call.env)?;
+    // The domain's login sequence: normalise (garbage stops here: no binding call, no storage
+    // read, no Argon2), then the lookup key, once.
+    let mut login = match Login::start(&attempt.user, &body.password, &config.secret) {
+        Ok(login) => login,
+        Err(reason) => return attempt.failed(reason, None).await,
     };
-    let config = Config::from_env(call.env)?;
     let settings = lookup::settings(call.env, at).await?;
     let strict = settings.strict_revocation;
-    // Repeated logins (see `login_cache`; never under strict revocation): a hit is a credential
-    // Argon2id accepted under this very lookup key less than the TTL ago, so only its claims are
-    // checked: no KV read, no Argon2. A hit refused as expired goes the full way below, which
-    // confirms an "unused" expiry with the user's object.
+    // Repeated logins (see `login_cache`; never under strict revocation): a credential Argon2id
+    // accepted under this very lookup key less than the TTL ago. A hit that may be stale on last
+    // use goes the full way.
     let cache_ttl = if strict {
         None
     } else {
         login_cache::ttl(call.env)?
     };
-    let cache_key = hash::lookup_key(&attempt.user, &password, &config.secret);
-    let hit = cache_ttl
-        .and_then(|_| login_cache::lookup(&cache_key, at))
-        .map(|c| {
-            let claims = check_claims(&c, &attempt.user, protocol, &settings, at);
-            (c, claims)
-        })
-        .filter(|(_, claims)| *claims != Err(Rejection::Expired));
-    let (credential, from_cache, previous, publish) = match hit {
-        Some((credential, Err(reason))) => {
-            let named = Named::new(&credential.id, &credential.name);
-            return attempt.failed(reason, Some(named)).await;
+    if let Some(remembered) = cache_ttl.and_then(|_| login_cache::lookup(login.lookup_key(), at)) {
+        match login.check(&remembered, Found::Remembered, protocol, &settings, at) {
+            Verdict::Accepted => {
+                let publish = remembered.use_worth_publishing(&settings, at);
+                return attempt.succeeded(&login, &remembered, Found::Remembered, publish, &config);
+            }
+            Verdict::Refused(reason) => return attempt.refused(reason, &remembered).await,
+            Verdict::Confirm => {}
         }
-        Some((credential, Ok(()))) => {
-            let publish = credential.use_worth_publishing(&settings, at);
-            (credential, true, false, publish)
-        }
-        None => {
-            let source = lookup::Source {
-                env: call.env,
-                actor: &attempt.actor,
-                strict,
-            };
-            let found = lookup::find(&source, &config, &attempt.user, &password).await?;
-            let Some(mut found) = found else {
-                return attempt.failed(Rejection::Unknown, None).await;
-            };
-            let secret = found.secret(&config);
-            let check = |c: &Credential| {
-                check_credential(c, &attempt.user, &password, protocol, secret, &settings, at)
-            };
-            // Whether the copy that was read lags on last use (the object's copy never does).
-            let publish = found.credential.use_worth_publishing(&settings, at);
-            let mut checked = check(&found.credential);
-            if checked == Err(Rejection::Expired) && !strict && !found.credential.past_expiry(at) {
+    }
+    let source = lookup::Source {
+        env: call.env,
+        actor: &attempt.actor,
+        strict,
+    };
+    let previous = config.previous.as_ref();
+    let Some(credential) = lookup::find(&source, &mut login, previous).await? else {
+        return attempt.failed(Rejection::Unknown, None).await;
+    };
+    let found = if strict {
+        Found::Record
+    } else {
+        Found::Published
+    };
+    // Whether the copy that was read lags on last use (the object's copy never does).
+    let publish = credential.use_worth_publishing(&settings, at);
+    let (credential, found, verdict) =
+        match login.check(&credential, found, protocol, &settings, at) {
+            Verdict::Confirm => {
                 // Refused as unused, but KV's copy of last use may lag: the object has it exactly.
                 let object = lookup::Source {
                     strict: true,
                     ..source
                 };
-                let current = lookup::read(&object, &attempt.user, &found.lookup_key).await?;
-                checked = current.as_ref().map_or(Err(Rejection::Unknown), check);
-                found.credential = current.unwrap_or(found.credential);
+                match lookup::read(&object, &attempt.user, login.read_key()).await? {
+                    Some(current) => {
+                        let verdict = login.check(&current, Found::Record, protocol, &settings, at);
+                        (current, Found::Record, verdict)
+                    }
+                    None => (credential, found, Verdict::Refused(Rejection::Unknown)),
+                }
             }
-            if let Err(reason) = checked {
-                let named = Named::new(&found.credential.id, &found.credential.name);
-                return attempt.failed(reason, Some(named)).await;
-            }
-            (found.credential, false, found.previous, publish)
-        }
-    };
-    if previous {
+            verdict => (credential, found, verdict),
+        };
+    match verdict {
+        Verdict::Accepted => {}
+        Verdict::Refused(reason) => return attempt.refused(reason, &credential).await,
+        // The record's copy is current, so it never asks to confirm.
+        Verdict::Confirm => return attempt.refused(Rejection::Expired, &credential).await,
+    }
+    if let Some(ttl) = cache_ttl {
+        login_cache::remember(login.lookup_key(), &credential, at, ttl);
+    }
+    if login.upkeep(&credential, found, config.params) == Upkeep::Rekey {
         // Re-key before answering, so that once a login succeeded the previous secret is no longer
         // needed for this app password. A failure is retried at the next login.
         let rekey = Command::Rekey {
-            user: attempt.user.clone(),
+            user: attempt.user.to_string(),
             id: credential.id.clone(),
-            password: password.as_str().to_owned(),
+            password: login.password().as_str().to_owned(),
         };
         if let Err(e) = send(call.env, &attempt.actor, &rekey).await {
             worker::console_error!("re-key: {}", e.code);
         }
     }
-    if let (false, Some(ttl)) = (from_cache, cache_ttl) {
-        login_cache::remember(&cache_key, &credential, at, ttl);
-    }
-    let mut after = Vec::new();
-    if USE_SENT.with(|g| g.borrow_mut().pass(&credential.id, at).is_some()) || publish {
-        // The user's object records the use and, at most once a minute, `login.succeeded`.
-        after.push(Command::RecordUse {
-            user: attempt.user.clone(),
-            id: credential.id.clone(),
-            at,
-            protocol,
-            remote_ip: attempt.remote_ip.clone(),
-            publish,
-        });
-    }
-    // After a hit the cached hash may already be re-hashed in KV: leave it to the next miss.
-    if !from_cache && !previous && hash::needs_rehash(&credential.phc, config.params) {
-        after.push(Command::Rehash {
-            user: attempt.user.clone(),
-            id: credential.id.clone(),
-            password: password.as_str().to_owned(),
-        });
-    }
-    after_response(call.env, call.ctx, &attempt.actor, after);
-    Ok(http::json(
-        200,
-        &Verified {
-            valid: true,
-            app_password: VerifiedEntry {
-                id: &credential.id,
-                name: &credential.name,
-            },
-        },
-    )?)
+    attempt.succeeded(&login, &credential, found, publish, &config)
 }
 
 impl Attempt<'_> {
+    /// 200: records the use after the response (the user's object throttles the writes and records
+    /// `login.succeeded`), and the re-hash when [`Login::upkeep`] asks for one.
+    fn succeeded(
+        &self,
+        login: &Login<'_>,
+        credential: &Credential,
+        found: Found,
+        publish: bool,
+        config: &Config,
+    ) -> Result<Response, ApiError> {
+        let at = now();
+        let mut after = Vec::new();
+        if USE_SENT.with(|g| g.borrow_mut().pass(&credential.id, at).is_some()) || publish {
+            after.push(Command::RecordUse {
+                user: self.user.to_string(),
+                id: credential.id.clone(),
+                at,
+                protocol: self.protocol,
+                remote_ip: self.remote_ip.clone(),
+                publish,
+            });
+        }
+        if login.upkeep(credential, found, config.params) == Upkeep::Rehash {
+            after.push(Command::Rehash {
+                user: self.user.to_string(),
+                id: credential.id.clone(),
+                password: login.password().as_str().to_owned(),
+            });
+        }
+        after_response(self.env, self.ctx, &self.actor, after);
+        Ok(http::json(
+            200,
+            &Verified {
+                valid: true,
+                app_password: VerifiedEntry {
+                    id: &credential.id,
+                    name: &credential.name,
+                },
+            },
+        )?)
+    }
+
+    /// [`Self::failed`] for a refused credential, named in the audit event.
+    async fn refused(
+        &self,
+        reason: Rejection,
+        credential: &Credential,
+    ) -> Result<Response, ApiError> {
+        let named = Named::new(&credential.id, &credential.name);
+        self.failed(reason, Some(named)).await
+    }
+
     fn event(&self, kind: Kind, at: i64) -> Event {
         let mut event = Event::new(kind, at, self.actor.clone());
         event.protocol = self.protocol;
@@ -279,20 +317,29 @@ impl Attempt<'_> {
     ) -> Result<Response, ApiError> {
         let at = now();
         let mut over = None;
-        for (binding, key, what) in [
-            (PAIR_LIMITER, &self.pair, "pair"),
-            (ADDRESS_LIMITER, &self.address, "address"),
-        ] {
-            if !within_limit(self.env, binding, key).await {
-                BLOCKED.with(|b| b.borrow_mut().block(key, at, at + PERIOD_SECS));
-                over.get_or_insert(what);
+        // Input that is not shaped like an app password (or fails its checksum) can never be
+        // right and cost nothing to refuse: it is not counted, so it never reaches a binding.
+        if !matches!(reason, Rejection::Malformed | Rejection::BadChecksum) {
+            let (pair, address) = join(
+                within_limit(self.env, PAIR_LIMITER, &self.pair),
+                within_limit(self.env, ADDRESS_LIMITER, &self.address),
+            )
+            .await;
+            for (within, key, what) in [
+                (pair, &self.pair, "pair"),
+                (address, &self.address, "address"),
+            ] {
+                if !within {
+                    BLOCKED.with(|b| b.borrow_mut().block(key, at, at + PERIOD_SECS));
+                    over.get_or_insert(what);
+                }
             }
         }
         if let Some(what) = over {
             let mut event = self.event(Kind::LoginThrottled, at);
             event.reason = Some(what.to_owned());
             event.count = u32::try_from(PERIOD_SECS).ok();
-            audit::login(self.env, self.ctx, &self.user, event);
+            audit::login(self.env, self.ctx, self.user.as_str(), event);
             return throttled_response(PERIOD_SECS);
         }
         if let Some(count) = FAILED.with(|g| g.borrow_mut().pass(&self.pair, at)) {
@@ -300,7 +347,7 @@ impl Attempt<'_> {
             event.reason = Some(reason.code().to_owned());
             event.count = Some(count);
             event.app_password = app_password;
-            audit::login(self.env, self.ctx, &self.user, event);
+            audit::login(self.env, self.ctx, self.user.as_str(), event);
         }
         Ok(http::json(
             401,
@@ -331,19 +378,17 @@ async fn within_limit(env: &Env, binding: &str, key: &str) -> bool {
 /// 429 `{"valid":false,"reason":"throttled"}` with `Retry-After`.
 fn throttled_response(retry_after: i64) -> Result<Response, ApiError> {
     THROTTLED.fetch_add(1, Ordering::Relaxed);
-    let response = http::json(
+    let mut response = http::json(
         429,
         &Refused {
             valid: false,
             reason: "throttled",
         },
     )?;
-    let headers = Headers::new();
-    for (name, value) in response.headers().entries() {
-        headers.set(&name, &value)?;
-    }
-    headers.set("retry-after", &retry_after.max(1).to_string())?;
-    Ok(response.with_headers(headers))
+    response
+        .headers_mut()
+        .set("retry-after", &retry_after.max(1).to_string())?;
+    Ok(response)
 }
 
 /// Sends commands to the user's object after the response: last use (the object throttles the

@@ -399,6 +399,29 @@ describe('app passwords of one user', TIMEOUT, () => {
     assert.equal(encoded.body.count, 2, encoded.text);
   });
 
+  test('path segments are percent-decoded: any case of hex, encoded ids; broken escapes are invalid_user', async () => {
+    const mfa = await ctx.api.mfa('žofie', true, 'Phone');
+    assert.equal(mfa.status, 200, mfa.text);
+    // Lower- and upper-case escapes of the same UTF-8 name the same user.
+    for (const path of ['/v1/users/%c5%beofie/app-passwords', '/v1/users/%C5%BEofie/app-passwords']) {
+      const list = await ctx.api.request('GET', path);
+      assert.equal(list.status, 200, list.text);
+      assert.deepEqual(list.body.app_passwords.map((p) => p.id), [mfa.body.initial_app_password.id], path);
+    }
+    // An encoded slash stays inside its segment: the user "a/../b", not a step up the path.
+    const slashes = await ctx.api.request('GET', '/v1/users/a%2F..%2Fb/app-passwords');
+    assert.equal(slashes.status, 200, slashes.text);
+    assert.equal(slashes.body.count, 0);
+    // An id with every character escaped is the same id.
+    const id = mfa.body.initial_app_password.id;
+    const escaped = [...id].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('');
+    const removed = await ctx.api.request('DELETE', `/v1/users/%C5%BEofie/app-passwords/${escaped}`);
+    assert.equal(removed.status, 204, removed.text);
+    for (const bad of ['%', 'a%2', '%zz', '%C0%80', '%E0%A4%A', '%FF']) {
+      assertError(await ctx.api.request('GET', `/v1/users/${bad}/app-passwords`), 400, 'invalid_user');
+    }
+  });
+
   test('create returns the password once, in both forms, and the list never contains a secret', async () => {
     const user = 'lister';
     const mfa = await ctx.api.mfa(user, true, 'Laptop');

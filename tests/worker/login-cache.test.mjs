@@ -43,6 +43,18 @@ describe('login cache, default TTL', { timeout: 120_000 }, () => {
     assert.deepEqual(hit, { argon2: 0, kv: 0, hits: 2 });
   });
 
+  test('a login computes its lookup key once, on a miss and on a hit', async () => {
+    const api = ctx.api;
+    const pw = (await api.create('carol', 'Tablet')).body;
+    const keys = async () => (await api.stats()).body.lookup_keys;
+    let before = await keys();
+    assertVerified(await api.verify('carol', pw.password), pw.id);
+    assert.equal((await keys()) - before, 1, 'a miss: one HMAC for the cache and the KV read');
+    before = await keys();
+    assertVerified(await api.verify('carol', pw.password), pw.id);
+    assert.equal((await keys()) - before, 1, 'a hit');
+  });
+
   test('a hit proves only the password: another user, a wrong password or a denied scope is refused', async () => {
     const api = ctx.api;
     const pw = (await api.create('carol', 'Mail only', ['imap'])).body;

@@ -1,20 +1,27 @@
 // Throttled guessing: failed logins counted per (user, remote_ip) and per remote_ip with the Workers
 // Rate Limiting binding (simulated by wrangler dev); throttled attempts cost no KV read and no Argon2;
-// successful logins are never counted.
+// successful logins are never counted, and neither is input the format refuses (it can never be
+// right, and is refused before any binding call). `wrong()` is a well-formed password that is no
+// one's: a guess that counts.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   assertRefused,
   assertVerified,
+  makeValidPassword,
   testNoPasswordsInLogs,
   useWorker,
   withinOneRateWindow,
+  withTypo,
 } from './harness.mjs';
 
 // The limits of wrangler.toml's [[ratelimits]] bindings.
 const PAIR_LIMIT = 10;
 const ADDRESS_LIMIT = 100;
+
+/** A well-formed app password that is no one's. */
+const wrong = () => makeValidPassword();
 
 function assertThrottled(res) {
   const where = `${res.status} ${res.text}`;
@@ -40,13 +47,13 @@ describe('throttle', { timeout: 300_000 }, () => {
     const ip = '198.51.100.1';
     await withinOneRateWindow(10);
     for (let i = 0; i < PAIR_LIMIT; i++) {
-      assertRefused(await ctx.api.verify('tom', 'wrong-password', 'imap', ip), 'malformed_password');
+      assertRefused(await ctx.api.verify('tom', wrong(), 'imap', ip), 'unknown_password');
     }
-    assertThrottled(await ctx.api.verify('tom', 'wrong-password', 'imap', ip));
+    assertThrottled(await ctx.api.verify('tom', wrong(), 'imap', ip));
     const before = (await ctx.api.stats()).body;
     for (let i = 0; i < 5; i++) {
       assertThrottled(await ctx.api.verify('tom', pw.tom.password, 'imap', ip));
-      assertThrottled(await ctx.api.verify('tom', 'wrong-password', 'imap', ip));
+      assertThrottled(await ctx.api.verify('tom', wrong(), 'imap', ip));
     }
     const after = (await ctx.api.stats()).body;
     assert.equal(after.argon2_runs, before.argon2_runs, 'Argon2 ran while throttled');
@@ -57,7 +64,7 @@ describe('throttle', { timeout: 300_000 }, () => {
   test('the same user from another address and other users from that address are not affected', async () => {
     assertVerified(await ctx.api.verify('tom', pw.tom.password, 'imap', '198.51.100.2'), pw.tom.id);
     assertVerified(await ctx.api.verify('tim', pw.tim.password, 'imap', '198.51.100.1'), pw.tim.id);
-    assertRefused(await ctx.api.verify('tim', 'wrong-password', 'imap', '198.51.100.1'), 'malformed_password');
+    assertRefused(await ctx.api.verify('tim', wrong(), 'imap', '198.51.100.1'), 'unknown_password');
   });
 
   test(`past ${ADDRESS_LIMIT} failures from one address across users, that address gets 429 for every user`, async () => {
@@ -67,10 +74,10 @@ describe('throttle', { timeout: 300_000 }, () => {
     let n = 0;
     for (let u = 0; n < ADDRESS_LIMIT; u++) {
       for (let i = 0; i < PAIR_LIMIT - 1 && n < ADDRESS_LIMIT; i++, n++) {
-        assertRefused(await ctx.api.verify(`sprayed-${u}`, 'wrong-password', undefined, ip), 'malformed_password');
+        assertRefused(await ctx.api.verify(`sprayed-${u}`, wrong(), undefined, ip), 'unknown_password');
       }
     }
-    assertThrottled(await ctx.api.verify('sprayed-new', 'wrong-password', undefined, ip));
+    assertThrottled(await ctx.api.verify('sprayed-new', wrong(), undefined, ip));
     assertThrottled(await ctx.api.verify('tia', pw.tia.password, undefined, ip));
     // Another address is untouched.
     assertVerified(await ctx.api.verify('tia', pw.tia.password, undefined, '203.0.113.10'), pw.tia.id);
@@ -81,11 +88,26 @@ describe('throttle', { timeout: 300_000 }, () => {
     const b = ctx.api.withKey((await ctx.api.createApiKey('mx-b', ['verify'])).body.key);
     await withinOneRateWindow(10);
     for (let i = 0; i < PAIR_LIMIT; i++) {
-      assertRefused(await a.verify('tim', 'wrong-password'), 'malformed_password');
+      assertRefused(await a.verify('tim', wrong()), 'unknown_password');
     }
-    assertThrottled(await a.verify('tim', 'wrong-password'));
+    assertThrottled(await a.verify('tim', wrong()));
     assertThrottled(await a.verify('tim', pw.tim.password));
     assertVerified(await b.verify('tim', pw.tim.password), pw.tim.id);
+  });
+
+  test('malformed input and typos are never counted: no throttling, no rate-limiter call', async () => {
+    const ip = '198.51.100.77';
+    await withinOneRateWindow(10);
+    const before = (await ctx.api.stats()).body;
+    for (let i = 0; i < 2 * PAIR_LIMIT; i++) {
+      assertRefused(await ctx.api.verify('tia', 'hunter2', 'imap', ip), 'malformed_password');
+      assertRefused(await ctx.api.verify('tia', withTypo(pw.tia.password), 'imap', ip), 'bad_checksum');
+    }
+    const after = (await ctx.api.stats()).body;
+    for (const counter of ['argon2_runs', 'kv_reads', 'lookup_keys']) {
+      assert.equal(after[counter], before[counter], `${counter} grew for refused input`);
+    }
+    assertVerified(await ctx.api.verify('tia', pw.tia.password, 'imap', ip), pw.tia.id);
   });
 
   test('successful logins are never throttled: 120 good logins in a row from one address', async () => {
