@@ -224,7 +224,10 @@ fn fill_segment(
         let (Some(prev), Some(reference)) = (pick(prev), pick(reference)) else {
             return Err(InvalidParams);
         };
-        compress(prev, reference, current, pass > 0);
+        // Always xor: in the first pass `current` is still zero (the memory starts zeroed and each
+        // block is written once), so `current ^= G` is `current = G` there; the SIMD block
+        // function has a single (xor) variant.
+        compress(prev, reference, current, true);
     }
     Ok(())
 }
