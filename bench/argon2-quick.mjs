@@ -1,5 +1,6 @@
 // A focused Argon2id timing for work on crates/argon2: ours (one or more builds of the npm package)
-// against @phi-ag/argon2 only, taking turns every round, CPU and wall time. Not part of `make bench`
+// against @phi-ag/argon2 only, taking turns every round (as section 1 of `make bench` does: shuffled
+// order, a garbage collection before each call), wall and CPU time. Not part of `make bench`
 // (section 1 of bench/run.mjs stays the reported figure).
 //
 //   node bench/argon2-quick.mjs [--rounds N] [--profiles P1,P3] [--pkg DIR]...
@@ -8,7 +9,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { PROFILES } from "./argon2.mjs";
+import { PROFILES, collectGarbage, shuffled } from "./argon2.mjs";
 import { REPO, fmt, median } from "./lib.mjs";
 
 const args = process.argv.slice(2);
@@ -40,8 +41,8 @@ for (const profile of profiles) {
   for (const fn of Object.values(impls)) fn(password, params);
   const names = Object.keys(impls);
   for (let r = 0; r < rounds; r++) {
-    const order = names.slice(r % names.length).concat(names.slice(0, r % names.length));
-    for (const name of order) {
+    for (const name of shuffled(names, 0x9e3779b9 + r)) {
+      collectGarbage();
       const start = performance.now();
       const before = process.cpuUsage();
       impls[name](password, params);
