@@ -125,7 +125,18 @@ export async function runArgon2({ rounds = 31 } = {}) {
       params,
       tag: [...distinct][0],
       stats: Object.fromEntries(
-        Object.entries(times).map(([k, v]) => [k, { median: median(v), min: Math.min(...v), wall: median(walls[k]), wallMin: Math.min(...walls[k]), n: v.length }]),
+        Object.entries(times).map(([k, v]) => [
+          k,
+          {
+            median: median(v),
+            min: Math.min(...v),
+            wall: median(walls[k]),
+            wallMin: Math.min(...walls[k]),
+            // Ours ÷ this, paired by round (both ran within the same round, under the same load).
+            oursRatio: median(walls[k].map((w, r) => walls.ours[r] / w)),
+            n: v.length,
+          },
+        ]),
       ),
     };
     process.stderr.write(`argon2 ${profile} done\n`);
