@@ -32,6 +32,9 @@ pub mod random;
 pub mod rules;
 pub mod session;
 pub mod throttle;
+mod unicode;
+#[rustfmt::skip]
+mod unicode_tables;
 pub mod user;
 
 pub use error::{Error, Malformed, Result};

@@ -11,15 +11,10 @@
 //! `iPhone`, `IPHONE` and `café` in NFC or NFD each name one app password.
 
 use super::error::{Error, Result};
-use caseless::Caseless;
-use unicode_normalization::UnicodeNormalization;
-use unicode_properties::{GeneralCategory as Gc, GeneralCategoryGroup, UnicodeGeneralCategory};
+use super::unicode::{case_fold, forbidden, nfc, nfd, visible};
 
 /// Longest name, in characters (Unicode scalar values, after NFC and trimming).
 pub const MAX_NAME_CHARS: usize = 64;
-
-/// Hangul fillers: letters (`Lo`) that render as nothing.
-const HANGUL_FILLERS: [char; 4] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}'];
 
 /// Checks a submitted name and returns the form to store: NFC, trimmed.
 ///
@@ -31,9 +26,10 @@ const HANGUL_FILLERS: [char; 4] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}
 ///
 /// # Errors
 /// [`Error::InvalidName`]: empty after trimming, longer than [`MAX_NAME_CHARS`], no visible
-/// character, or a control, format or line-separator character.
+/// character (a letter, digit, punctuation mark, symbol or private-use glyph; not a Hangul filler),
+/// or a control, format, line-separator character or Hangul filler.
 pub fn valid_name(name: &str) -> Result<String> {
-    let nfc: String = name.nfc().collect();
+    let nfc = nfc(name.chars());
     let name = nfc.trim();
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(forbidden) {
@@ -55,35 +51,11 @@ pub fn valid_name(name: &str) -> Result<String> {
 /// ```
 #[must_use]
 pub fn name_key(name: &str) -> String {
-    name.trim()
-        .chars()
-        .nfd()
-        .default_case_fold()
-        .filter(|&c| !ignorable_mark(c))
-        .nfc()
-        .collect()
-}
-
-/// Characters a name may never contain: C0/C1 controls, format characters (bidi controls,
-/// zero-width characters, the BOM), line and paragraph separators, surrogates, Hangul fillers.
-fn forbidden(c: char) -> bool {
-    matches!(
-        c.general_category(),
-        Gc::Control | Gc::Format | Gc::Surrogate | Gc::LineSeparator | Gc::ParagraphSeparator
-    ) || HANGUL_FILLERS.contains(&c)
-}
-
-/// Characters that show something by themselves: letters, digits, punctuation, symbols, private-use
-/// glyphs (icon fonts). Spaces and combining marks alone do not.
-fn visible(c: char) -> bool {
-    let shows = matches!(
-        c.general_category_group(),
-        GeneralCategoryGroup::Letter
-            | GeneralCategoryGroup::Number
-            | GeneralCategoryGroup::Punctuation
-            | GeneralCategoryGroup::Symbol
-    ) || c.general_category() == Gc::PrivateUse;
-    shows && !HANGUL_FILLERS.contains(&c)
+    let mut folded = Vec::new();
+    for c in nfd(name.trim().chars()) {
+        case_fold(c, &mut folded);
+    }
+    nfc(folded.into_iter().filter(|&c| !ignorable_mark(c)))
 }
 
 /// Default-ignorable combining marks (Unicode `Default_Ignorable_Code_Point` ∩ `Mn`): the combining
