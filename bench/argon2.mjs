@@ -1,10 +1,15 @@
-// Part 1: Argon2id in one Node process. Implementations take turns every round; the 32-byte tags
-// must be equal across implementations (same password, salt, secret and parameters).
-// Times are the process's CPU time (user + system) around each synchronous call, which a shared,
-// busy machine distorts far less than wall time; the wall-time median is reported next to it.
+// Part 1: Argon2id in one Node process. Implementations take turns every round, in an order shuffled
+// afresh each round; the 32-byte tags must be equal across implementations (same password, salt,
+// secret and parameters).
+// Each call is timed by the wall clock (performance.now) and by the process's CPU time; the ratios
+// use the wall-time medians (see bench/run.mjs for why). A full garbage collection runs before every
+// timed call, outside the timed window, so that no implementation pays for the garbage of the one
+// before it (V8 collects on background threads, which the process's CPU time counts).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { REPO, median } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
@@ -63,6 +68,24 @@ export function implementations() {
 const noSecretTag = (pw, { m, t, p }) =>
   nodeRs.hashRawSync(pw, { salt: SALT, memoryCost: m, timeCost: t, parallelism: p, outputLen: 32, algorithm: nodeRs.Algorithm.Argon2id });
 
+v8.setFlagsFromString("--expose-gc");
+/** A full, synchronous garbage collection (V8's `gc()`). */
+export const collectGarbage = vm.runInNewContext("gc");
+
+/** `names` in an order drawn from `seed` (the same on every run). */
+export function shuffled(names, seed) {
+  const out = [...names];
+  let state = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    const j = (state >>> 0) % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 export async function timeOne(fn, pw, params) {
   const start = performance.now();
   const cpu = process.cpuUsage();
@@ -90,10 +113,9 @@ export async function runArgon2({ rounds = 31 } = {}) {
     const distinct = new Set(Object.values(tags));
     if (distinct.size !== 1) throw new Error(`${profile}: tags differ: ${JSON.stringify(tags)}`);
     for (let r = 0; r < rounds; r++) {
-      // Rotate the order each round so no implementation always runs first.
-      const names = Object.keys(impls);
-      const order = names.slice(r % names.length).concat(names.slice(0, r % names.length));
-      for (const name of order) {
+      // A new order every round: no implementation always runs first, or always after the same one.
+      for (const name of shuffled(Object.keys(impls), 0x9e3779b9 + r)) {
+        collectGarbage();
         const { ms, wallMs } = await timeOne(impls[name], password, params);
         times[name].push(ms);
         walls[name].push(wallMs);
@@ -102,7 +124,20 @@ export async function runArgon2({ rounds = 31 } = {}) {
     results[profile] = {
       params,
       tag: [...distinct][0],
-      stats: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, { median: median(v), min: Math.min(...v), wall: median(walls[k]), n: v.length }])),
+      stats: Object.fromEntries(
+        Object.entries(times).map(([k, v]) => [
+          k,
+          {
+            median: median(v),
+            min: Math.min(...v),
+            wall: median(walls[k]),
+            wallMin: Math.min(...walls[k]),
+            // Ours ÷ this, paired by round (both ran within the same round, under the same load).
+            oursRatio: median(walls[k].map((w, r) => walls.ours[r] / w)),
+            n: v.length,
+          },
+        ]),
+      ),
     };
     process.stderr.write(`argon2 ${profile} done\n`);
   }

@@ -177,8 +177,21 @@ fn fill_segment(
         next_addresses(&zero, &mut input, &mut addresses);
     }
     let lane_start = lane * lane_len;
+    let segment_start = lane_start + slice * segment;
+    // Blocks of the reference lane already finished before this segment (RFC 9106 §3.4.2), and
+    // where the reference window starts.
+    let finished = if pass == 0 {
+        slice * segment
+    } else {
+        lane_len - segment
+    };
+    let window_start = if pass == 0 || slice == SLICES - 1 {
+        0
+    } else {
+        (slice + 1) * segment
+    };
     for index in start..segment {
-        let cur = lane_start + slice * segment + index;
+        let cur = segment_start + index;
         let prev = if cur == lane_start {
             lane_start + lane_len - 1
         } else {
@@ -197,20 +210,26 @@ fn fill_segment(
                 .copied()
                 .unwrap_or_default()
         };
-        let ref_lane = if first_slice {
+        // J2 picks the lane (always ours in the first slice, and with one lane): a 32-bit
+        // remainder, not a 64-bit one, and none with one lane.
+        let ref_lane = if first_slice || lanes == 1 {
             lane
         } else {
-            ((random >> 32) % lanes as u64) as usize
+            ((random >> 32) as u32 % lanes as u32) as usize
         };
-        let area = reference_area(pass, slice, index, segment, lane_len, ref_lane == lane);
-        let j1 = random & 0xffff_ffff;
-        let relative = area as u64 - 1 - ((area as u64 * ((j1 * j1) >> 32)) >> 32);
-        let window_start = if pass == 0 || slice == SLICES - 1 {
-            0
+        let area = if ref_lane == lane {
+            finished + index - 1
         } else {
-            (slice + 1) * segment
-        };
-        let reference = ref_lane * lane_len + (window_start + relative as usize) % lane_len;
+            finished - usize::from(index == 0)
+        } as u64;
+        let j1 = random & 0xffff_ffff;
+        let relative = (area - 1 - ((area * ((j1 * j1) >> 32)) >> 32)) as usize;
+        // window_start + relative < 2·lane_len: a subtraction instead of a remainder.
+        let mut position = window_start + relative;
+        if position >= lane_len {
+            position -= lane_len;
+        }
+        let reference = ref_lane * lane_len + position;
 
         let (before, rest) = memory.split_at_mut(cur);
         let (current, after) = rest.split_first_mut().ok_or(InvalidParams)?;
@@ -224,30 +243,12 @@ fn fill_segment(
         let (Some(prev), Some(reference)) = (pick(prev), pick(reference)) else {
             return Err(InvalidParams);
         };
-        compress(prev, reference, current, pass > 0);
+        // Always xor: in the first pass `current` is still zero (the memory starts zeroed and each
+        // block is written once), so `current ^= G` is `current = G` there; the SIMD block
+        // function has a single (xor) variant.
+        compress(prev, reference, current, true);
     }
     Ok(())
-}
-
-/// How many blocks the reference index may range over (RFC 9106 §3.4.2).
-fn reference_area(
-    pass: u64,
-    slice: usize,
-    index: usize,
-    segment: usize,
-    lane_len: usize,
-    same_lane: bool,
-) -> usize {
-    let finished = if pass == 0 {
-        slice * segment
-    } else {
-        lane_len - segment
-    };
-    if same_lane {
-        finished + index - 1
-    } else {
-        finished - usize::from(index == 0)
-    }
 }
 
 /// The next 128 pseudo-random addresses: G(0, G(0, input)) after incrementing the counter.
