@@ -47,10 +47,37 @@ pub struct Write {
     /// The mark's generation when the write was computed.
     pub generation: u64,
     /// The copy the record wants now; `None`: the key must not exist.
-    pub value: Option<Credential>,
+    pub value: Option<Wanted>,
+}
+
+/// The copy of one credential the store must hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    /// The credential.
+    pub credential: Credential,
+    /// The id of the server secret its lookup key is made with (the store's metadata).
+    pub secret_id: Option<String>,
+}
+
+/// The copy `record` wants under `lookup_key`: its credential while MFA is on, else none.
+#[must_use]
+pub fn wanted(record: &UserRecord, lookup_key: &str) -> Option<Wanted> {
+    let credential = record.find_credential(lookup_key)?;
+    let secret_id = record
+        .app_passwords
+        .iter()
+        .find(|e| e.id == credential.id)
+        .and_then(|e| e.secret_id.clone());
+    Some(Wanted {
+        credential,
+        secret_id,
+    })
 }
 
 /// The lookup keys whose wanted copy differs between `before` and `after`, with their entry ids.
+///
+/// Last use alone is not a difference: the copy's last use may lag the record
+/// ([`crate::domain::rules::USE_PUBLISH_INTERVAL_SECS`]); [`last_use`] asks for a refresh.
 ///
 /// ```
 /// use app_passwords::domain::publish::changes;
@@ -62,23 +89,43 @@ pub struct Write {
 /// ```
 #[must_use]
 pub fn changes(before: &UserRecord, after: &UserRecord) -> Vec<(String, String)> {
-    let wanted = |r: &UserRecord| -> BTreeMap<String, (String, Credential)> {
+    type Copies = BTreeMap<String, (String, Credential, Option<String>)>;
+    let copies = |r: &UserRecord| -> Copies {
         if !r.mfa_enabled {
             return BTreeMap::new();
         }
         r.app_passwords
             .iter()
-            .map(|e| (e.lookup_key.clone(), (e.id.clone(), r.credential(e))))
+            .map(|e| {
+                let credential = Credential {
+                    last_used_at: None,
+                    ..r.credential(e)
+                };
+                let copy = (e.id.clone(), credential, e.secret_id.clone());
+                (e.lookup_key.clone(), copy)
+            })
             .collect()
     };
-    let (old, new) = (wanted(before), wanted(after));
+    let (old, new) = (copies(before), copies(after));
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
         .filter_map(|key| match (old.get(key), new.get(key)) {
             (Some(a), Some(b)) if a == b => None,
-            (Some((id, _)), _) | (None, Some((id, _))) => Some((key.clone(), id.clone())),
+            (Some((id, ..)), _) | (None, Some((id, ..))) => Some((key.clone(), id.clone())),
             (None, None) => None,
         })
+        .collect()
+}
+
+/// The key to rewrite so the copy of app password `id` carries its last use (for expire-if-unused);
+/// none while MFA is off or when there is no such app password.
+#[must_use]
+pub fn last_use(record: &UserRecord, id: &str) -> Vec<(String, String)> {
+    record
+        .app_passwords
+        .iter()
+        .filter(|e| record.mfa_enabled && e.id == id)
+        .map(|e| (e.lookup_key.clone(), e.id.clone()))
         .collect()
 }
 
@@ -134,7 +181,7 @@ impl Pending {
         let candidates = self.keys.iter().filter(|(key, _)| !skip.contains(*key));
         let mut first_delete = None;
         for (key, mark) in candidates {
-            let value = record.find_credential(key);
+            let value = wanted(record, key);
             let write = Write {
                 lookup_key: key.clone(),
                 generation: mark.generation,
@@ -200,7 +247,8 @@ mod tests {
         let before = record(&["a", "b", "c"]);
         let mut after = before.clone();
         let deleted = after.app_passwords.remove(0);
-        after.app_passwords[0].last_used_at = Some(1_790_000_100);
+        after.app_passwords[0].expires_at = Some(1_790_000_100);
+        after.app_passwords[1].last_used_at = Some(1_790_000_100);
         let got = changes(&before, &after);
         let mut want = vec![
             (deleted.lookup_key.clone(), deleted.id.clone()),
@@ -209,6 +257,10 @@ mod tests {
         want.sort();
         assert_eq!(got, want);
         assert!(changes(&after, &after).is_empty());
+        // Last use alone is refreshed on request only.
+        let id = &after.app_passwords[1].id;
+        assert_eq!(last_use(&after, id), vec![(key(&after, 1), id.clone())]);
+        assert!(last_use(&after, "nope").is_empty());
     }
 
     #[test]
@@ -229,7 +281,8 @@ mod tests {
         let mut pending = Pending::default();
         pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
         let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
-        assert_eq!(put.value, r.find_credential(&key(&r, 0)));
+        assert_eq!(put.value, wanted(&r, &key(&r, 0)));
+        assert_eq!(put.value.unwrap().credential, r.find_credential(&key(&r, 0)).unwrap());
         // Deleted before the write was issued: the write is a deletion.
         let mut gone = r.clone();
         gone.app_passwords.clear();

@@ -17,6 +17,7 @@ mod oidc;
 mod portal;
 mod routes;
 mod stats;
+mod stored;
 mod tenant_object;
 mod user_object;
 mod verify;
