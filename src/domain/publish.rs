@@ -37,7 +37,14 @@ pub struct Pending {
     /// The generation of the next mark.
     #[serde(default)]
     next: u64,
+    /// Ids of deletions that were answered "not done yet" (newest last, at most
+    /// [`MAX_UNCONFIRMED`]): a repeated deletion of one answers success once KV has it.
+    #[serde(default)]
+    unconfirmed: Vec<String>,
 }
+
+/// How many unconfirmed deletions [`Pending`] remembers.
+pub const MAX_UNCONFIRMED: usize = 64;
 
 /// One write to the store: put `value` under `lookup_key`, or delete the key when `None`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,6 +180,27 @@ impl Pending {
         self.keys.values().any(|m| m.id == id)
     }
 
+    /// Remembers that the deletion of `id` was answered "not done yet".
+    pub fn unconfirmed(&mut self, id: &str) {
+        self.unconfirmed.retain(|u| u != id);
+        self.unconfirmed.push(id.to_owned());
+        let excess = self.unconfirmed.len().saturating_sub(MAX_UNCONFIRMED);
+        self.unconfirmed.drain(..excess);
+    }
+
+    /// Whether `id` is an unconfirmed deletion.
+    #[must_use]
+    pub fn contains_unconfirmed(&self, id: &str) -> bool {
+        self.unconfirmed.iter().any(|u| u == id)
+    }
+
+    /// Whether `id` is an unconfirmed deletion; forgets it, since the caller is now told.
+    pub fn confirm(&mut self, id: &str) -> bool {
+        let before = self.unconfirmed.len();
+        self.unconfirmed.retain(|u| u != id);
+        self.unconfirmed.len() != before
+    }
+
     /// The next write, computed from the current `record`: a pending key not in `skip` (keys that
     /// already failed this round), copies to put before keys to delete (so a re-keyed password
     /// keeps verifying while it moves). `None` when nothing is left to try.
@@ -272,7 +300,10 @@ mod tests {
         assert_eq!(changes(&off, &on).len(), 2);
         let mut off_too = off.clone();
         off_too.app_passwords.clear();
-        assert!(changes(&off, &off_too).is_empty(), "nothing is published while MFA is off");
+        assert!(
+            changes(&off, &off_too).is_empty(),
+            "nothing is published while MFA is off"
+        );
     }
 
     #[test]
@@ -282,7 +313,10 @@ mod tests {
         pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
         let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
         assert_eq!(put.value, wanted(&r, &key(&r, 0)));
-        assert_eq!(put.value.unwrap().credential, r.find_credential(&key(&r, 0)).unwrap());
+        assert_eq!(
+            put.value.unwrap().credential,
+            r.find_credential(&key(&r, 0)).unwrap()
+        );
         // Deleted before the write was issued: the write is a deletion.
         let mut gone = r.clone();
         gone.app_passwords.clear();
@@ -331,12 +365,28 @@ mod tests {
     }
 
     #[test]
+    fn unconfirmed_deletions_are_bounded_and_confirmed_once() {
+        let mut pending = Pending::default();
+        for i in 0..=MAX_UNCONFIRMED {
+            pending.unconfirmed(&format!("ap_{i}"));
+        }
+        pending.unconfirmed("ap_1");
+        assert!(!pending.confirm("ap_0"), "the oldest is dropped");
+        assert!(pending.confirm("ap_1"));
+        assert!(!pending.confirm("ap_1"), "told once");
+        assert!(pending.confirm(&format!("ap_{MAX_UNCONFIRMED}")));
+    }
+
+    #[test]
     fn pending_round_trips_through_json() {
         let r = record(&["a"]);
         let mut pending = Pending::default();
         pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
         let text = serde_json::to_string(&pending).unwrap();
         assert_eq!(serde_json::from_str::<Pending>(&text).unwrap(), pending);
-        assert_eq!(serde_json::from_str::<Pending>("{}").unwrap(), Pending::default());
+        assert_eq!(
+            serde_json::from_str::<Pending>("{}").unwrap(),
+            Pending::default()
+        );
     }
 }

@@ -5,8 +5,8 @@
 //! authentication (one get each). Reads are counted per isolate for `GET /v1/stats`.
 
 use super::config::KV_BINDING;
-use crate::domain::api_key::Published;
 use crate::domain::Credential;
+use crate::domain::api_key::Published;
 use crate::domain::publish::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;

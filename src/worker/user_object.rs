@@ -26,14 +26,16 @@
 //! and answers them for `GET …/events`.
 
 use super::audit;
-use super::commands::{Command, Message};
+use super::commands::{
+    Command, Created, Deleted, Events, Listed, Listing, Message, MfaState, Revoked,
+};
 use super::config::Config;
 use super::http::{self, ApiError};
 use super::{kv, now, stored};
 use crate::domain::audit::{Actor, Event, EventLog, Kind, Named};
 use crate::domain::publish::{self, Pending};
 use crate::domain::random::SystemEntropy;
-use crate::domain::rules::{Issued, Summary};
+use crate::domain::rules::Issued;
 use crate::domain::session::Sessions;
 use crate::domain::{Error, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
 use core::cell::{Cell, RefCell};
@@ -52,71 +54,6 @@ pub const MAX_RETRY_SECS: u32 = 60;
 const SESSIONS_KEY: &str = "sessions";
 /// Storage key of the recent audit events.
 const EVENTS: &str = "events";
-
-/// A newly issued app password as the API returns it: the only time the plaintext leaves.
-#[derive(Serialize)]
-pub struct Created<'a> {
-    id: &'a str,
-    name: &'a str,
-    password: &'a str,
-    display: String,
-    created_at: i64,
-    scopes: &'a [Protocol],
-    expires_at: Option<i64>,
-}
-
-impl<'a> From<&'a Issued> for Created<'a> {
-    fn from(issued: &'a Issued) -> Self {
-        Self {
-            id: &issued.entry.id,
-            name: &issued.entry.name,
-            password: issued.password.as_str(),
-            display: issued.password.display(),
-            created_at: issued.entry.created_at,
-            scopes: &issued.entry.scopes,
-            expires_at: issued.entry.expires_at,
-        }
-    }
-}
-
-/// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
-#[derive(Serialize)]
-struct Listed {
-    #[serde(flatten)]
-    summary: Summary,
-    expired: bool,
-}
-
-#[derive(Serialize)]
-struct Listing<'a> {
-    /// The user id, the user name to type with an app password (the page shows it).
-    user: &'a str,
-    app_passwords: Vec<Listed>,
-    count: usize,
-    limit: u32,
-    app_passwords_allowed: bool,
-}
-
-#[derive(Serialize)]
-struct MfaState<'a> {
-    mfa_enabled: bool,
-    initial_app_password: Option<Created<'a>>,
-}
-
-#[derive(Serialize)]
-struct Deleted {
-    deleted: usize,
-}
-
-#[derive(Serialize)]
-struct Revoked {
-    revoked: usize,
-}
-
-#[derive(Serialize)]
-struct Events {
-    events: Vec<Event>,
-}
 
 /// The record and its pending KV keys, as stored together.
 #[derive(Serialize)]
@@ -232,7 +169,7 @@ impl UserObject {
                 Ok(http::json(
                     200,
                     &Listing {
-                        user: &user,
+                        user,
                         app_passwords,
                         count,
                         limit: settings.limit,
@@ -242,27 +179,24 @@ impl UserObject {
             }
             Command::Delete { id, .. } => {
                 if !self.read(|r| r.app_passwords.iter().any(|e| e.id == id))? {
-                    // Deleted before, but KV had not accepted it yet: a retry finishes the job.
-                    if self.pending.borrow().has_id(&id) {
-                        self.settle().await?;
-                        return Ok(Response::empty()?.with_status(204));
-                    }
-                    return Err(Error::NotFound.into());
+                    return self.repeated_delete(&id).await;
                 }
                 let deleted = self.commit(|r| r.delete(&id)).await?;
                 let mut event = Event::new(Kind::AppPasswordDeleted, at, actor.clone());
                 event.app_password = Some(Named::new(&deleted.id, &deleted.name));
                 self.audit(event).await;
-                self.settle().await?;
+                if let Err(e) = self.settle().await {
+                    self.pending.borrow_mut().unconfirmed(&id);
+                    self.save_pending().await?;
+                    return Err(e);
+                }
                 Ok(Response::empty()?.with_status(204))
             }
             Command::DeleteAll { .. } => {
                 let deleted = self.commit(|r| Ok(r.delete_all().len())).await?;
-                if deleted > 0 {
-                    let mut event = Event::new(Kind::AppPasswordDeletedAll, at, actor.clone());
-                    event.count = Some(u32::try_from(deleted).unwrap_or(u32::MAX));
-                    self.audit(event).await;
-                }
+                let mut event = Event::new(Kind::AppPasswordDeletedAll, at, actor.clone());
+                event.count = Some(u32::try_from(deleted).unwrap_or(u32::MAX));
+                self.audit(event).await;
                 // Always, so that retrying after a failure finishes the job.
                 self.settle().await?;
                 Ok(http::json(200, &Deleted { deleted })?)
@@ -424,7 +358,7 @@ impl UserObject {
             .await?;
         self.published_or_taken_back(&issued, false).await?;
         let named = Named::new(&issued.entry.id, &issued.entry.name);
-        Ok((http::json(201, &Created::from(&issued))?, named))
+        Ok((http::json(200, &Created::from(&issued))?, named))
     }
 
     /// Writes the pending keys; when the copy of a just-issued password did not reach KV, takes it
@@ -545,7 +479,10 @@ impl UserObject {
         if slot.is_none() {
             let mut pending = pending.unwrap_or_default();
             if self.resync.replace(false) {
-                pending.mark(&publish::changes(&UserRecord::new(record.user.clone()), &record));
+                pending.mark(&publish::changes(
+                    &UserRecord::new(record.user.clone()),
+                    &record,
+                ));
             }
             *slot = Some(record);
             *self.pending.borrow_mut() = pending;
@@ -639,6 +576,24 @@ impl UserObject {
             .map_err(|e| ApiError::internal("user object: save", &e))
     }
 
+    /// A deletion of `id`, which is no longer in the record: if an earlier deletion of it answered
+    /// 503, finish it (204 once KV has it, else 503 again); otherwise 404.
+    async fn repeated_delete(&self, id: &str) -> std::result::Result<Response, ApiError> {
+        if !self.pending.borrow().has_id(id) && !self.pending.borrow().contains_unconfirmed(id) {
+            return Err(Error::NotFound.into());
+        }
+        self.settle().await?;
+        if self.pending.borrow_mut().confirm(id) {
+            self.save_pending().await?;
+        }
+        Ok(Response::empty()?.with_status(204))
+    }
+
+    async fn save_pending(&self) -> std::result::Result<(), ApiError> {
+        let pending = self.pending.borrow().clone();
+        stored::put(&self.state.storage(), PENDING, &pending).await
+    }
+
     /// [`Self::flush`], then 503 `storage_unavailable` if any key is still pending.
     async fn settle(&self) -> std::result::Result<(), ApiError> {
         self.flush().await?;
@@ -684,8 +639,7 @@ impl UserObject {
             }
         }
         if cleared {
-            let pending = self.pending.borrow().clone();
-            stored::put(&self.state.storage(), PENDING, &pending).await?;
+            self.save_pending().await?;
         }
         if self.pending.borrow().is_empty() {
             self.retries.set(0);
