@@ -38,7 +38,7 @@ function rustFiles(dir) {
 /** Error codes the Worker can answer: the core's `Error::code()` and every `ApiError::new(status, "code", …)`. */
 function answerableCodes() {
   const codes = new Set();
-  const core = readFileSync(join(REPO, 'src', 'core', 'error.rs'), 'utf8');
+  const core = readFileSync(join(REPO, 'src', 'domain', 'error.rs'), 'utf8');
   const codeFn = /pub (?:const )?fn code\(&self\)[^{]*\{([\s\S]*?)\n {4}\}/.exec(core);
   assert.ok(codeFn, 'src/domain/error.rs has no fn code');
   for (const m of codeFn[1].matchAll(/=> "([a-z_]+)"/g)) codes.add(m[1]);
