@@ -259,13 +259,14 @@ pub fn pkce_challenge(verifier: &str) -> String {
     Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()))
 }
 
-fn transaction_mac(key: &[u8], payload: &str) -> super::Result<Vec<u8>> {
+/// The HMAC-SHA-256 state of a transaction cookie over `payload`, ready to finalise or verify.
+fn transaction_mac(key: &[u8], payload: &str) -> super::Result<Hmac<Sha256>> {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| super::Error::InvalidSecret)?;
     // Domain separation: the same secret MACs nothing else of this shape.
     mac.update(b"app-passwords oidc transaction\0");
     mac.update(payload.as_bytes());
-    Ok(mac.finalize().into_bytes().to_vec())
+    Ok(mac)
 }
 
 impl Transaction {
@@ -289,7 +290,9 @@ impl Transaction {
     pub fn seal(&self, key: &[u8]) -> super::Result<String> {
         let json = serde_json::to_vec(self).map_err(|_| super::Error::InvalidSecret)?;
         let payload = Base64UrlUnpadded::encode_string(&json);
-        let mac = Base64UrlUnpadded::encode_string(&transaction_mac(key, &payload)?);
+        let mac = Base64UrlUnpadded::encode_string(
+            &transaction_mac(key, &payload)?.finalize().into_bytes(),
+        );
         Ok(format!("{payload}.{mac}"))
     }
 
@@ -309,10 +312,11 @@ impl Transaction {
             .ok_or(SignInError::NoTransaction)?;
         let (payload, mac) = cookie.split_once('.').ok_or(SignInError::NoTransaction)?;
         let mac = Base64UrlUnpadded::decode_vec(mac).map_err(|_| SignInError::NoTransaction)?;
-        let expected = transaction_mac(key, payload).map_err(|_| SignInError::NoTransaction)?;
-        if !constant_time_eq(&expected, &mac) {
-            return Err(SignInError::NoTransaction);
-        }
+        // `verify_slice` compares in constant time and refuses a tag of the wrong length.
+        transaction_mac(key, payload)
+            .map_err(|_| SignInError::NoTransaction)?
+            .verify_slice(&mac)
+            .map_err(|_| SignInError::NoTransaction)?;
         let json =
             Base64UrlUnpadded::decode_vec(payload).map_err(|_| SignInError::NoTransaction)?;
         let tx: Self = serde_json::from_slice(&json).map_err(|_| SignInError::NoTransaction)?;
@@ -844,6 +848,18 @@ mod tests {
         );
         assert_eq!(
             open(Some(&forged), KEY, &tx.state, NOW),
+            Err(SignInError::NoTransaction)
+        );
+        // A prefix of the right tag (a short tag must not compare equal to its prefix).
+        let (payload, tag) = cookie.split_once('.').unwrap();
+        let short =
+            Base64UrlUnpadded::encode_string(&Base64UrlUnpadded::decode_vec(tag).unwrap()[..16]);
+        assert_eq!(
+            open(Some(&format!("{payload}.{short}")), KEY, &tx.state, NOW),
+            Err(SignInError::NoTransaction)
+        );
+        assert_eq!(
+            open(Some(&format!("{payload}.")), KEY, &tx.state, NOW),
             Err(SignInError::NoTransaction)
         );
     }
