@@ -17,7 +17,7 @@ use super::commands::Command;
 use super::config::{session_policy, session_secret};
 use super::http::ApiError;
 use super::routes::Call;
-use super::{oidc, send};
+use super::{ask, oidc};
 use crate::domain::Error;
 use crate::domain::audit::Actor;
 use crate::domain::oidc::{Identity, SignInError};
@@ -59,48 +59,26 @@ fn session_of(req: &Request) -> Result<(String, String), ApiError> {
 pub async fn session_user(req: &Request, env: &Env) -> Result<String, ApiError> {
     let (user, key) = session_of(req)?;
     let policy = session_policy(env)?;
-    let mut answer = send(
-        env,
-        &Actor::Session,
-        &Command::CheckSession {
-            user: user.clone(),
-            key,
-            policy,
-        },
-    )
-    .await?;
-    match answer.status_code() {
-        204 => Ok(user),
-        401 => {
-            let ended = answer.text().await.unwrap_or_default();
-            Err(if ended.contains("session_expired") {
-                Error::SessionExpired
-            } else {
-                Error::SessionInvalid
-            }
-            .into())
-        }
-        status => Err(ApiError::internal("session check", &status)),
-    }
+    // 401 `session_expired` / `session_invalid` from the object come back as they are.
+    let command = Command::CheckSession {
+        user: user.clone(),
+        key,
+        policy,
+    };
+    ask::<()>(env, &Actor::Session, &command).await?;
+    Ok(user)
 }
 
 /// Starts a session for `user`; returns its `Set-Cookie` value.
 async fn start_session(env: &Env, user: &str) -> Result<String, ApiError> {
     let policy = session_policy(env)?;
     let id = SessionId::new(&mut SystemEntropy)?;
-    let answer = send(
-        env,
-        &Actor::Session,
-        &Command::StartSession {
-            user: user.to_owned(),
-            key: id.key(),
-            policy,
-        },
-    )
-    .await?;
-    if answer.status_code() != 204 {
-        return Err(ApiError::internal("session start", &answer.status_code()));
-    }
+    let command = Command::StartSession {
+        user: user.to_owned(),
+        key: id.key(),
+        policy,
+    };
+    ask::<()>(env, &Actor::Session, &command).await?;
     Ok(format!(
         "{COOKIE}={}; Max-Age={}; Path=/; HttpOnly; Secure; SameSite=Strict",
         id.cookie_value(user),
@@ -304,7 +282,7 @@ fn sign_in_failed(env: &Env, e: SignInError) -> worker::Result<Response> {
 pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
     same_origin(req)?;
     if let Ok((user, key)) = session_of(req) {
-        send(env, &Actor::Session, &Command::EndSession { user, key }).await?;
+        ask::<()>(env, &Actor::Session, &Command::EndSession { user, key }).await?;
     }
     redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
 }
@@ -313,7 +291,7 @@ pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
 /// router): end every session of the signed-in user.
 pub async fn sign_out_everywhere(call: Call<'_>) -> Result<Response, ApiError> {
     let user = call.user();
-    send(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
+    ask::<()>(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
     redirect_home(&call.req.url()?, Some(&clear_cookie(COOKIE)))
 }
 
