@@ -78,27 +78,41 @@ describe('corrupt stored state fails closed', { timeout: 240_000 }, () => {
     assertError(await api.create('fc-user', 'Phone'), 403, 'app_passwords_disabled');
   });
 
-  test('a user record stored as JSON text (before records were stored as values) is read, and stored as a value on the next change', async () => {
+  test('records stored as JSON text (before records were stored as values) are read, and stored as values on the next change', async () => {
+    const before = client(worker);
+    const settings = (await before.getSettings()).body;
+    const events = (await before.events('fc-user')).body.events;
+    assert.ok(events.length > 0);
     await worker.stop();
     const [value] = storedValues(persistDir, 'UserObject', 'record');
     assert.equal(typeof value, 'object', 'records are stored as values');
     assert.equal(value.app_passwords[0].id, laptop.id);
     corrupt(persistDir, 'UserObject', 'record', JSON.stringify(value));
+    for (const [className, key] of [['UserObject', 'events'], ['TenantObject', 'settings']]) {
+      const [stored] = storedValues(persistDir, className, key);
+      assert.equal(typeof stored, 'object', `${key} stored as a value`);
+      corrupt(persistDir, className, key, JSON.stringify(stored));
+    }
     assert.equal(typeof storedValues(persistDir, 'UserObject', 'record')[0], 'string', 'the old form is in place');
     worker = await startWorker({ persistDir, vars });
     const again = client(worker);
+    assert.deepEqual((await again.getSettings()).body, settings);
+    assert.deepEqual((await again.events('fc-user')).body.events, events);
     const list = await again.list('fc-user');
     assert.equal(list.status, 200, list.text);
     assert.deepEqual(list.body.app_passwords.map((e) => [e.id, e.name, e.last_used_at]), [[laptop.id, 'Laptop', null]]);
     // A login records the first use: a change, saved in the current form.
     assert.equal((await again.verify('fc-user', laptop.password)).status, 200);
-    for (let i = 0; (await again.list('fc-user')).body.app_passwords[0].last_used_at === null; i++) {
+    // Its event (`login.succeeded`) is kept after the record is saved.
+    for (let i = 0; (await again.events('fc-user')).body.events.length === events.length; i++) {
       assert.ok(i < 50, 'the use was not recorded');
       await new Promise((r) => setTimeout(r, 200));
     }
+    assert.notEqual((await again.list('fc-user')).body.app_passwords[0].last_used_at, null);
     await worker.stop();
     const [migrated] = storedValues(persistDir, 'UserObject', 'record');
     assert.equal(typeof migrated, 'object', 'rewritten as a value');
+    assert.ok(Array.isArray(storedValues(persistDir, 'UserObject', 'events')[0]), 'events rewritten as a value');
     assert.equal(migrated.app_passwords[0].phc, value.app_passwords[0].phc);
     worker = await startWorker({ persistDir, vars });
   });
