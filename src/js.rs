@@ -5,9 +5,12 @@
 //! or the core's [`Error`] into JavaScript values. Every rule (format, hashing, limits, names, MFA,
 //! scopes) lives in the core.
 //!
+//! - Arguments are the serde structs of [`options`], read by [`decode`]: an unknown option name or a
+//!   value of the wrong type throws `invalid_argument` (status 400) with a fixed message that names
+//!   our field and never the value passed. The structs' `#[derive(Tsify)]` writes their TypeScript
+//!   declarations into the package's `.d.ts`.
 //! - Thrown errors are JavaScript `Error`s whose `code` property is [`Error::code`] and `status`
-//!   [`Error::http_status`] (`limit_reached` also carries `limit`); an argument of the wrong shape
-//!   throws with code `invalid_argument` and status 400.
+//!   [`Error::http_status`] (`limit_reached` also carries `limit`).
 //! - Server secrets are strings (UTF-8) or `Uint8Array`s; hashing parameters are `{ m, t, p }`,
 //!   checked by [`HashParams::validate`].
 //! - Randomness is [`SystemEntropy`] (`crypto.getRandomValues`), read only inside calls, never when
@@ -20,38 +23,31 @@ use crate::domain::format::{self, Password};
 use crate::domain::hash::{self, HashParams, ServerSecret};
 use crate::domain::random::SystemEntropy;
 use crate::domain::rules::{
-    self, Context, Issued, OnPasswordChange, Protocol, Rejection, Settings, Summary, UserId,
-    UserRecord,
+    self, Context, Issued, Protocol, Rejection, Settings, Summary, UserId, UserRecord,
 };
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Reflect};
+use options::{
+    CheckRefused, CheckResult, CheckValid, CreateOptions, CreatedAppPassword, GeneratedAppPassword,
+    HashOptions, MfaRegisteredOptions, RecordUser, Secret, UserAppPasswordsOptions,
+    UserVerifyOptions, VerifyOptions,
+};
 use serde::Serialize;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize;
+
+mod decode;
+mod options;
 
 /// The code thrown for arguments of the wrong type or shape (not a core error).
 const INVALID_ARGUMENT: &str = "invalid_argument";
 
+// The declarations with no struct in this module: the thrown error, the rejection codes, and the
+// core's record shapes (whose serde defaults make fields optional when read but always present when
+// written, which a derived declaration cannot say). The rest is derived from `options`' structs.
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /// <reference lib="esnext.disposable" />
 // (The classes implement `Symbol.dispose`, so `using account = UserAppPasswords.fromJSON(…)` frees them.)
-
-/** A server secret (Argon2 pepper and lookup-key HMAC key): a UTF-8 string or raw bytes, at least 16 bytes. */
-export type Secret = string | Uint8Array;
-
-/** Argon2id cost parameters: memory `m` in KiB, passes `t`, lanes `p`. All three are required. */
-export interface HashParams {
-  /** Memory in KiB (8·p to 1 048 576). */
-  m: number;
-  /** Passes over memory (at least 1). */
-  t: number;
-  /** Lanes (1 to 16). */
-  p: number;
-}
-
-/** A protocol an app password may be limited to. */
-export type Protocol = "imap" | "smtp" | "pop" | "eas" | "dav";
 
 /** The `code` of an error thrown by this package: one of `errorCodes()`. */
 export type ErrorCode = string; // @error-codes: tools/build-pkg.mjs writes the union of errorCodes() here
@@ -69,33 +65,6 @@ export interface AppPasswordError extends Error {
 /** Why `UserAppPasswords.check` refused a password. */
 export type RejectionCode =
   | "malformed_password" | "bad_checksum" | "unknown_password" | "scope_denied" | "expired" | "mfa_required";
-
-/** A new app password: the normalised form and the form to show. */
-export interface GeneratedAppPassword {
-  /** 24 lowercase letters: what is hashed and what a client may send. */
-  password: string;
-  /** The same letters in six dash-separated groups of four, to show once. */
-  display: string;
-}
-
-/** Options of `hashAppPassword`. */
-export interface HashOptions {
-  /** The server secret. */
-  secret: Secret;
-  /** Argon2id costs; default OWASP `{ m: 19456, t: 2, p: 1 }`. */
-  params?: HashParams;
-  /**
-   * A fixed salt (8 to 48 bytes) instead of 16 random bytes: for known-answer tests and migrations
-   * only. Never reuse a salt in production.
-   */
-  salt?: Uint8Array;
-}
-
-/** Options of `verifyAppPassword`. */
-export interface VerifyOptions {
-  /** The server secret the hash was made with. */
-  secret: Secret;
-}
 
 /** One app password as a user may see it: no hash, no lookup key. Times are Unix seconds. */
 export interface AppPasswordEntry {
@@ -150,66 +119,6 @@ export interface UserRecordInput {
   >;
 }
 
-/** Options of `UserAppPasswords.fromJSON`: who the user is, the server configuration and the tenant settings. */
-export interface UserAppPasswordsOptions {
-  /** The user's id: required when the record is absent or has no `user`; must match it otherwise. */
-  user?: string;
-  /** The server secret: required by `create`, `onMfaRegistered` and `onMfaDisabled`; the default of `verify`. */
-  secret?: Secret;
-  /** Argon2id costs of new hashes; default OWASP `{ m: 19456, t: 2, p: 1 }`. */
-  params?: HashParams;
-  /** Tenant switch: when false no new app passwords are created (existing ones still verify). Default true. */
-  appPasswordsAllowed?: boolean;
-  /** Tenant limit of app passwords per user, 1 to 100. Default 40. */
-  limit?: number;
-  /** Tenant maximum lifetime of new app passwords in days (1 to 3650), also their lifetime when `create` asks for none. Default none. */
-  maxLifetimeDays?: number | null;
-  /** App passwords not used for this many days (1 to 3650; counted from creation if never used) stop verifying with `expired`. Default never. */
-  expireUnusedAfterDays?: number | null;
-  /** What `onPasswordChanged` does: `"keep"` (default, as Entra ID) or `"revoke_all"` (as Google and Apple). */
-  onPasswordChange?: "keep" | "revoke_all";
-}
-
-/** Options of `UserAppPasswords.create`. */
-export interface CreateOptions {
-  /** The device or app name: 1 to 64 visible characters after trimming (stored in Unicode NFC; no control, zero-width or bidi characters), unique per user ignoring case and normal form. */
-  name: string;
-  /** Protocols it may be used with; default all. */
-  scopes?: Protocol[];
-  /** Lifetime in days, 1 to the tenant's `maxLifetimeDays` (or 3650); default the tenant's maximum, or no expiry. */
-  expiresInDays?: number;
-  /** The current time in Unix seconds; default now. */
-  now?: number;
-}
-
-/** Options of `UserAppPasswords.onMfaRegistered`. */
-export interface MfaRegisteredOptions {
-  /** Name of the first app password; default "First app password". */
-  name?: string;
-  /** The current time in Unix seconds; default now. */
-  now?: number;
-}
-
-/** A created app password: show `display` once, then forget it; the record keeps only its hash. */
-export interface CreatedAppPassword extends GeneratedAppPassword {
-  /** The new entry as the user may see it. */
-  entry: AppPasswordEntry;
-}
-
-/** Options of `UserAppPasswords.verify` and `check`. */
-export interface UserVerifyOptions {
-  /** The server secret; default the one given to `fromJSON`. */
-  secret?: Secret;
-  /** The protocol of the login, checked against the entry's scopes. */
-  protocol?: Protocol;
-  /** The current time in Unix seconds (expiry, last use); default now. */
-  now?: number;
-}
-
-/** The outcome of `UserAppPasswords.check`. */
-export type CheckResult =
-  | { ok: true; entry: AppPasswordEntry; changed: boolean }
-  | { ok: false; reason: RejectionCode };
 "#;
 
 // ----- errors ---------------------------------------------------------------------------------
@@ -240,33 +149,10 @@ fn invalid(message: &str) -> JsValue {
 
 // ----- reading arguments ----------------------------------------------------------------------
 
-/// An options object: `undefined`/`null` is `None`; anything but a plain object, or an object with
-/// a key not in `allowed` (a typo would otherwise silently fall back to a default), is refused.
-fn options(value: &JsValue, what: &str, allowed: &[&str]) -> Result<Option<Object>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    if !value.is_object() || Array::is_array(value) || value.is_function() {
-        return Err(invalid(&format!("{what} must be an object")));
-    }
-    let object: Object = value.clone().unchecked_into();
-    for key in Object::keys(&object) {
-        let key = key.as_string().unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            return Err(invalid(&format!(
-                "{what} has an unknown property {key:?}; expected {}",
-                allowed.join(", ")
-            )));
-        }
-    }
-    Ok(Some(object))
-}
-
-/// Property `key` of an optional options object (`undefined` when either is absent).
-fn field(object: Option<&Object>, key: &str) -> JsValue {
-    object
-        .and_then(|o| Reflect::get(o, &key.into()).ok())
-        .unwrap_or(JsValue::UNDEFINED)
+/// Decodes an argument strictly into its [`options`] type (unknown option names are refused); the
+/// message names only `what` and our field names, never a submitted key or value.
+fn decode<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsValue> {
+    decode::decode(value, what).map_err(|message| invalid(&message))
 }
 
 /// A required string.
@@ -276,20 +162,9 @@ fn string(value: &JsValue, what: &str) -> Result<String, JsValue> {
         .ok_or_else(|| invalid(&format!("{what} must be a string")))
 }
 
-/// An optional string.
-fn optional_string(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        Ok(None)
-    } else {
-        string(value, what).map(Some)
-    }
-}
-
 /// An optional user id, checked by the core (`invalid_user` unless 1 to 256 bytes).
-fn user_id(value: &JsValue, what: &str) -> Result<Option<UserId>, JsValue> {
-    optional_string(value, what)?
-        .map(|id| UserId::new(&id).map_err(core_error))
-        .transpose()
+fn user_id(id: Option<&str>) -> Result<Option<UserId>, JsValue> {
+    id.map(|id| UserId::new(id).map_err(core_error)).transpose()
 }
 
 /// Parses an app password the caller typed, wiping the copy of the input in wasm memory.
@@ -300,93 +175,30 @@ fn password(value: &JsValue) -> Result<Password, JsValue> {
     result
 }
 
-/// A server secret: a string (its UTF-8 bytes) or a `Uint8Array`, checked by the core.
-fn secret(value: &JsValue) -> Result<ServerSecret, JsValue> {
-    let mut bytes = if let Some(text) = value.as_string() {
-        text.into_bytes()
-    } else if let Some(array) = value.dyn_ref::<Uint8Array>() {
-        array.to_vec()
-    } else {
-        return Err(invalid("secret must be a string or a Uint8Array"));
-    };
-    let result = ServerSecret::new(&bytes).map_err(core_error);
-    bytes.zeroize();
-    result
+/// A server secret, checked by the core.
+fn secret(secret: &Secret) -> Result<ServerSecret, JsValue> {
+    ServerSecret::new(&secret.0).map_err(core_error)
 }
 
-/// Argon2id parameters `{ m, t, p }` (default OWASP), checked by the core.
-fn params(value: &JsValue) -> Result<HashParams, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(HashParams::default());
-    }
-    let params: HashParams = serde_wasm_bindgen::from_value(value.clone()).map_err(|e| {
-        invalid(&format!(
-            "params must be {{ m, t, p }} with non-negative integers: {e}"
-        ))
-    })?;
-    params.validate().map_err(core_error)
+/// Argon2id parameters (default OWASP), checked by the core.
+fn params(params: Option<HashParams>) -> Result<HashParams, JsValue> {
+    params.unwrap_or_default().validate().map_err(core_error)
 }
 
-/// A time in Unix seconds (an integer); `undefined` is the current time.
-fn now(value: &JsValue) -> Result<i64, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok((js_sys::Date::now() / 1000.0).floor() as i64);
-    }
-    match value.as_f64() {
-        Some(seconds) if js_sys::Number::is_safe_integer(value) => Ok(seconds as i64),
-        _ => Err(invalid("now must be an integer number of seconds")),
-    }
+/// A time in Unix seconds; `None` is the current time.
+fn now(seconds: Option<i64>) -> i64 {
+    seconds.unwrap_or_else(|| (js_sys::Date::now() / 1000.0).floor() as i64)
 }
 
-/// A list of protocol names, checked by the core; `undefined` is all protocols.
-fn scopes(value: &JsValue) -> Result<Vec<Protocol>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
-    }
-    if !Array::is_array(value) {
-        return Err(invalid("scopes must be an array of protocol names"));
-    }
-    let names = Array::from(value)
-        .iter()
-        .map(|v| string(&v, "each scope"))
-        .collect::<Result<Vec<_>, _>>()?;
-    rules::parse_scopes(&names).map_err(core_error)
+/// Protocol names, checked by the core; `None` is all protocols.
+fn scopes(names: Option<Vec<String>>) -> Result<Vec<Protocol>, JsValue> {
+    rules::parse_scopes(&names.unwrap_or_default()).map_err(core_error)
 }
 
 /// An optional protocol name, checked by the core.
-fn protocol(value: &JsValue) -> Result<Option<Protocol>, JsValue> {
-    optional_string(value, "protocol")?
-        .map(|name| Protocol::parse(&name).map_err(core_error))
+fn protocol(name: Option<&str>) -> Result<Option<Protocol>, JsValue> {
+    name.map(|name| Protocol::parse(name).map_err(core_error))
         .transpose()
-}
-
-/// An optional whole number of days (`undefined` or `null`: none), range-checked by the core.
-fn days(value: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    serde_wasm_bindgen::from_value(value.clone())
-        .map(Some)
-        .map_err(|_| invalid(&format!("{what} must be a whole number of days")))
-}
-
-/// The tenant's policy for main-password changes: `"keep"` (default) or `"revoke_all"`.
-fn on_password_change(value: &JsValue) -> Result<OnPasswordChange, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(OnPasswordChange::default());
-    }
-    serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|_| invalid("options.onPasswordChange must be \"keep\" or \"revoke_all\""))
-}
-
-/// An optional boolean.
-fn boolean(value: &JsValue, what: &str, default: bool) -> Result<bool, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(default);
-    }
-    value
-        .as_bool()
-        .ok_or_else(|| invalid(&format!("{what} must be a boolean")))
 }
 
 // ----- writing results ------------------------------------------------------------------------
@@ -399,18 +211,21 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
 }
 
 /// `{ password, display }`.
-fn generated(password: &Password) -> Object {
-    let object = Object::new();
-    let _ = Reflect::set(&object, &"password".into(), &password.as_str().into());
-    let _ = Reflect::set(&object, &"display".into(), &password.display().into());
-    object
+fn generated(password: &Password) -> GeneratedAppPassword {
+    GeneratedAppPassword {
+        password: password.as_str().to_owned(),
+        display: password.display(),
+    }
 }
 
 /// `{ password, display, entry }` for a newly created app password.
 fn created(issued: &Issued) -> Result<JsValue, JsValue> {
-    let object = generated(&issued.password);
-    let _ = Reflect::set(&object, &"entry".into(), &to_js(&issued.entry.summary())?);
-    Ok(object.into())
+    let GeneratedAppPassword { password, display } = generated(&issued.password);
+    to_js(&CreatedAppPassword {
+        password,
+        display,
+        entry: issued.entry.summary(),
+    })
 }
 
 // ----- free functions -------------------------------------------------------------------------
@@ -425,7 +240,7 @@ fn created(issued: &Issued) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = generateAppPassword, unchecked_return_type = "GeneratedAppPassword")]
 pub fn generate_app_password() -> Result<JsValue, JsValue> {
     let password = Password::generate(&mut SystemEntropy).map_err(core_error)?;
-    Ok(generated(&password).into())
+    to_js(&generated(&password))
 }
 
 /// Normalises what a person typed (case, spaces and dashes are ignored) to the 24 lowercase letters
@@ -466,19 +281,12 @@ pub fn hash_app_password(
     options_input: JsValue,
 ) -> Result<String, JsValue> {
     let password = password(&password_input)?;
-    let opts = options(&options_input, "options", &["secret", "params", "salt"])?;
-    let opts = opts.ok_or_else(|| invalid("options { secret } is required"))?;
-    let secret = secret(&field(Some(&opts), "secret"))?;
-    let params = params(&field(Some(&opts), "params"))?;
-    let salt = field(Some(&opts), "salt");
-    if salt.is_undefined() {
-        hash::hash(&password, &secret, params, &mut SystemEntropy).map_err(core_error)
-    } else {
-        let salt = salt
-            .dyn_ref::<Uint8Array>()
-            .ok_or_else(|| invalid("salt must be a Uint8Array"))?
-            .to_vec();
-        hash::hash_with_salt(&password, &secret, params, &salt).map_err(core_error)
+    let options: HashOptions = decode(&options_input, "options")?;
+    let secret = secret(&options.secret)?;
+    let params = params(options.params)?;
+    match options.salt {
+        None => hash::hash(&password, &secret, params, &mut SystemEntropy).map_err(core_error),
+        Some(salt) => hash::hash_with_salt(&password, &secret, params, &salt.0).map_err(core_error),
     }
 }
 
@@ -499,9 +307,8 @@ pub fn verify_app_password(
 ) -> Result<bool, JsValue> {
     let password = password(&password_input)?;
     let phc = string(&phc, "phc")?;
-    let opts = options(&options_input, "options", &["secret"])?;
-    let opts = opts.ok_or_else(|| invalid("options { secret } is required"))?;
-    let secret = secret(&field(Some(&opts), "secret"))?;
+    let options: VerifyOptions = decode(&options_input, "options")?;
+    let secret = secret(&options.secret)?;
     hash::verify(&password, &phc, &secret).map_err(core_error)
 }
 
@@ -517,7 +324,8 @@ pub fn needs_rehash(
     params_input: JsValue,
 ) -> Result<bool, JsValue> {
     let phc = string(&phc, "phc")?;
-    Ok(hash::needs_rehash(&phc, params(&params_input)?))
+    let params = params(decode(&params_input, "params")?)?;
+    Ok(hash::needs_rehash(&phc, params))
 }
 
 /// The storage key of a credential: hex of HMAC-SHA-256 under the server secret of (user,
@@ -533,7 +341,7 @@ pub fn lookup_key(
 ) -> Result<String, JsValue> {
     let user = UserId::new(&string(&user, "user")?).map_err(core_error)?;
     let password = password(&password_input)?;
-    let secret = secret(&secret_input)?;
+    let secret = secret(&decode(&secret_input, "secret")?)?;
     Ok(hash::lookup_key(user.as_str(), &password, &secret))
 }
 
@@ -603,49 +411,20 @@ impl UserAppPasswords {
         )]
         options_input: JsValue,
     ) -> Result<UserAppPasswords, JsValue> {
-        let opts = options(
-            &options_input,
-            "options",
-            &[
-                "user",
-                "secret",
-                "params",
-                "appPasswordsAllowed",
-                "limit",
-                "maxLifetimeDays",
-                "expireUnusedAfterDays",
-                "onPasswordChange",
-            ],
-        )?;
-        let opts = opts.as_ref();
-        let user = user_id(&field(opts, "user"), "options.user")?;
-        let secret_input = field(opts, "secret");
-        let secret = if secret_input.is_undefined() {
-            None
-        } else {
-            Some(secret(&secret_input)?)
-        };
-        let params = params(&field(opts, "params"))?;
-        let limit_input = field(opts, "limit");
-        let limit = if limit_input.is_undefined() {
-            Settings::default().limit
-        } else {
-            serde_wasm_bindgen::from_value(limit_input)
-                .map_err(|_| invalid("options.limit must be a positive integer"))?
-        };
+        let options: Option<UserAppPasswordsOptions> = decode(&options_input, "options")?;
+        let options = options.unwrap_or_default();
+        let user = user_id(options.user.as_deref())?;
+        let secret = options.secret.as_ref().map(secret).transpose()?;
+        let params = params(options.params)?;
+        let defaults = Settings::default();
         let settings = Settings {
-            app_passwords_allowed: boolean(
-                &field(opts, "appPasswordsAllowed"),
-                "options.appPasswordsAllowed",
-                Settings::default().app_passwords_allowed,
-            )?,
-            limit,
-            max_lifetime_days: days(&field(opts, "maxLifetimeDays"), "options.maxLifetimeDays")?,
-            expire_unused_after_days: days(
-                &field(opts, "expireUnusedAfterDays"),
-                "options.expireUnusedAfterDays",
-            )?,
-            on_password_change: on_password_change(&field(opts, "onPasswordChange"))?,
+            app_passwords_allowed: options
+                .app_passwords_allowed
+                .unwrap_or(defaults.app_passwords_allowed),
+            limit: options.limit.unwrap_or(defaults.limit),
+            max_lifetime_days: options.max_lifetime_days,
+            expire_unused_after_days: options.expire_unused_after_days,
+            on_password_change: options.on_password_change.unwrap_or_default(),
             strict_revocation: false,
         }
         .validate()
@@ -686,19 +465,9 @@ impl UserAppPasswords {
         #[wasm_bindgen(js_name = "options", unchecked_param_type = "CreateOptions")]
         options_input: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let opts = options(
-            &options_input,
-            "options",
-            &["name", "scopes", "expiresInDays", "now"],
-        )?;
-        let opts = opts.ok_or_else(|| invalid("options { name } is required"))?;
-        let name = string(&field(Some(&opts), "name"), "options.name")?;
-        let scopes = scopes(&field(Some(&opts), "scopes"))?;
-        let expires_in_days = days(
-            &field(Some(&opts), "expiresInDays"),
-            "options.expiresInDays",
-        )?;
-        let now = now(&field(Some(&opts), "now"))?;
+        let options: CreateOptions = decode(&options_input, "options")?;
+        let scopes = scopes(options.scopes)?;
+        let now = now(options.now);
         let secret = configured_secret(self.secret.as_ref())?;
         let ctx = Context {
             settings: self.settings,
@@ -708,7 +477,13 @@ impl UserAppPasswords {
         };
         let issued = self
             .record
-            .create_expiring(&name, scopes, expires_in_days, &ctx, &mut SystemEntropy)
+            .create_expiring(
+                &options.name,
+                scopes,
+                options.expires_in_days,
+                &ctx,
+                &mut SystemEntropy,
+            )
             .map_err(core_error)?;
         created(&issued)
     }
@@ -788,19 +563,18 @@ impl UserAppPasswords {
         )]
         options_input: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let object = Object::new();
-        match self.check_login(&password_input, &options_input)? {
-            Ok((entry, changed)) => {
-                let _ = Reflect::set(&object, &"ok".into(), &true.into());
-                let _ = Reflect::set(&object, &"entry".into(), &to_js(&entry)?);
-                let _ = Reflect::set(&object, &"changed".into(), &changed.into());
-            }
-            Err(rejection) => {
-                let _ = Reflect::set(&object, &"ok".into(), &false.into());
-                let _ = Reflect::set(&object, &"reason".into(), &rejection.code().into());
-            }
-        }
-        Ok(object.into())
+        let result = match self.check_login(&password_input, &options_input)? {
+            Ok((entry, changed)) => CheckResult::Valid(CheckValid {
+                ok: true,
+                entry,
+                changed,
+            }),
+            Err(rejection) => CheckResult::Refused(CheckRefused {
+                ok: false,
+                reason: rejection.code(),
+            }),
+        };
+        to_js(&result)
     }
 
     /// Call when the user registers for multi-factor authentication: turns MFA on and, if the user
@@ -818,10 +592,9 @@ impl UserAppPasswords {
         )]
         options_input: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let opts = options(&options_input, "options", &["name", "now"])?;
-        let name = optional_string(&field(opts.as_ref(), "name"), "options.name")?;
-        let now = now(&field(opts.as_ref(), "now"))?;
-        let issued = self.set_mfa(true, name.as_deref(), now)?;
+        let options: Option<MfaRegisteredOptions> = decode(&options_input, "options")?;
+        let options = options.unwrap_or_default();
+        let issued = self.set_mfa(true, options.name.as_deref(), now(options.now))?;
         issued.as_ref().map_or(Ok(JsValue::NULL), created)
     }
 
@@ -831,8 +604,7 @@ impl UserAppPasswords {
     /// @throws {AppPasswordError} `invalid_argument` (no secret configured).
     #[wasm_bindgen(js_name = onMfaDisabled)]
     pub fn on_mfa_disabled(&mut self) -> Result<(), JsValue> {
-        self.set_mfa(false, None, now(&JsValue::UNDEFINED)?)
-            .map(|_| ())
+        self.set_mfa(false, None, now(None)).map(|_| ())
     }
 
     /// Call when the user's main password changes: applies the tenant's `onPasswordChange` given
@@ -864,15 +636,11 @@ impl UserAppPasswords {
         password_input: &JsValue,
         options_input: &JsValue,
     ) -> Result<Result<(Summary, bool), Rejection>, JsValue> {
-        let opts = options(options_input, "options", &["secret", "protocol", "now"])?;
-        let secret_input = field(opts.as_ref(), "secret");
-        let given = if secret_input.is_undefined() {
-            None
-        } else {
-            Some(secret(&secret_input)?)
-        };
-        let protocol = protocol(&field(opts.as_ref(), "protocol"))?;
-        let now = now(&field(opts.as_ref(), "now"))?;
+        let options: Option<UserVerifyOptions> = decode(options_input, "options")?;
+        let options = options.unwrap_or_default();
+        let given = options.secret.as_ref().map(secret).transpose()?;
+        let protocol = protocol(options.protocol.as_deref())?;
+        let now = now(options.now);
         let secret = configured_secret(given.as_ref().or(self.secret.as_ref()))?;
         // Read last, so no early return skips wiping it.
         let mut input = string(password_input, "the password")?;
@@ -923,6 +691,14 @@ fn configured_secret(secret: Option<&ServerSecret>) -> Result<&ServerSecret, JsV
     })
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.assign({}, value)`, catching what a getter or a proxy throws (an exception thrown
+    /// through the wasm frames would leave the called object borrowed for good).
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = assign)]
+    fn assign(target: &Object, source: &JsValue) -> Result<Object, JsValue>;
+}
+
 /// Reads a stored record (object, JSON string, or nothing for a new user), filling in or checking
 /// the user.
 fn load_record(value: &JsValue, user: Option<UserId>) -> Result<UserRecord, JsValue> {
@@ -935,13 +711,8 @@ fn load_record(value: &JsValue, user: Option<UserId>) -> Result<UserRecord, JsVa
         let user = user.ok_or_else(|| invalid("a new record needs options.user"))?;
         return Ok(UserRecord::new(user));
     }
-    if !value.is_object() || Array::is_array(&value) {
-        return Err(invalid("the record must be an object"));
-    }
-    let stored = user_id(
-        &Reflect::get(&value, &"user".into()).unwrap_or(JsValue::UNDEFINED),
-        "record.user",
-    )?;
+    let head: RecordUser = decode(&value, "record")?;
+    let stored = user_id(head.user.as_deref())?;
     let value = match (stored, user) {
         (Some(stored), Some(given)) if stored != given => {
             return Err(invalid(
@@ -950,15 +721,12 @@ fn load_record(value: &JsValue, user: Option<UserId>) -> Result<UserRecord, JsVa
         }
         (Some(_), _) => value,
         (None, Some(given)) => {
-            let copy = Object::assign(&Object::new(), value.unchecked_ref());
+            let copy =
+                assign(&Object::new(), &value).map_err(|_| invalid("the record cannot be read"))?;
             let _ = Reflect::set(&copy, &"user".into(), &given.as_str().into());
             copy.into()
         }
         (None, None) => return Err(invalid("the record has no user: pass options.user")),
     };
-    serde_wasm_bindgen::from_value(value).map_err(|e| {
-        invalid(&format!(
-            "the record is not a stored app-password record: {e}"
-        ))
-    })
+    decode(&value, "record")
 }

@@ -54,13 +54,15 @@ const LOOKUP_CONTEXT: &[u8] = b"app-passwords lookup v1\0";
 
 /// Argon2id cost parameters. The default is OWASP's: m = 19456 KiB, t = 2, p = 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// The npm package declares this type in TypeScript from this definition.
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct HashParams {
-    /// Memory in KiB.
+    /// Memory in KiB: 8·p to 262 144 (256 MiB), and m·t at most 524 288.
     pub m: u32,
-    /// Passes over memory.
+    /// Passes over memory: 1 to 10.
     pub t: u32,
-    /// Lanes.
+    /// Lanes: 1 to 16.
     pub p: u32,
 }
 

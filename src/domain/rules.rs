@@ -42,6 +42,8 @@ pub const USE_PUBLISH_INTERVAL_SECS: i64 = DAY_SECS;
 
 /// What happens to a user's app passwords when the main password changes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+// The npm package declares this type in TypeScript from this definition.
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum OnPasswordChange {
     /// They keep working (as in Entra ID).
@@ -155,6 +157,8 @@ impl Settings {
 
 /// A protocol an app password may be used with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+// The npm package declares this type in TypeScript from this definition.
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// IMAP (mail reading).
