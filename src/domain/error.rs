@@ -75,6 +75,9 @@ pub enum Error {
     InvalidKeyScope,
     /// The tenant already has as many API keys as allowed.
     TooManyApiKeys,
+    /// The service could not reach its storage (KV, a Durable Object), or found a record there it
+    /// cannot read; nothing the request asked for was lost: retry.
+    StorageUnavailable,
 }
 
 impl Error {
@@ -108,12 +111,13 @@ impl Error {
             Self::SessionNotMfa => "session_not_mfa",
             Self::InvalidKeyScope => "invalid_key_scope",
             Self::TooManyApiKeys => "too_many_api_keys",
+            Self::StorageUnavailable => "storage_unavailable",
         }
     }
 
     /// The HTTP status an HTTP shell answers this error with (the Worker's API, the npm package's
     /// better-auth plugin): 409 for a conflict with what exists, 403 when MFA or the tenant forbids,
-    /// 404, 400 for bad input, 401 for a bad session, 503 when randomness fails, and 500 for a
+    /// 404, 400 for bad input, 401 for a bad session, 503 when randomness or storage fails, and 500 for a
     /// server misconfiguration (parameters, secret, stored hash).
     ///
     /// ```
@@ -136,13 +140,13 @@ impl Error {
             | Self::InvalidExpiry { .. } => 400,
             Self::TooManyApiKeys => 409,
             Self::SessionInvalid | Self::SessionExpired | Self::SessionNotMfa => 401,
-            Self::RandomUnavailable => 503,
+            Self::RandomUnavailable | Self::StorageUnavailable => 503,
             Self::InvalidParams | Self::InvalidSecret | Self::InvalidHash => 500,
         }
     }
 
     /// Every error code, for documentation and for tests that check shells map all of them.
-    pub const ALL_CODES: [&'static str; 21] = [
+    pub const ALL_CODES: [&'static str; 22] = [
         "limit_reached",
         "name_taken",
         "invalid_name",
@@ -164,6 +168,7 @@ impl Error {
         "session_not_mfa",
         "invalid_key_scope",
         "too_many_api_keys",
+        "storage_unavailable",
     ];
 }
 
@@ -241,6 +246,9 @@ impl fmt::Display for Error {
                 f,
                 "the tenant already has {MAX_API_KEYS} API keys, the most allowed; revoke one first"
             ),
+            Self::StorageUnavailable => {
+                f.write_str("the service could not reach its storage; try again")
+            }
         }
     }
 }
@@ -280,6 +288,7 @@ mod tests {
             Error::SessionNotMfa,
             Error::InvalidKeyScope,
             Error::TooManyApiKeys,
+            Error::StorageUnavailable,
         ];
         let codes: Vec<_> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::ALL_CODES);

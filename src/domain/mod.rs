@@ -13,6 +13,7 @@
 //! - [`session`]: server-side sessions of the self-service page (idle and absolute expiry);
 //! - [`api_key`]: scoped API keys of the service's callers;
 //! - [`login_cache`]: credentials verified moments ago, for repeated logins;
+//! - [`publish`]: what KV must hold for a record, and which of its keys are still to be written;
 //! - [`throttle`]: what failed logins count against, and bounded in-memory gates;
 //! - [`audit`]: audit events and their JSON lines.
 //!
@@ -28,6 +29,7 @@ pub mod hash;
 pub mod login_cache;
 pub mod name;
 pub mod oidc;
+pub mod publish;
 pub mod random;
 pub mod rules;
 pub mod session;

@@ -2,11 +2,11 @@
 //! settings: each handler decodes its input and sends one command to a Durable Object.
 
 use super::audit;
-use super::commands::Command;
+use super::commands::{Command, Created, Deleted, Events, Listing, MfaState, Revoked};
 use super::config::TENANT_BINDING;
 use super::http::{self, ApiError};
 use super::routes::Call;
-use super::{forward, login_cache, now, send, settings};
+use super::{ask, forward, login_cache, now, settings};
 use crate::domain::audit::{Event, Kind};
 use crate::domain::rules::{Settings, parse_scopes};
 use serde::Deserialize;
@@ -40,7 +40,8 @@ pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
         expires_in_days: body.expires_in_days,
         settings,
     };
-    send(call.env, &call.caller.actor(), &command).await
+    let created: Created = ask(call.env, &call.caller.actor(), &command).await?;
+    Ok(http::json(201, &created)?)
 }
 
 /// `GET …/app-passwords` → the list, count, limit and whether creation is allowed.
@@ -49,7 +50,8 @@ pub async fn list(call: Call<'_>) -> Result<Response, ApiError> {
         user: call.user(),
         settings: settings(call.env).await?,
     };
-    send(call.env, &call.caller.actor(), &command).await
+    let listing: Listing = ask(call.env, &call.caller.actor(), &command).await?;
+    Ok(http::json(200, &listing)?)
 }
 
 /// `DELETE …/app-passwords/{id}` → 204.
@@ -58,13 +60,15 @@ pub async fn delete(call: Call<'_>) -> Result<Response, ApiError> {
         user: call.user(),
         id: call.param("id").to_owned(),
     };
-    send(call.env, &call.caller.actor(), &command).await
+    ask::<()>(call.env, &call.caller.actor(), &command).await?;
+    Ok(Response::empty()?.with_status(204))
 }
 
 /// `DELETE …/app-passwords` → `{"deleted":n}`.
 pub async fn delete_all(call: Call<'_>) -> Result<Response, ApiError> {
     let command = Command::DeleteAll { user: call.user() };
-    send(call.env, &call.caller.actor(), &command).await
+    let deleted: Deleted = ask(call.env, &call.caller.actor(), &command).await?;
+    Ok(http::json(200, &deleted)?)
 }
 
 /// `PUT /v1/users/{user}/mfa` `{"enabled","initial_name"?}`.
@@ -76,7 +80,8 @@ pub async fn set_mfa(mut call: Call<'_>) -> Result<Response, ApiError> {
         initial_name: body.initial_name,
         settings: settings(call.env).await?,
     };
-    send(call.env, &call.caller.actor(), &command).await
+    let state: MfaState = ask(call.env, &call.caller.actor(), &command).await?;
+    Ok(http::json(200, &state)?)
 }
 
 /// `POST /v1/users/{user}/password-changed` → `{"revoked":n}` under the tenant's
@@ -86,13 +91,15 @@ pub async fn password_changed(call: Call<'_>) -> Result<Response, ApiError> {
         user: call.user(),
         policy: settings(call.env).await?.on_password_change,
     };
-    send(call.env, &call.caller.actor(), &command).await
+    let revoked: Revoked = ask(call.env, &call.caller.actor(), &command).await?;
+    Ok(http::json(200, &revoked)?)
 }
 
 /// `GET …/events` → `{"events":[…]}`, newest first.
 pub async fn events(call: Call<'_>) -> Result<Response, ApiError> {
     let command = Command::Events { user: call.user() };
-    send(call.env, &call.caller.actor(), &command).await
+    let events: Events = ask(call.env, &call.caller.actor(), &command).await?;
+    Ok(http::json(200, &events)?)
 }
 
 async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {

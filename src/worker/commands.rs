@@ -1,10 +1,105 @@
-//! The messages the Worker sends to a user's Durable Object (JSON over an internal fetch).
+//! The messages the Worker sends to a user's Durable Object (JSON over an internal fetch), and the
+//! typed replies the object answers with.
+//!
+//! The object answers data, not HTTP: a reply type below, or an error (`{"error":{…}}` with its
+//! status). The front Worker decodes the reply into the same type ([`super::ask`]) and renders the
+//! HTTP answer (status, body) itself.
 
 use crate::domain::api_key::Scope;
 use crate::domain::audit::{Actor, Event};
+use crate::domain::rules::{Issued, Summary};
 use crate::domain::session::SessionPolicy;
 use crate::domain::{OnPasswordChange, Protocol, Settings};
 use serde::{Deserialize, Serialize};
+
+/// A newly issued app password: the only time the plaintext leaves (`Create`, and `SetMfa` at
+/// registration). Not `Debug`: it carries the password.
+#[derive(Serialize, Deserialize)]
+pub struct Created {
+    /// Entry id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The plaintext, 24 letters.
+    pub password: String,
+    /// The plaintext in groups of four.
+    pub display: String,
+    /// Creation time.
+    pub created_at: i64,
+    /// Protocols; empty = all.
+    pub scopes: Vec<Protocol>,
+    /// Expiry, if any.
+    pub expires_at: Option<i64>,
+}
+
+impl From<&Issued> for Created {
+    fn from(issued: &Issued) -> Self {
+        Self {
+            id: issued.entry.id.clone(),
+            name: issued.entry.name.clone(),
+            password: issued.password.as_str().to_owned(),
+            display: issued.password.display(),
+            created_at: issued.entry.created_at,
+            scopes: issued.entry.scopes.clone(),
+            expires_at: issued.entry.expires_at,
+        }
+    }
+}
+
+/// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
+#[derive(Serialize, Deserialize)]
+pub struct Listed {
+    /// What the user sees of the entry.
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Whether it no longer verifies (expired, or unused too long).
+    pub expired: bool,
+}
+
+/// Reply to `List`.
+#[derive(Serialize, Deserialize)]
+pub struct Listing {
+    /// The user id, the user name to type with an app password (the page shows it).
+    pub user: String,
+    /// The entries, oldest first.
+    pub app_passwords: Vec<Listed>,
+    /// How many.
+    pub count: usize,
+    /// The tenant's limit.
+    pub limit: u32,
+    /// Whether the tenant allows creating more.
+    pub app_passwords_allowed: bool,
+}
+
+/// Reply to `SetMfa`.
+#[derive(Serialize, Deserialize)]
+pub struct MfaState {
+    /// The state now.
+    pub mfa_enabled: bool,
+    /// The first app password, when registration issued one.
+    pub initial_app_password: Option<Created>,
+}
+
+/// Reply to `DeleteAll`.
+#[derive(Serialize, Deserialize)]
+pub struct Deleted {
+    /// How many were deleted.
+    pub deleted: usize,
+}
+
+/// Reply to `PasswordChanged`.
+#[derive(Serialize, Deserialize)]
+pub struct Revoked {
+    /// How many were revoked.
+    pub revoked: usize,
+}
+
+/// Reply to `Events`.
+#[derive(Serialize, Deserialize)]
+pub struct Events {
+    /// Newest first.
+    pub events: Vec<Event>,
+}
 
 /// A command with the caller it is done for (the audit events' actor).
 #[derive(Serialize, Deserialize)]

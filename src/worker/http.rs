@@ -71,14 +71,11 @@ impl ApiError {
         Ok(response)
     }
 
-    /// 500 for a failure of the platform (storage, bindings); logs the detail, not the request.
+    /// 503 [`Error::StorageUnavailable`] for a failure of the platform (storage, bindings); logs
+    /// the detail, not the request.
     pub fn internal(context: &str, err: &dyn core::fmt::Display) -> Self {
         worker::console_error!("{context}: {err}");
-        Self::new(
-            503,
-            "storage_unavailable",
-            "the service could not reach its storage; try again",
-        )
+        Error::StorageUnavailable.into()
     }
 }
 

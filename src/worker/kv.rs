@@ -5,8 +5,9 @@
 //! authentication (one get each). Reads are counted per isolate for `GET /v1/stats`.
 
 use super::config::KV_BINDING;
+use crate::domain::Credential;
 use crate::domain::api_key::Published;
-use crate::domain::{Credential, Entry, UserRecord};
+use crate::domain::publish::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -52,18 +53,25 @@ async fn get_json<T: DeserializeOwned>(env: &Env, name: &str) -> worker::Result<
     Ok(store(env)?.get(name).json::<T>().await?)
 }
 
-/// Stores the credential of `entry` so it verifies. The key's metadata names the server secret it
-/// is keyed with (`{"secret_id":…}`, see README § Rotating `PASSWORD_SECRET`).
-pub async fn put(env: &Env, record: &UserRecord, entry: &Entry) -> worker::Result<()> {
-    let metadata = serde_json::json!({ "secret_id": entry.secret_id });
-    let credential = record.credential(entry);
-    put_json(env, &key(&entry.lookup_key), &credential, Some(metadata)).await
-}
-
-/// Removes the credential of `entry` so it no longer verifies (after KV's propagation delay).
-pub async fn delete(env: &Env, entry: &Entry) -> worker::Result<()> {
-    store(env)?.delete(&key(&entry.lookup_key)).await?;
-    Ok(())
+/// Makes KV's copy under `write.lookup_key` what the record wanted when the write was computed:
+/// the credential (so it verifies), or no key (so it no longer verifies, after KV's propagation
+/// delay). The key's metadata names the server secret it is keyed with (`{"secret_id":…}`, see
+/// README § Rotating `PASSWORD_SECRET`).
+///
+/// Only the user's Durable Object calls this, from [`crate::domain::publish::Pending`]: see there
+/// why a write can never bring back a deleted credential.
+pub async fn write(env: &Env, write: &Write) -> worker::Result<()> {
+    let name = key(&write.lookup_key);
+    match &write.value {
+        Some(wanted) => {
+            let metadata = serde_json::json!({ "secret_id": wanted.secret_id });
+            put_json(env, &name, &wanted.credential, Some(metadata)).await
+        }
+        None => {
+            store(env)?.delete(&name).await?;
+            Ok(())
+        }
+    }
 }
 
 /// Finds the credential stored under `lookup_key`.

@@ -17,6 +17,7 @@ mod oidc;
 mod portal;
 mod routes;
 mod stats;
+mod stored;
 mod tenant_object;
 mod user_object;
 mod verify;
@@ -89,7 +90,6 @@ async fn settings(env: &Env) -> Result<Settings, ApiError> {
 }
 
 /// The first app password issued at MFA registration, as the page shows it once.
-#[derive(Deserialize)]
 struct FirstPassword {
     name: String,
     display: String,
@@ -98,10 +98,6 @@ struct FirstPassword {
 /// Turns MFA on for `user` as an identity provider does at registration; returns the first app
 /// password (name and display form) when one was issued.
 async fn register_mfa(env: &Env, user: String) -> Result<Option<FirstPassword>, ApiError> {
-    #[derive(Deserialize)]
-    struct Answer {
-        initial_app_password: Option<FirstPassword>,
-    }
     let settings = settings(env).await?;
     let command = Command::SetMfa {
         user,
@@ -109,13 +105,60 @@ async fn register_mfa(env: &Env, user: String) -> Result<Option<FirstPassword>, 
         initial_name: None,
         settings,
     };
-    let mut response = send(env, &Actor::Session, &command).await?;
-    if response.status_code() != 200 {
-        let text = response.text().await.unwrap_or_default();
-        return Err(ApiError::internal("MFA registration", &text));
+    let answer: commands::MfaState = ask(env, &Actor::Session, &command).await?;
+    Ok(answer.initial_app_password.map(|p| FirstPassword {
+        name: p.name,
+        display: p.display,
+    }))
+}
+
+/// Sends a command to the user's Durable Object and decodes its typed reply (see [`commands`]);
+/// an error it answered comes back as the same [`ApiError`] (code, status, message, limit).
+async fn ask<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    actor: &Actor,
+    command: &Command,
+) -> Result<T, ApiError> {
+    let mut response = send(env, actor, command).await?;
+    let status = response.status_code();
+    let bytes = response.bytes().await?;
+    if (200..300).contains(&status) {
+        let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        return serde_json::from_slice(text)
+            .map_err(|e| ApiError::internal("user object reply", &e));
     }
-    let answer: Answer = response.json().await?;
-    Ok(answer.initial_app_password)
+    Err(relayed(status, &bytes))
+}
+
+/// The [`ApiError`] of an object's error answer `{"error":{"code","message"[,"limit"]}}`: one of
+/// the core's codes (or `server_misconfigured`); anything else is 503 `storage_unavailable`.
+fn relayed(status: u16, body: &[u8]) -> ApiError {
+    #[derive(Deserialize)]
+    struct Body {
+        error: Inner,
+    }
+    #[derive(Deserialize)]
+    struct Inner {
+        code: String,
+        message: String,
+        limit: Option<u32>,
+    }
+    let known = |code: &str| {
+        crate::domain::Error::ALL_CODES
+            .into_iter()
+            .chain(["server_misconfigured"])
+            .find(|c| *c == code)
+    };
+    match serde_json::from_slice::<Body>(body) {
+        Ok(Body { error }) => match known(&error.code) {
+            Some(code) => ApiError {
+                limit: error.limit,
+                ..ApiError::new(status, code, error.message)
+            },
+            None => ApiError::internal("user object: unknown error code", &status),
+        },
+        Err(e) => ApiError::internal("user object: error answer", &e),
+    }
 }
 
 /// Sends a command, done for `actor`, to the user's Durable Object and returns its answer.

@@ -17,7 +17,7 @@ use super::commands::Command;
 use super::config::{session_policy, session_secret};
 use super::http::ApiError;
 use super::routes::Call;
-use super::{oidc, send};
+use super::{ask, oidc};
 use crate::domain::audit::Actor;
 use crate::domain::oidc::{Identity, SignInError};
 use crate::domain::random::SystemEntropy;
@@ -61,48 +61,26 @@ fn session_of(req: &Request) -> Result<(UserId, String), ApiError> {
 pub async fn session_user(req: &Request, env: &Env) -> Result<UserId, ApiError> {
     let (user, key) = session_of(req)?;
     let policy = session_policy(env)?;
-    let mut answer = send(
-        env,
-        &Actor::Session,
-        &Command::CheckSession {
-            user: user.to_string(),
-            key,
-            policy,
-        },
-    )
-    .await?;
-    match answer.status_code() {
-        204 => Ok(user),
-        401 => {
-            let ended = answer.text().await.unwrap_or_default();
-            Err(if ended.contains("session_expired") {
-                Error::SessionExpired
-            } else {
-                Error::SessionInvalid
-            }
-            .into())
-        }
-        status => Err(ApiError::internal("session check", &status)),
-    }
+    // 401 `session_expired` / `session_invalid` from the object come back as they are.
+    let command = Command::CheckSession {
+        user: user.to_string(),
+        key,
+        policy,
+    };
+    ask::<()>(env, &Actor::Session, &command).await?;
+    Ok(user)
 }
 
 /// Starts a session for `user`; returns its `Set-Cookie` value.
 async fn start_session(env: &Env, user: &UserId) -> Result<String, ApiError> {
     let policy = session_policy(env)?;
     let id = SessionId::new(&mut SystemEntropy)?;
-    let answer = send(
-        env,
-        &Actor::Session,
-        &Command::StartSession {
-            user: user.to_string(),
-            key: id.key(),
-            policy,
-        },
-    )
-    .await?;
-    if answer.status_code() != 204 {
-        return Err(ApiError::internal("session start", &answer.status_code()));
-    }
+    let command = Command::StartSession {
+        user: user.to_string(),
+        key: id.key(),
+        policy,
+    };
+    ask::<()>(env, &Actor::Session, &command).await?;
     Ok(format!(
         "{COOKIE}={}; Max-Age={}; Path=/; HttpOnly; Secure; SameSite=Strict",
         id.cookie_value(user.as_str()),
@@ -307,7 +285,7 @@ pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
     same_origin(req)?;
     if let Ok((user, key)) = session_of(req) {
         let user = user.to_string();
-        send(env, &Actor::Session, &Command::EndSession { user, key }).await?;
+        ask::<()>(env, &Actor::Session, &Command::EndSession { user, key }).await?;
     }
     redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
 }
@@ -316,7 +294,7 @@ pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
 /// router): end every session of the signed-in user.
 pub async fn sign_out_everywhere(call: Call<'_>) -> Result<Response, ApiError> {
     let user = call.user();
-    send(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
+    ask::<()>(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
     redirect_home(&call.req.url()?, Some(&clear_cookie(COOKIE)))
 }
 

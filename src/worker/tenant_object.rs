@@ -6,7 +6,7 @@
 
 use super::commands::TenantCommand;
 use super::http::{self, ApiError};
-use super::kv;
+use super::{kv, stored};
 use crate::domain::api_key::{ApiKeyEntry, ApiKeys};
 use crate::domain::random::SystemEntropy;
 use crate::domain::{OnPasswordChange, Settings};
@@ -101,12 +101,11 @@ impl TenantObject {
     /// not parse or is out of range is an error (503), never the defaults: those allow app
     /// passwords, and a corrupt record must not switch creation back on.
     async fn load(&self) -> std::result::Result<Settings, ApiError> {
-        let stored: Option<String> = self.state.storage().get(KEY).await?;
-        match stored {
+        match stored::get::<Settings>(&self.state.storage(), KEY).await? {
             None => Ok(Settings::default()),
-            Some(text) => {
-                parse_stored(&text).map_err(|e| ApiError::internal("tenant settings", &e))
-            }
+            Some(settings) => settings
+                .validate()
+                .map_err(|e| ApiError::internal("tenant settings", &e.code())),
         }
     }
 
@@ -144,18 +143,9 @@ impl TenantObject {
                 .unwrap_or(current.strict_revocation),
         }
         .validate()?;
-        let text = serde_json::to_string(&next).map_err(|e| ApiError::internal("settings", &e))?;
-        self.state.storage().put(KEY, text).await?;
+        stored::put(&self.state.storage(), KEY, &next).await?;
         Ok(next)
     }
-}
-
-/// Parses the stored settings record and checks it is in range.
-fn parse_stored(text: &str) -> std::result::Result<Settings, String> {
-    serde_json::from_str::<Settings>(text)
-        .map_err(|e| e.to_string())?
-        .validate()
-        .map_err(|e| e.code().to_owned())
 }
 
 impl TenantObject {
@@ -166,13 +156,10 @@ impl TenantObject {
         if self.keys.borrow().is_some() {
             return Ok(());
         }
-        let stored: Option<String> = self.state.storage().get(API_KEYS).await?;
-        let keys = match stored {
-            // Fail closed: keys that cannot be read must not be replaced by an empty set.
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|e| ApiError::internal("tenant object: stored keys", &e))?,
-            None => ApiKeys::default(),
-        };
+        // Fail closed: keys that cannot be read must not be replaced by an empty set.
+        let keys = stored::get(&self.state.storage(), API_KEYS)
+            .await?
+            .unwrap_or_default();
         let mut slot = self.keys.borrow_mut();
         if slot.is_none() {
             *slot = Some(keys);
@@ -186,10 +173,8 @@ impl TenantObject {
     }
 
     async fn save_keys(&self) -> std::result::Result<(), ApiError> {
-        let text = self.with_keys(|k| serde_json::to_string(k));
-        let text = text.map_err(|e| ApiError::internal("api keys", &e))?;
-        self.state.storage().put(API_KEYS, text).await?;
-        Ok(())
+        let keys = self.with_keys(|k| k.clone());
+        stored::put(&self.state.storage(), API_KEYS, &keys).await
     }
 
     /// Runs one API-key command. A new key is saved, then published to KV (undone if either

@@ -2,107 +2,82 @@
 //!
 //! Every change runs here, one at a time: the record lives in memory and each rule is applied to it
 //! synchronously (no `await` between the check and the change), so the limit is exact however many
-//! requests arrive at once. The record is then saved to the object's storage and written through to
-//! KV, where verification finds it.
+//! requests arrive at once.
+//!
+//! **KV follows the record, never the other way round.** A change is saved together with the KV keys
+//! it affects ([`Pending`], same storage write), and only then written to KV, by [`UserObject::flush`]:
+//! one write at a time for the whole object, each computed from the record *as it is when the write
+//! is issued*, and a key is cleared only if it was not marked again while its write was in flight.
+//! So a publish computed before a concurrent deletion cannot re-add the deleted credential: the
+//! deletion's mark outlives that publish, and the next write of the key (from the record without the
+//! credential) deletes it. Nothing else in the Worker writes a user's credentials to KV.
+//!
+//! KV may refuse a write. The keys then stay pending, a Durable Object alarm retries them (1 s,
+//! doubling, at most every [`MAX_RETRY_SECS`]), and the request answers 503 `storage_unavailable`:
+//!
+//! - a creation (or the first app password issued with MFA) whose copy did not reach KV is taken
+//!   back: the password is never shown, so no shown password fails to verify, and no entry exists
+//!   that nobody has seen (the alarm removes a copy that may have reached KV after all);
+//! - a deletion (one, all, MFA off, after a password change) stays recorded: a revocation is never
+//!   undone. Retrying it answers 503 until KV has accepted it, then success.
 //!
 //! The object also keeps the user's last audit events (beside the record, storage key `events`):
 //! it prints and keeps the events of the changes it makes, keeps the login events the Worker sends,
 //! and answers them for `GET …/events`.
 
 use super::audit;
-use super::commands::{Command, Message};
+use super::commands::{
+    Command, Created, Deleted, Events, Listed, Listing, Message, MfaState, Revoked,
+};
 use super::config::Config;
 use super::http::{self, ApiError};
-use super::{kv, now};
+use super::{kv, now, stored};
 use crate::domain::audit::{Actor, Event, EventLog, Kind, Named};
+use crate::domain::publish::{self, Pending};
 use crate::domain::random::SystemEntropy;
-use crate::domain::rules::{Issued, Summary};
+use crate::domain::rules::Issued;
 use crate::domain::session::Sessions;
-use crate::domain::{Entry, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
-use core::cell::RefCell;
+use crate::domain::{Error, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
+use core::cell::{Cell, RefCell};
+use futures_util::lock::Mutex;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
 /// Storage key of the record.
 const KEY: &str = "record";
+/// Storage key of the KV keys still to be written ([`Pending`]), saved with the record.
+const PENDING: &str = "pending";
+/// The longest wait between two retries of pending KV writes, in seconds.
+pub const MAX_RETRY_SECS: u32 = 60;
 /// Storage key of the page sessions (hashes of their ids and their times).
 const SESSIONS_KEY: &str = "sessions";
 /// Storage key of the recent audit events.
 const EVENTS: &str = "events";
 
-/// A newly issued app password as the API returns it: the only time the plaintext leaves.
+/// The record and its pending KV keys, as stored together.
 #[derive(Serialize)]
-pub struct Created<'a> {
-    id: &'a str,
-    name: &'a str,
-    password: &'a str,
-    display: String,
-    created_at: i64,
-    scopes: &'a [Protocol],
-    expires_at: Option<i64>,
-}
-
-impl<'a> From<&'a Issued> for Created<'a> {
-    fn from(issued: &'a Issued) -> Self {
-        Self {
-            id: &issued.entry.id,
-            name: &issued.entry.name,
-            password: issued.password.as_str(),
-            display: issued.password.display(),
-            created_at: issued.entry.created_at,
-            scopes: &issued.entry.scopes,
-            expires_at: issued.entry.expires_at,
-        }
-    }
-}
-
-/// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
-#[derive(Serialize)]
-struct Listed {
-    #[serde(flatten)]
-    summary: Summary,
-    expired: bool,
-}
-
-#[derive(Serialize)]
-struct Listing<'a> {
-    /// The user id, the user name to type with an app password (the page shows it).
-    user: &'a str,
-    app_passwords: Vec<Listed>,
-    count: usize,
-    limit: u32,
-    app_passwords_allowed: bool,
-}
-
-#[derive(Serialize)]
-struct MfaState<'a> {
-    mfa_enabled: bool,
-    initial_app_password: Option<Created<'a>>,
-}
-
-#[derive(Serialize)]
-struct Deleted {
-    deleted: usize,
-}
-
-#[derive(Serialize)]
-struct Revoked {
-    revoked: usize,
-}
-
-#[derive(Serialize)]
-struct Events {
-    events: Vec<Event>,
+struct Saved<'a> {
+    record: &'a UserRecord,
+    pending: &'a Pending,
 }
 
 /// The per-user Durable Object (binding `USERS`, named `user:<id>`).
-#[durable_object(fetch)]
+#[durable_object(alarm)]
 pub struct UserObject {
     state: State,
     env: Env,
     /// The record, loaded on first use. Borrowed only between awaits (never across one), and the
     /// runtime is single-threaded, so borrows cannot overlap.
     record: RefCell<Option<UserRecord>>,
+    /// The KV keys still to be written, loaded with the record (same borrowing rule).
+    pending: RefCell<Pending>,
+    /// Held by the one [`Self::flush`] writing to KV; the others wait their turn.
+    writer: Mutex<()>,
+    /// Retries of pending writes since KV last accepted them all (for the alarm's back-off).
+    retries: Cell<u32>,
+    /// A save failed after memory changed: on reload, every key of the record is rewritten.
+    resync: Cell<bool>,
     /// The page sessions, loaded on first use (same borrowing rule as `record`).
     sessions: RefCell<Option<Sessions>>,
     /// The recent events, loaded on first use (same borrowing rule as `record`).
@@ -115,6 +90,10 @@ impl DurableObject for UserObject {
             state,
             env,
             record: RefCell::new(None),
+            pending: RefCell::new(Pending::default()),
+            writer: Mutex::new(()),
+            retries: Cell::new(0),
+            resync: Cell::new(false),
             sessions: RefCell::new(None),
             events: RefCell::new(None),
         }
@@ -130,6 +109,20 @@ impl DurableObject for UserObject {
             Err(e) => e.response(),
         }
     }
+
+    /// Retries the pending KV writes; [`Self::flush`] sets the next alarm while some remain.
+    async fn alarm(&self) -> Result<Response> {
+        match self.load(None).await {
+            Ok(true) => {
+                if let Err(e) = self.flush().await {
+                    worker::console_error!("user object: alarm: {}", e.code);
+                }
+            }
+            Ok(false) => {}
+            Err(e) => worker::console_error!("user object: alarm: {}", e.code),
+        }
+        Response::empty()
+    }
 }
 
 impl UserObject {
@@ -138,7 +131,7 @@ impl UserObject {
         command: Command,
         actor: &Actor,
     ) -> std::result::Result<Response, ApiError> {
-        self.load(command.user()).await?;
+        self.load(Some(command.user())).await?;
         let at = now();
         match command {
             Command::Create {
@@ -176,7 +169,7 @@ impl UserObject {
                 Ok(http::json(
                     200,
                     &Listing {
-                        user: &user,
+                        user,
                         app_passwords,
                         count,
                         limit: settings.limit,
@@ -185,24 +178,33 @@ impl UserObject {
                 )?)
             }
             Command::Delete { id, .. } => {
-                let deleted = self.delete(&id).await?;
+                if !self.read(|r| r.app_passwords.iter().any(|e| e.id == id))? {
+                    return self.repeated_delete(&id).await;
+                }
+                let deleted = self.commit(|r| r.delete(&id)).await?;
                 let mut event = Event::new(Kind::AppPasswordDeleted, at, actor.clone());
                 event.app_password = Some(Named::new(&deleted.id, &deleted.name));
                 self.audit(event).await;
+                if let Err(e) = self.settle().await {
+                    self.pending.borrow_mut().unconfirmed(&id);
+                    self.save_pending().await?;
+                    return Err(e);
+                }
                 Ok(Response::empty()?.with_status(204))
             }
             Command::DeleteAll { .. } => {
-                let entries = self.read(|r| r.app_passwords.clone())?;
-                let deleted = self.remove(&entries).await?;
+                let deleted = self.commit(|r| Ok(r.delete_all().len())).await?;
                 let mut event = Event::new(Kind::AppPasswordDeletedAll, at, actor.clone());
                 event.count = Some(u32::try_from(deleted).unwrap_or(u32::MAX));
                 self.audit(event).await;
+                // Always, so that retrying after a failure finishes the job.
+                self.settle().await?;
                 Ok(http::json(200, &Deleted { deleted })?)
             }
             Command::PasswordChanged { policy, .. } => {
-                // The core decides which go; a copy is asked so KV is updated before the record.
-                let entries = self.read(|r| r.clone().on_password_change(policy))?;
-                let revoked = self.remove(&entries).await?;
+                let revoked = self
+                    .commit(|r| Ok(r.on_password_change(policy).len()))
+                    .await?;
                 let mut event = Event::new(Kind::PasswordChanged, at, actor.clone());
                 event.reason = Some(
                     match policy {
@@ -213,6 +215,7 @@ impl UserObject {
                 );
                 event.count = Some(u32::try_from(revoked).unwrap_or(u32::MAX));
                 self.audit(event).await;
+                self.settle().await?;
                 Ok(http::json(200, &Revoked { revoked })?)
             }
             Command::Find { lookup_key, .. } => {
@@ -229,19 +232,12 @@ impl UserObject {
                 let rekey = |r: &mut UserRecord| {
                     r.rekey(&id, &password, previous, &ctx, &mut SystemEntropy)
                 };
-                if let Some(before) = self.change(rekey)? {
-                    self.save().await?;
-                    let entry =
-                        self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
-                    if let Some(entry) = entry {
-                        self.publish(&entry).await?;
-                    }
-                    kv::delete(&self.env, &before)
-                        .await
-                        .map_err(|e| ApiError::internal("kv delete", &e))?;
+                // The new copy is put before the old key is deleted (puts go first).
+                if let Some(before) = self.commit(rekey).await? {
                     let mut event = Event::new(Kind::AppPasswordRekeyed, at, actor.clone());
                     event.app_password = Some(Named::new(&before.id, &before.name));
                     self.audit(event).await;
+                    self.settle().await?;
                 }
                 Ok(Response::empty()?.with_status(204))
             }
@@ -288,13 +284,11 @@ impl UserObject {
                 let config = Config::from_env(&self.env)?;
                 let ctx = config.context(Settings::default(), now());
                 let password = crate::domain::normalize(&password)?;
-                if self.change(|r| r.rehash(&id, &password, &ctx, &mut SystemEntropy))? {
-                    self.save().await?;
-                    let entry =
-                        self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
-                    if let Some(entry) = entry {
-                        self.publish(&entry).await?;
-                    }
+                if self
+                    .commit(|r| r.rehash(&id, &password, &ctx, &mut SystemEntropy))
+                    .await?
+                {
+                    self.settle().await?;
                 }
                 Ok(Response::empty()?.with_status(204))
             }
@@ -319,8 +313,16 @@ impl UserObject {
                 ..
             } => {
                 let ip = remote_ip.as_deref();
-                if self.change(|r| Ok(r.record_use_from(&id, at, protocol, ip)))? {
-                    self.save().await?;
+                let used = |r: &mut UserRecord| Ok(r.record_use_from(&id, at, protocol, ip));
+                // The KV copy's last use may lag; `publish` asks for it to be rewritten.
+                let refresh = |r: &UserRecord| {
+                    if publish {
+                        publish::last_use(r, &id)
+                    } else {
+                        Vec::new()
+                    }
+                };
+                if self.commit_with(used, refresh).await? {
                     // `login.succeeded` follows last use: at most once a minute per app password.
                     let name = self.read(|r| {
                         r.app_passwords
@@ -334,9 +336,8 @@ impl UserObject {
                     event.remote_ip = remote_ip;
                     self.audit(event).await;
                 }
-                let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
-                if let Some(entry) = entry.filter(|_| publish) {
-                    self.publish(&entry).await?;
+                if publish {
+                    self.settle().await?;
                 }
                 Ok(Response::empty()?.with_status(204))
             }
@@ -352,34 +353,40 @@ impl UserObject {
     ) -> std::result::Result<(Response, Named), ApiError> {
         let config = Config::from_env(&self.env)?;
         let ctx = config.context(settings, now());
-        let issued = self.change(|r| {
-            r.create_expiring(name, scopes, expires_in_days, &ctx, &mut SystemEntropy)
-        })?;
-        self.persist_new(&issued.entry).await?;
+        let issued = self
+            .commit(|r| r.create_expiring(name, scopes, expires_in_days, &ctx, &mut SystemEntropy))
+            .await?;
+        self.published_or_taken_back(&issued, false).await?;
         let named = Named::new(&issued.entry.id, &issued.entry.name);
-        Ok((http::json(201, &Created::from(&issued))?, named))
+        Ok((http::json(200, &Created::from(&issued))?, named))
     }
 
-    async fn delete(&self, id: &str) -> std::result::Result<Entry, ApiError> {
-        // Revoke first: if KV cannot be reached the entry stays listed and can be deleted again.
-        let entry = self.read(|r| r.app_passwords.iter().find(|e| e.id == id).cloned())?;
-        let entry = entry.ok_or(crate::domain::Error::NotFound)?;
-        kv::delete(&self.env, &entry)
-            .await
-            .map_err(|e| ApiError::internal("kv delete", &e))?;
-        self.change(|r| r.delete(id))?;
-        self.save().await?;
-        Ok(entry)
-    }
-
-    /// Deletes `entries` (revoked in KV first) and returns how many were deleted.
-    async fn remove(&self, entries: &[Entry]) -> std::result::Result<usize, ApiError> {
-        self.revoke(entries).await?;
-        // Entries created while KV was being updated are not part of this request; keep them.
-        let deleted =
-            self.change(|r| Ok(entries.iter().filter(|e| r.delete(&e.id).is_ok()).count()))?;
-        self.save().await?;
-        Ok(deleted)
+    /// Writes the pending keys; when the copy of a just-issued password did not reach KV, takes it
+    /// back (and MFA too when `mfa_was_off`) and answers 503: a password is shown only once it
+    /// verifies. Taking back marks its key again, so the alarm removes a copy that reached KV.
+    async fn published_or_taken_back(
+        &self,
+        issued: &Issued,
+        mfa_was_off: bool,
+    ) -> std::result::Result<(), ApiError> {
+        self.flush_quietly().await;
+        if !self.pending.borrow().contains(&issued.entry.lookup_key) {
+            return Ok(());
+        }
+        let id = issued.entry.id.clone();
+        let undo = self
+            .commit(|r| {
+                if mfa_was_off {
+                    r.mfa_enabled = false;
+                }
+                r.delete(&id).map(|_| ())
+            })
+            .await;
+        if let Err(e) = undo {
+            worker::console_error!("user object: take back: {}", e.code);
+        }
+        self.flush_quietly().await;
+        Err(Error::StorageUnavailable.into())
     }
 
     async fn set_mfa(
@@ -391,30 +398,14 @@ impl UserObject {
         let config = Config::from_env(&self.env)?;
         let ctx = config.context(settings, now());
         let was_enabled = self.read(|r| r.mfa_enabled)?;
-        let issued = self.change(|r| r.set_mfa(enabled, initial_name, &ctx, &mut SystemEntropy))?;
-        self.save().await?;
-        let entries = self.read(|r| r.app_passwords.clone())?;
-        let published = if !enabled {
-            // Always, so that retrying after a failure finishes the job.
-            self.revoke(&entries).await
-        } else if !was_enabled {
-            self.publish_all(&entries).await
-        } else {
-            match &issued {
-                Some(issued) => self.publish(&issued.entry).await,
-                None => Ok(()),
-            }
-        };
-        if let Err(e) = published {
-            if enabled && !was_enabled {
-                // Back to "off" so a retry publishes everything again.
-                let _ = self.change(|r| {
-                    r.mfa_enabled = false;
-                    Ok(())
-                });
-                let _ = self.save().await;
-            }
-            return Err(e);
+        let issued = self
+            .commit(|r| r.set_mfa(enabled, initial_name, &ctx, &mut SystemEntropy))
+            .await?;
+        match &issued {
+            Some(issued) => self.published_or_taken_back(issued, !was_enabled).await?,
+            // Switching on publishes, switching off revokes: 503 until KV has all of it (the
+            // state stays; the alarm keeps writing, and a retry answers once KV has it).
+            None => self.settle().await?,
         }
         let body = MfaState {
             mfa_enabled: enabled,
@@ -440,23 +431,22 @@ impl UserObject {
     /// Adds an event to the recent ones and saves them.
     async fn keep(&self, event: Event) -> std::result::Result<(), ApiError> {
         self.load_events().await?;
-        let text = self.with_events(|log| {
+        let log = self.with_events(|log| {
             log.push(event);
-            serde_json::to_string(log)
+            log.clone()
         });
-        let text = text.map_err(|e| ApiError::internal("user object: encode events", &e))?;
-        self.state.storage().put(EVENTS, text).await?;
-        Ok(())
+        stored::put(&self.state.storage(), EVENTS, &log).await
     }
 
     async fn load_events(&self) -> std::result::Result<(), ApiError> {
         if self.events.borrow().is_some() {
             return Ok(());
         }
-        let stored: Option<String> = self.state.storage().get(EVENTS).await?;
         // Events are a record of the past, not a rule: unreadable ones start afresh.
-        let log = stored
-            .and_then(|text| serde_json::from_str(&text).ok())
+        let log = stored::get(&self.state.storage(), EVENTS)
+            .await
+            .ok()
+            .flatten()
             .unwrap_or_default();
         let mut slot = self.events.borrow_mut();
         if slot.is_none() {
@@ -470,64 +460,34 @@ impl UserObject {
         f(slot.get_or_insert_with(EventLog::default))
     }
 
-    async fn publish_all(&self, entries: &[Entry]) -> std::result::Result<(), ApiError> {
-        for entry in entries {
-            self.publish(entry).await?;
-        }
-        Ok(())
-    }
-
-    /// Saves the record, then makes a new entry verifiable; undoes the creation if either fails.
-    async fn persist_new(&self, entry: &Entry) -> std::result::Result<(), ApiError> {
-        let stored = match self.save().await {
-            Ok(()) => self.publish(entry).await,
-            Err(e) => Err(e),
-        };
-        if stored.is_err() {
-            let _ = self.change(|r| r.delete(&entry.id));
-            let _ = self.save().await;
-        }
-        stored
-    }
-
-    /// Makes `entry` verifiable (writes its KV copy), unless MFA is off: a use or a re-key racing
-    /// a switch-off must not bring back a key the switch-off removed.
-    async fn publish(&self, entry: &Entry) -> std::result::Result<(), ApiError> {
-        let record = self.read(Clone::clone)?;
-        if !record.mfa_enabled {
-            return Ok(());
-        }
-        kv::put(&self.env, &record, entry)
-            .await
-            .map_err(|e| ApiError::internal("kv put", &e))
-    }
-
-    async fn revoke(&self, entries: &[Entry]) -> std::result::Result<(), ApiError> {
-        for entry in entries {
-            kv::delete(&self.env, entry)
-                .await
-                .map_err(|e| ApiError::internal("kv delete", &e))?;
-        }
-        Ok(())
-    }
-
-    /// Loads the record from storage the first time this object runs.
-    async fn load(&self, user: &str) -> std::result::Result<(), ApiError> {
+    /// Loads the record (and its pending KV keys) from storage the first time this object runs.
+    /// Without a stored record: a new one for `user`, or `false` when no user is given (an alarm).
+    async fn load(&self, user: Option<&str>) -> std::result::Result<bool, ApiError> {
         if self.record.borrow().is_some() {
-            return Ok(());
+            return Ok(true);
         }
-        let stored: Option<String> = self.state.storage().get(KEY).await?;
-        let record = match stored {
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|e| ApiError::internal("user object: stored record", &e))?,
-            None => UserRecord::new(UserId::new(user)?),
+        let storage = self.state.storage();
+        let record: Option<UserRecord> = stored::get(&storage, KEY).await?;
+        let pending: Option<Pending> = stored::get(&storage, PENDING).await?;
+        let record = match (record, user) {
+            (Some(record), _) => record,
+            (None, Some(user)) => UserRecord::new(UserId::new(user)?),
+            (None, None) => return Ok(false),
         };
         let mut slot = self.record.borrow_mut();
         // Another request may have loaded (and changed) it while this one awaited storage.
         if slot.is_none() {
+            let mut pending = pending.unwrap_or_default();
+            if self.resync.replace(false) {
+                pending.mark(&publish::changes(
+                    &UserRecord::new(record.user.clone()),
+                    &record,
+                ));
+            }
             *slot = Some(record);
+            *self.pending.borrow_mut() = pending;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Applies a session rule (which returns whether it changed anything), saves if so, and
@@ -559,27 +519,155 @@ impl UserObject {
         Ok(Response::empty()?.with_status(204))
     }
 
+    /// Applies a core rule to the in-memory record (synchronously), marks the KV keys whose copy
+    /// it changes, and saves record and marks in one storage write. KV is written later, by
+    /// [`Self::flush`]; a failed save forgets the in-memory state so the stored one is read again.
+    async fn commit<T>(
+        &self,
+        f: impl FnOnce(&mut UserRecord) -> crate::domain::Result<T>,
+    ) -> std::result::Result<T, ApiError> {
+        self.commit_with(f, |_| Vec::new()).await
+    }
+
+    /// [`Self::commit`], also marking the keys `extra` names (from the changed record).
+    async fn commit_with<T>(
+        &self,
+        f: impl FnOnce(&mut UserRecord) -> crate::domain::Result<T>,
+        extra: impl FnOnce(&UserRecord) -> Vec<(String, String)>,
+    ) -> std::result::Result<T, ApiError> {
+        let (out, changed, marked) = {
+            let mut slot = self.record.borrow_mut();
+            let record = slot.as_mut().ok_or_else(not_loaded)?;
+            let before = record.clone();
+            let out = f(record)?;
+            let mut keys = publish::changes(&before, record);
+            keys.extend(extra(record));
+            let marked = !self.pending.borrow_mut().mark(&keys).is_empty();
+            (out, *record != before, marked)
+        };
+        if !changed && !marked {
+            return Ok(out);
+        }
+        if let Err(e) = self.save().await {
+            // KV may already hold what memory had: the reloaded record's keys are all rewritten.
+            *self.record.borrow_mut() = None;
+            self.resync.set(true);
+            return Err(e);
+        }
+        if marked {
+            // Before any KV write: if this object stops now, the alarm still writes the keys.
+            self.schedule_retry().await;
+        }
+        Ok(out)
+    }
+
     async fn save(&self) -> std::result::Result<(), ApiError> {
-        let text = self.read(serde_json::to_string)?;
-        let text = text.map_err(|e| ApiError::internal("user object: encode", &e))?;
-        self.state.storage().put(KEY, text).await?;
+        let slot = self.record.borrow().clone();
+        let record = slot.ok_or_else(not_loaded)?;
+        let pending = self.pending.borrow().clone();
+        let saved = Saved {
+            record: &record,
+            pending: &pending,
+        };
+        self.state
+            .storage()
+            .put_multiple(&saved)
+            .await
+            .map_err(|e| ApiError::internal("user object: save", &e))
+    }
+
+    /// A deletion of `id`, which is no longer in the record: if an earlier deletion of it answered
+    /// 503, finish it (204 once KV has it, else 503 again); otherwise 404.
+    async fn repeated_delete(&self, id: &str) -> std::result::Result<Response, ApiError> {
+        if !self.pending.borrow().has_id(id) && !self.pending.borrow().contains_unconfirmed(id) {
+            return Err(Error::NotFound.into());
+        }
+        self.settle().await?;
+        if self.pending.borrow_mut().confirm(id) {
+            self.save_pending().await?;
+        }
+        Ok(Response::empty()?.with_status(204))
+    }
+
+    async fn save_pending(&self) -> std::result::Result<(), ApiError> {
+        let pending = self.pending.borrow().clone();
+        stored::put(&self.state.storage(), PENDING, &pending).await
+    }
+
+    /// [`Self::flush`], then 503 `storage_unavailable` if any key is still pending.
+    async fn settle(&self) -> std::result::Result<(), ApiError> {
+        self.flush().await?;
+        if self.pending.borrow().is_empty() {
+            Ok(())
+        } else {
+            Err(Error::StorageUnavailable.into())
+        }
+    }
+
+    /// [`Self::flush`], logging rather than returning a failure to save the marks (the writes
+    /// are redone from the record, so a stale mark costs one more write).
+    async fn flush_quietly(&self) {
+        if let Err(e) = self.flush().await {
+            worker::console_error!("user object: flush: {}", e.code);
+        }
+    }
+
+    /// Writes pending keys to KV until none is left or each remaining one has failed once.
+    ///
+    /// One flush runs at a time (`writer`), and each write is computed from the record as it is
+    /// when the write is issued ([`Pending::next_write`]), never from a snapshot taken earlier: a
+    /// change made while a write is in flight marks its key again, [`Pending::done`] then keeps the
+    /// mark, and the key is written once more from the newer record. That is why a publish and a
+    /// concurrent deletion cannot leave a deleted credential in KV, whatever order KV applies them.
+    async fn flush(&self) -> std::result::Result<(), ApiError> {
+        let _turn = self.writer.lock().await;
+        let mut failed = BTreeSet::new();
+        let mut cleared = false;
+        loop {
+            let write = {
+                let slot = self.record.borrow();
+                let record = slot.as_ref().ok_or_else(not_loaded)?;
+                self.pending.borrow().next_write(record, &failed)
+            };
+            let Some(write) = write else { break };
+            match kv::write(&self.env, &write).await {
+                Ok(()) => cleared |= self.pending.borrow_mut().done(&write),
+                Err(e) => {
+                    worker::console_error!("user object: kv write: {}", e);
+                    failed.insert(write.lookup_key);
+                }
+            }
+        }
+        if cleared {
+            self.save_pending().await?;
+        }
+        if self.pending.borrow().is_empty() {
+            self.retries.set(0);
+            if cleared {
+                self.state.storage().delete_alarm().await?;
+            }
+        } else {
+            self.retries.set(self.retries.get().saturating_add(1));
+            self.schedule_retry().await;
+        }
         Ok(())
+    }
+
+    /// Sets the alarm that retries pending writes: 1 s after the first failure, doubling, at most
+    /// [`MAX_RETRY_SECS`].
+    async fn schedule_retry(&self) {
+        let exponent = self.retries.get().min(6);
+        let secs = (1u32 << exponent).min(MAX_RETRY_SECS);
+        let offset_ms = i64::from(secs) * 1000;
+        if let Err(e) = self.state.storage().set_alarm(offset_ms).await {
+            worker::console_error!("user object: set alarm: {}", e);
+        }
     }
 
     /// Reads the in-memory record (loaded by [`Self::load`]; never a stand-in when it is not).
     fn read<T>(&self, f: impl FnOnce(&UserRecord) -> T) -> std::result::Result<T, ApiError> {
         let slot = self.record.borrow();
         slot.as_ref().map(f).ok_or_else(not_loaded)
-    }
-
-    /// Applies a core rule to the in-memory record, synchronously.
-    fn change<T>(
-        &self,
-        f: impl FnOnce(&mut UserRecord) -> crate::domain::Result<T>,
-    ) -> std::result::Result<T, ApiError> {
-        let mut slot = self.record.borrow_mut();
-        let record = slot.as_mut().ok_or_else(not_loaded)?;
-        Ok(f(record)?)
     }
 }
 

@@ -9,34 +9,51 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { after, describe, test } from 'node:test';
 import { assertError, client, freshPersistDir, startWorker, testNoPasswordsInLogs } from './harness.mjs';
 
-/** Replaces the stored value of `key` in every SQLite file of Durable Object class `className`. */
-function corrupt(persistDir, className, key, value) {
+/** Runs `fn(db)` on every SQLite file of Durable Object class `className` that has storage. */
+function eachStorage(persistDir, className, fn) {
   const root = join(persistDir, 'v3', 'do');
   const dirs = readdirSync(root).filter((d) => d.endsWith(`-${className}`));
   assert.equal(dirs.length, 1, `one storage directory for ${className} in ${readdirSync(root)}`);
-  let changed = 0;
   // One file per object (`<id>.sqlite`, its storage in table `_cf_KV`), and `metadata.sqlite`.
   for (const file of readdirSync(join(root, dirs[0])).filter((f) => f.endsWith('.sqlite'))) {
     const db = new DatabaseSync(join(root, dirs[0], file));
     try {
       const hasKv = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_cf_KV'").get();
-      if (!hasKv) continue;
-      changed += Number(db.prepare('UPDATE _cf_KV SET value = ? WHERE key = ?').run(serialize(value), key).changes);
+      if (hasKv) fn(db);
     } finally {
       db.close();
     }
   }
+}
+
+/** Replaces the stored value of `key` in every object of class `className`. */
+function corrupt(persistDir, className, key, value) {
+  let changed = 0;
+  eachStorage(persistDir, className, (db) => {
+    changed += Number(db.prepare('UPDATE _cf_KV SET value = ? WHERE key = ?').run(serialize(value), key).changes);
+  });
   assert.ok(changed > 0, `no stored ${key} in ${className}`);
+}
+
+/** The stored values of `key` in the objects of class `className`. */
+function storedValues(persistDir, className, key) {
+  const values = [];
+  eachStorage(persistDir, className, (db) => {
+    const row = db.prepare('SELECT value FROM _cf_KV WHERE key = ?').get(key);
+    if (row) values.push(deserialize(row.value));
+  });
+  return values;
 }
 
 describe('corrupt stored state fails closed', { timeout: 240_000 }, () => {
   const persistDir = freshPersistDir();
   let worker;
   let vars;
+  let laptop;
 
   after(async () => {
     await worker?.stop();
@@ -55,9 +72,49 @@ describe('corrupt stored state fails closed', { timeout: 240_000 }, () => {
     const api = client(worker);
     const mfa = await api.mfa('fc-user', true, 'Laptop');
     assert.equal(mfa.status, 200, mfa.text);
+    laptop = mfa.body.initial_app_password;
     const off = await api.putSettings({ app_passwords_allowed: false, limit: 5 });
     assert.equal(off.status, 200, off.text);
     assertError(await api.create('fc-user', 'Phone'), 403, 'app_passwords_disabled');
+  });
+
+  test('records stored as JSON text (before records were stored as values) are read, and stored as values on the next change', async () => {
+    const before = client(worker);
+    const settings = (await before.getSettings()).body;
+    const events = (await before.events('fc-user')).body.events;
+    assert.ok(events.length > 0);
+    await worker.stop();
+    const [value] = storedValues(persistDir, 'UserObject', 'record');
+    assert.equal(typeof value, 'object', 'records are stored as values');
+    assert.equal(value.app_passwords[0].id, laptop.id);
+    corrupt(persistDir, 'UserObject', 'record', JSON.stringify(value));
+    for (const [className, key] of [['UserObject', 'events'], ['TenantObject', 'settings']]) {
+      const [stored] = storedValues(persistDir, className, key);
+      assert.equal(typeof stored, 'object', `${key} stored as a value`);
+      corrupt(persistDir, className, key, JSON.stringify(stored));
+    }
+    assert.equal(typeof storedValues(persistDir, 'UserObject', 'record')[0], 'string', 'the old form is in place');
+    worker = await startWorker({ persistDir, vars });
+    const again = client(worker);
+    assert.deepEqual((await again.getSettings()).body, settings);
+    assert.deepEqual((await again.events('fc-user')).body.events, events);
+    const list = await again.list('fc-user');
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.body.app_passwords.map((e) => [e.id, e.name, e.last_used_at]), [[laptop.id, 'Laptop', null]]);
+    // A login records the first use: a change, saved in the current form.
+    assert.equal((await again.verify('fc-user', laptop.password)).status, 200);
+    // Its event (`login.succeeded`) is kept after the record is saved.
+    for (let i = 0; (await again.events('fc-user')).body.events.length === events.length; i++) {
+      assert.ok(i < 50, 'the use was not recorded');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.notEqual((await again.list('fc-user')).body.app_passwords[0].last_used_at, null);
+    await worker.stop();
+    const [migrated] = storedValues(persistDir, 'UserObject', 'record');
+    assert.equal(typeof migrated, 'object', 'rewritten as a value');
+    assert.ok(Array.isArray(storedValues(persistDir, 'UserObject', 'events')[0]), 'events rewritten as a value');
+    assert.equal(migrated.app_passwords[0].phc, value.app_passwords[0].phc);
+    worker = await startWorker({ persistDir, vars });
   });
 
   for (const [what, stored] of [

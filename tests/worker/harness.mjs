@@ -16,6 +16,8 @@ import { freePort, watch } from '../../tools/local-servers.mjs';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHIM = join(REPO, 'build', 'worker', 'shim.mjs');
+/** Test-only entry: the built Worker with KV writes that fail on request (tests/worker/faulty-kv.mjs). */
+export const FAULTY_KV_MAIN = join(REPO, 'tests', 'worker', 'faulty-kv.mjs');
 const WRANGLER = join(REPO, 'node_modules', '.bin', 'wrangler');
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -148,7 +150,7 @@ export function freshPersistDir() {
  * wrangler.toml without `[build]` (no rebuild) and with `main` as an absolute path. `rateLimits`
  * (`{ PAIR_LIMITER: n, ... }`) replaces the limits of those `[[ratelimits]]` bindings.
  */
-function testConfig(rateLimits = {}) {
+function testConfig(rateLimits = {}, main = SHIM) {
   const lines = readFileSync(join(REPO, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let inBuild = false;
@@ -165,7 +167,7 @@ function testConfig(rateLimits = {}) {
       continue;
     }
     if (/^\s*main\s*=/.test(line)) {
-      out.push(`main = ${JSON.stringify(SHIM)}`);
+      out.push(`main = ${JSON.stringify(main)}`);
       continue;
     }
     out.push(line);
@@ -182,11 +184,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *
  * `rateLimits` overrides the failed-login limits (`{ PAIR_LIMITER, ADDRESS_LIMITER }`), for tests and
  * benchmarks that refuse many logins on purpose.
+ * `main` replaces the entry module (e.g. [`FAULTY_KV_MAIN`], which wraps the built Worker).
  * `vars` are passed as `--var K:V`; `API_TOKEN`, `PASSWORD_SECRET` and `SESSION_SECRET` default to
  * fresh random values. Pass the returned `vars` and `persistDir` to start the same deployment again.
  * Returns `{ url, port, token, vars, persistDir, stop(), logs() }`.
  */
-export async function startWorker({ persistDir, vars = {}, configText, rateLimits } = {}) {
+export async function startWorker({ persistDir, vars = {}, configText, rateLimits, main } = {}) {
   // `configText`: another Worker's wrangler.toml (absolute `main`), e.g. the benchmark's JS Worker.
   if (configText === undefined && !existsSync(SHIM)) {
     throw new Error(`${SHIM} does not exist: run \`make build-worker\` first`);
@@ -201,7 +204,7 @@ export async function startWorker({ persistDir, vars = {}, configText, rateLimit
   // The free port may be taken by someone else before wrangler binds it: then try another.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(persistDir, allVars, configText ?? testConfig(rateLimits));
+      return await startOnce(persistDir, allVars, configText ?? testConfig(rateLimits, main));
     } catch (e) {
       if (attempt >= 3 || !e.portClash) throw e;
     }

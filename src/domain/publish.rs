@@ -1,0 +1,392 @@
+//! What the verification store (KV in the Worker) must hold for a user's record, and which of its
+//! keys still have to be written.
+//!
+//! The record is the authority; the store holds a copy of each credential under its lookup key,
+//! and only while MFA is on ([`UserRecord::find_credential`]). A change of the record changes the
+//! wanted copy of some keys ([`changes`]); those keys are *pending* until the store has accepted
+//! the copy wanted **at the time of the write**. The shell keeps [`Pending`] beside the record (in
+//! the same storage write) and writes pending keys one at a time, each from the current record,
+//! until none is left:
+//!
+//! - a write is never computed from an older snapshot of the record, so a publish cannot bring
+//!   back a credential that a concurrent deletion removed: the deletion marks the key again, and
+//!   the mark outlives the write that was in flight ([`Pending::done`] clears only the generation
+//!   that was written);
+//! - a failed write leaves its key pending, and the shell retries it later (a Durable Object
+//!   alarm), so the store converges on the record however often it fails.
+
+use super::rules::{Credential, UserRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One key of the store whose copy may differ from what the record wants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// Bumped each time the key is marked; a write clears only the generation it wrote.
+    pub generation: u64,
+    /// The app password the key belongs to (so a repeated deletion can tell it is still under way).
+    pub id: String,
+}
+
+/// The keys still to be written to the store, by lookup key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Pending keys.
+    #[serde(default)]
+    keys: BTreeMap<String, Mark>,
+    /// The generation of the next mark.
+    #[serde(default)]
+    next: u64,
+    /// Ids of deletions that were answered "not done yet" (newest last, at most
+    /// [`MAX_UNCONFIRMED`]): a repeated deletion of one answers success once KV has it.
+    #[serde(default)]
+    unconfirmed: Vec<String>,
+}
+
+/// How many unconfirmed deletions [`Pending`] remembers.
+pub const MAX_UNCONFIRMED: usize = 64;
+
+/// One write to the store: put `value` under `lookup_key`, or delete the key when `None`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Write {
+    /// The lookup key (the shell adds its own prefix).
+    pub lookup_key: String,
+    /// The mark's generation when the write was computed.
+    pub generation: u64,
+    /// The copy the record wants now; `None`: the key must not exist.
+    pub value: Option<Wanted>,
+}
+
+/// The copy of one credential the store must hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    /// The credential.
+    pub credential: Credential,
+    /// The id of the server secret its lookup key is made with (the store's metadata).
+    pub secret_id: Option<String>,
+}
+
+/// The copy `record` wants under `lookup_key`: its credential while MFA is on, else none.
+#[must_use]
+pub fn wanted(record: &UserRecord, lookup_key: &str) -> Option<Wanted> {
+    let credential = record.find_credential(lookup_key)?;
+    let secret_id = record
+        .app_passwords
+        .iter()
+        .find(|e| e.id == credential.id)
+        .and_then(|e| e.secret_id.clone());
+    Some(Wanted {
+        credential,
+        secret_id,
+    })
+}
+
+/// The lookup keys whose wanted copy differs between `before` and `after`, with their entry ids.
+///
+/// Last use alone is not a difference: the copy's last use may lag the record
+/// ([`crate::domain::rules::USE_PUBLISH_INTERVAL_SECS`]); [`last_use`] asks for a refresh.
+///
+/// ```
+/// use app_passwords::domain::publish::changes;
+/// use app_passwords::domain::{UserId, UserRecord};
+/// let mut a = UserRecord::new(UserId::new("alice").unwrap());
+/// let b = a.clone();
+/// a.mfa_enabled = true;
+/// assert!(changes(&b, &a).is_empty()); // no app passwords: nothing to publish
+/// ```
+#[must_use]
+pub fn changes(before: &UserRecord, after: &UserRecord) -> Vec<(String, String)> {
+    type Copies = BTreeMap<String, (String, Credential, Option<String>)>;
+    let copies = |r: &UserRecord| -> Copies {
+        if !r.mfa_enabled {
+            return BTreeMap::new();
+        }
+        r.app_passwords
+            .iter()
+            .map(|e| {
+                let credential = Credential {
+                    last_used_at: None,
+                    ..r.credential(e)
+                };
+                let copy = (e.id.clone(), credential, e.secret_id.clone());
+                (e.lookup_key.clone(), copy)
+            })
+            .collect()
+    };
+    let (old, new) = (copies(before), copies(after));
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| match (old.get(key), new.get(key)) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some((id, ..)), _) | (None, Some((id, ..))) => Some((key.clone(), id.clone())),
+            (None, None) => None,
+        })
+        .collect()
+}
+
+/// The key to rewrite so the copy of app password `id` carries its last use (for expire-if-unused);
+/// none while MFA is off or when there is no such app password.
+#[must_use]
+pub fn last_use(record: &UserRecord, id: &str) -> Vec<(String, String)> {
+    record
+        .app_passwords
+        .iter()
+        .filter(|e| record.mfa_enabled && e.id == id)
+        .map(|e| (e.lookup_key.clone(), e.id.clone()))
+        .collect()
+}
+
+impl Pending {
+    /// Marks `changed` keys (from [`changes`]) as to be written; returns the generations given.
+    pub fn mark(&mut self, changed: &[(String, String)]) -> Vec<(String, u64)> {
+        changed
+            .iter()
+            .map(|(key, id)| {
+                let generation = self.next;
+                self.next = self.next.saturating_add(1);
+                self.keys.insert(
+                    key.clone(),
+                    Mark {
+                        generation,
+                        id: id.clone(),
+                    },
+                );
+                (key.clone(), generation)
+            })
+            .collect()
+    }
+
+    /// Whether every key has been written.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// How many keys are pending.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether `key` is still pending.
+    #[must_use]
+    pub fn contains(&self, key: &str) -> bool {
+        self.keys.contains_key(key)
+    }
+
+    /// Whether a key of app password `id` is still pending (a deletion still under way).
+    #[must_use]
+    pub fn has_id(&self, id: &str) -> bool {
+        self.keys.values().any(|m| m.id == id)
+    }
+
+    /// Remembers that the deletion of `id` was answered "not done yet".
+    pub fn unconfirmed(&mut self, id: &str) {
+        self.unconfirmed.retain(|u| u != id);
+        self.unconfirmed.push(id.to_owned());
+        let excess = self.unconfirmed.len().saturating_sub(MAX_UNCONFIRMED);
+        self.unconfirmed.drain(..excess);
+    }
+
+    /// Whether `id` is an unconfirmed deletion.
+    #[must_use]
+    pub fn contains_unconfirmed(&self, id: &str) -> bool {
+        self.unconfirmed.iter().any(|u| u == id)
+    }
+
+    /// Whether `id` is an unconfirmed deletion; forgets it, since the caller is now told.
+    pub fn confirm(&mut self, id: &str) -> bool {
+        let before = self.unconfirmed.len();
+        self.unconfirmed.retain(|u| u != id);
+        self.unconfirmed.len() != before
+    }
+
+    /// The next write, computed from the current `record`: a pending key not in `skip` (keys that
+    /// already failed this round), copies to put before keys to delete (so a re-keyed password
+    /// keeps verifying while it moves). `None` when nothing is left to try.
+    #[must_use]
+    pub fn next_write(&self, record: &UserRecord, skip: &BTreeSet<String>) -> Option<Write> {
+        let candidates = self.keys.iter().filter(|(key, _)| !skip.contains(*key));
+        let mut first_delete = None;
+        for (key, mark) in candidates {
+            let value = wanted(record, key);
+            let write = Write {
+                lookup_key: key.clone(),
+                generation: mark.generation,
+                value,
+            };
+            if write.value.is_some() {
+                return Some(write);
+            }
+            first_delete.get_or_insert(write);
+        }
+        first_delete
+    }
+
+    /// The store accepted `write`: the key is no longer pending, unless it was marked again
+    /// meanwhile (then the newer mark stays, and the key is written again from the newer record).
+    /// Returns whether the key was cleared.
+    pub fn done(&mut self, write: &Write) -> bool {
+        let current = self.keys.get(&write.lookup_key).map(|m| m.generation);
+        if current == Some(write.generation) {
+            self.keys.remove(&write.lookup_key);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::domain::random::TestEntropy;
+    use crate::domain::{Context, HashParams, ServerSecret, Settings, UserId};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const CHEAP: HashParams = HashParams { m: 8, t: 1, p: 1 };
+
+    /// A user with MFA on and app passwords `names`.
+    fn record(names: &[&str]) -> UserRecord {
+        let secret = ServerSecret::new(b"test secret of thirty-two bytes!").unwrap();
+        let ctx = Context {
+            settings: Settings::default(),
+            secret: &secret,
+            params: CHEAP,
+            now: 1_790_000_000,
+        };
+        let mut r = UserRecord::new(UserId::new("alice").unwrap());
+        r.mfa_enabled = true;
+        let mut rng = TestEntropy::new(7);
+        for name in names {
+            r.create(name, Vec::new(), &ctx, &mut rng).unwrap();
+        }
+        r
+    }
+
+    fn key(r: &UserRecord, i: usize) -> String {
+        r.app_passwords[i].lookup_key.clone()
+    }
+
+    #[test]
+    fn changes_name_created_deleted_and_changed_copies_only() {
+        let before = record(&["a", "b", "c"]);
+        let mut after = before.clone();
+        let deleted = after.app_passwords.remove(0);
+        after.app_passwords[0].expires_at = Some(1_790_000_100);
+        after.app_passwords[1].last_used_at = Some(1_790_000_100);
+        let got = changes(&before, &after);
+        let mut want = vec![
+            (deleted.lookup_key.clone(), deleted.id.clone()),
+            (key(&after, 0), after.app_passwords[0].id.clone()),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+        assert!(changes(&after, &after).is_empty());
+        // Last use alone is refreshed on request only.
+        let id = &after.app_passwords[1].id;
+        assert_eq!(last_use(&after, id), vec![(key(&after, 1), id.clone())]);
+        assert!(last_use(&after, "nope").is_empty());
+    }
+
+    #[test]
+    fn mfa_off_unpublishes_everything_and_on_publishes_it_again() {
+        let on = record(&["a", "b"]);
+        let mut off = on.clone();
+        off.mfa_enabled = false;
+        assert_eq!(changes(&on, &off).len(), 2);
+        assert_eq!(changes(&off, &on).len(), 2);
+        let mut off_too = off.clone();
+        off_too.app_passwords.clear();
+        assert!(
+            changes(&off, &off_too).is_empty(),
+            "nothing is published while MFA is off"
+        );
+    }
+
+    #[test]
+    fn a_write_is_computed_from_the_current_record() {
+        let r = record(&["a"]);
+        let mut pending = Pending::default();
+        pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
+        let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
+        assert_eq!(put.value, wanted(&r, &key(&r, 0)));
+        assert_eq!(
+            put.value.unwrap().credential,
+            r.find_credential(&key(&r, 0)).unwrap()
+        );
+        // Deleted before the write was issued: the write is a deletion.
+        let mut gone = r.clone();
+        gone.app_passwords.clear();
+        let write = pending.next_write(&gone, &BTreeSet::new()).unwrap();
+        assert_eq!(write.value, None);
+    }
+
+    #[test]
+    fn a_write_in_flight_does_not_clear_a_newer_mark() {
+        // The publish-after-delete race: a put is in flight when the entry is deleted.
+        let r = record(&["a"]);
+        let mut pending = Pending::default();
+        pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
+        let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
+        assert!(put.value.is_some());
+        let mut deleted = r.clone();
+        deleted.app_passwords.clear();
+        pending.mark(&changes(&r, &deleted));
+        // The put lands after the deletion was recorded: the key stays pending ...
+        assert!(!pending.done(&put));
+        assert!(pending.contains(&put.lookup_key));
+        // ... and the next write, from the current record, deletes it.
+        let delete = pending.next_write(&deleted, &BTreeSet::new()).unwrap();
+        assert_eq!(delete.value, None);
+        assert!(pending.done(&delete));
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn puts_go_before_deletes_and_failed_keys_are_skipped() {
+        let r = record(&["a", "b"]);
+        let mut rekeyed = r.clone();
+        rekeyed.app_passwords[0].lookup_key = "0".repeat(64);
+        let mut pending = Pending::default();
+        let marked = pending.mark(&changes(&r, &rekeyed));
+        assert_eq!(marked.len(), 2);
+        assert!(pending.has_id(&r.app_passwords[0].id));
+        let first = pending.next_write(&rekeyed, &BTreeSet::new()).unwrap();
+        assert!(first.value.is_some(), "the new copy is put first");
+        let skip = BTreeSet::from([first.lookup_key.clone()]);
+        let second = pending.next_write(&rekeyed, &skip).unwrap();
+        assert_eq!(second.value, None);
+        let skip = BTreeSet::from([first.lookup_key, second.lookup_key]);
+        assert_eq!(pending.next_write(&rekeyed, &skip), None);
+        assert_eq!(pending.len(), 2, "nothing was cleared");
+    }
+
+    #[test]
+    fn unconfirmed_deletions_are_bounded_and_confirmed_once() {
+        let mut pending = Pending::default();
+        for i in 0..=MAX_UNCONFIRMED {
+            pending.unconfirmed(&format!("ap_{i}"));
+        }
+        pending.unconfirmed("ap_1");
+        assert!(!pending.confirm("ap_0"), "the oldest is dropped");
+        assert!(pending.confirm("ap_1"));
+        assert!(!pending.confirm("ap_1"), "told once");
+        assert!(pending.confirm(&format!("ap_{MAX_UNCONFIRMED}")));
+    }
+
+    #[test]
+    fn pending_round_trips_through_json() {
+        let r = record(&["a"]);
+        let mut pending = Pending::default();
+        pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
+        let text = serde_json::to_string(&pending).unwrap();
+        assert_eq!(serde_json::from_str::<Pending>(&text).unwrap(), pending);
+        assert_eq!(
+            serde_json::from_str::<Pending>("{}").unwrap(),
+            Pending::default()
+        );
+    }
+}
