@@ -10,7 +10,7 @@
 
 use super::commands::Command;
 use super::http::ApiError;
-use super::{kv, send, settings as tenant_settings};
+use super::{ask, kv, settings as tenant_settings};
 use crate::domain::audit::Actor;
 use crate::domain::hash::ServerSecret;
 use crate::domain::{Credential, Login, Settings, UserId};
@@ -88,12 +88,5 @@ pub async fn read(
         user: user.as_str().to_owned(),
         lookup_key: lookup_key.to_owned(),
     };
-    let mut response = send(source.env, source.actor, &command).await?;
-    if response.status_code() != 200 {
-        return Err(ApiError::internal(
-            "user object: find",
-            &response.status_code(),
-        ));
-    }
-    Ok(response.json().await?)
+    ask(source.env, source.actor, &command).await
 }

@@ -28,7 +28,7 @@ use super::commands::{Command, Message};
 use super::config::Config;
 use super::http::{self, ApiError};
 use super::routes::Call;
-use super::{login_cache, lookup, now, send, send_message};
+use super::{ask, login_cache, lookup, now, send_message};
 use crate::domain::audit::{Actor, Event, Kind, LOGIN_FAILED_INTERVAL_SECS, Named};
 use crate::domain::rules::{
     Credential, Found, LAST_USE_INTERVAL_SECS, Login, Rejection, Upkeep, Verdict,
@@ -241,7 +241,7 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
             id: credential.id.clone(),
             password: login.password().as_str().to_owned(),
         };
-        if let Err(e) = send(call.env, &attempt.actor, &rekey).await {
+        if let Err(e) = ask::<()>(call.env, &attempt.actor, &rekey).await {
             worker::console_error!("re-key: {}", e.code);
         }
     }
