@@ -407,6 +407,7 @@ mod tests {
                 '\u{304}',
                 '\u{FE0F}',
                 '\u{34F}',
+                '\u{200C}',
                 '\u{200D}',
                 '\u{11099}',
                 '\u{110BA}',
@@ -432,7 +433,8 @@ mod tests {
                 .chars()
                 .nfd()
                 .default_case_fold()
-                .filter(|&c| !matches!(c, '\u{034F}' | '\u{17B4}'..='\u{17B5}' | '\u{180B}'..='\u{180D}' | '\u{180F}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}'))
+                // The default-ignorable marks, and the joiners (U+200C, U+200D) the names ignore.
+                .filter(|&c| !matches!(c, '\u{034F}' | '\u{17B4}'..='\u{17B5}' | '\u{180B}'..='\u{180D}' | '\u{180F}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' | '\u{200C}' | '\u{200D}'))
                 .nfc()
                 .collect();
             prop_assert_eq!(super::super::name::name_key(&s), reference);
