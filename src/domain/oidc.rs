@@ -675,16 +675,13 @@ pub fn validate_claims(
     nonce: &str,
     now: i64,
 ) -> Result<Identity, SignInError> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Audience {
-        One(String),
-        Many(Vec<String>),
-    }
+    // No `#[serde(untagged)]` or `#[serde(flatten)]` here: both buffer through serde's generic
+    // content form, much larger code in the Worker. `aud` is read as a JSON value, and the user
+    // claim (named by the configuration) from a second read of the payload as a map.
     #[derive(Deserialize)]
     struct Claims {
         iss: String,
-        aud: Audience,
+        aud: serde_json::Value,
         azp: Option<String>,
         exp: i64,
         iat: i64,
@@ -693,18 +690,40 @@ pub fn validate_claims(
         amr: Vec<String>,
         acr: Option<String>,
         email_verified: Option<bool>,
-        #[serde(flatten)]
-        other: serde_json::Map<String, serde_json::Value>,
     }
     let claims: Claims =
         serde_json::from_slice(payload).map_err(|_| SignInError::MalformedToken)?;
+    let mut other: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(payload).map_err(|_| SignInError::MalformedToken)?;
+    // The named claims are not the user claim (as with `flatten`, which took them out first).
+    for named in [
+        "iss",
+        "aud",
+        "azp",
+        "exp",
+        "iat",
+        "nonce",
+        "amr",
+        "acr",
+        "email_verified",
+    ] {
+        other.remove(named);
+    }
+    // `aud`: one string, or a list of strings; anything else is malformed.
+    let audiences: Vec<String> = match claims.aud {
+        serde_json::Value::String(a) => vec![a],
+        serde_json::Value::Array(list) => list
+            .into_iter()
+            .map(|a| match a {
+                serde_json::Value::String(a) => Ok(a),
+                _ => Err(SignInError::MalformedToken),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(SignInError::MalformedToken),
+    };
     if claims.iss != client.issuer {
         return Err(SignInError::WrongIssuer);
     }
-    let audiences = match &claims.aud {
-        Audience::One(a) => core::slice::from_ref(a),
-        Audience::Many(list) => list.as_slice(),
-    };
     let azp_ok = match &claims.azp {
         Some(azp) => *azp == client.client_id,
         None => audiences.len() == 1,
@@ -725,8 +744,7 @@ pub fn validate_claims(
     if !nonce_ok {
         return Err(SignInError::NonceMismatch);
     }
-    let user = claims
-        .other
+    let user = other
         .get(&client.user_claim)
         .and_then(serde_json::Value::as_str)
         .filter(|u| valid_user(u))

@@ -107,13 +107,17 @@ pub struct Message {
     /// Who asked.
     pub actor: Actor,
     /// What to do.
-    #[serde(flatten)]
     pub command: Command,
 }
 
 /// One change or read of a user's record. Not `Debug`: [`Command::Rehash`] carries a password.
+///
+/// Externally tagged (`{"create":{…}}`), as is [`TenantCommand`]: serde reads that form directly,
+/// where an internally tagged `op` field would buffer every message first (and cost the Worker
+/// its generic buffering code). A message in another deploy's form fails to parse, and the object
+/// answers 503 `storage_unavailable`; nothing is done.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Create an app password.
     Create {
@@ -304,9 +308,9 @@ impl Command {
 }
 
 /// The messages the Worker sends to the tenant's Durable Object about API keys (settings keep
-/// their own `GET`/`PUT`).
+/// their own `GET`/`PUT`). Externally tagged, like [`Command`].
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum TenantCommand {
     /// Create an API key.
     CreateApiKey {
