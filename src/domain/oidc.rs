@@ -1084,6 +1084,51 @@ mod tests {
     }
 
     #[test]
+    fn malformed_claims_and_registered_names_are_refused() {
+        let check = |edit: fn(&mut serde_json::Value)| {
+            validate_claims(&claims(edit), &client(), "n-1", NOW)
+        };
+        // `aud` is one string or a list of strings, nothing else.
+        for aud in [
+            serde_json::json!(7),
+            serde_json::json!(["worker", 7]),
+            serde_json::Value::Null,
+        ] {
+            assert_eq!(
+                validate_claims(&claims(|c| c["aud"] = aud), &client(), "n-1", NOW),
+                Err(SignInError::MalformedToken)
+            );
+        }
+        assert_eq!(
+            check(|c| c["exp"] = 1.5.into()),
+            Err(SignInError::MalformedToken)
+        );
+        // A payload that is not an object, and a duplicated registered claim, are malformed.
+        let array = br#"["https://idp.example","worker",null,1,1]"#;
+        assert_eq!(
+            validate_claims(array, &client(), "n-1", NOW),
+            Err(SignInError::MalformedToken)
+        );
+        let twice = br#"{"iss":"https://idp.example","iss":"https://idp.example","aud":"worker","sub":"alice","exp":1790000300,"iat":1790000000,"nonce":"n-1"}"#;
+        assert_eq!(
+            validate_claims(twice, &client(), "n-1", NOW),
+            Err(SignInError::MalformedToken)
+        );
+        // The user claim is never one of the registered claims the checks read.
+        let by_issuer = Client::new(
+            Some("https://idp.example"),
+            Some("worker"),
+            Some("iss"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            validate_claims(&claims(|_| {}), &by_issuer, "n-1", NOW),
+            Err(SignInError::NoUser)
+        );
+    }
+
+    #[test]
     fn each_claim_check_refuses_with_its_own_error() {
         let check = |edit: fn(&mut serde_json::Value)| {
             validate_claims(&claims(edit), &client(), "n-1", NOW)
