@@ -4,11 +4,14 @@
 //! least one visible character (a letter, digit, punctuation mark or symbol), and it may not carry
 //! control or format characters: no bidirectional overrides (U+202E) that make a list lie about
 //! what it shows, no zero-width characters (U+200B, U+2060, U+FEFF) and no Hangul fillers (U+3164,
-//! U+115F, U+1160, U+FFA0) that make two names look alike.
+//! U+115F, U+1160, U+FFA0) that make two names look alike. The one exception is the pair of joiners
+//! that real text needs: the zero-width non-joiner (U+200C, e.g. in Persian words) and the zero-width
+//! joiner (U+200D, e.g. in emoji sequences such as 👩‍💻 and in Indic conjuncts) are accepted between
+//! a character and a visible one (see [`JOINERS`]), never at either end or doubled.
 //!
 //! Two names are the same when their [`name_key`]s are equal: canonical caseless matching
 //! (NFD, Unicode case folding, NFC), ignoring invisible variation selectors and joiners, so
-//! `iPhone`, `IPHONE` and `café` in NFC or NFD each name one app password.
+//! `iPhone`, `IPHONE`, `iPh\u{200D}one` and `café` in NFC or NFD each name one app password.
 
 use super::error::{Error, Result};
 use super::unicode::{case_fold, forbidden, nfc, nfd, visible};
@@ -31,14 +34,32 @@ pub const MAX_NAME_CHARS: usize = 64;
 pub fn valid_name(name: &str) -> Result<String> {
     let nfc = nfc(name.chars());
     let name = nfc.trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(forbidden) {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.is_empty() || chars.len() > MAX_NAME_CHARS || !allowed_characters(&chars) {
         return Err(Error::InvalidName);
     }
     if !name.chars().any(visible) {
         return Err(Error::InvalidName);
     }
     Ok(name.to_owned())
+}
+
+/// The zero-width non-joiner (U+200C) and joiner (U+200D): format characters that change how the
+/// characters around them are drawn (Persian words, emoji sequences, Indic conjuncts), so a name may
+/// carry one between a character that is not a joiner, control or space and a visible character.
+pub const JOINERS: [char; 2] = ['\u{200C}', '\u{200D}'];
+
+/// No control, format or separator character, except a joiner in a place where it joins.
+fn allowed_characters(chars: &[char]) -> bool {
+    chars.iter().enumerate().all(|(i, &c)| {
+        if !JOINERS.contains(&c) {
+            return !forbidden(c);
+        }
+        let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+        let after = chars.get(i + 1).copied();
+        before.is_some_and(|b| !forbidden(b) && !JOINERS.contains(&b) && !b.is_whitespace())
+            && after.is_some_and(visible)
+    })
 }
 
 /// The form two names are compared in: NFD, case-folded, NFC, without default-ignorable marks.
@@ -55,7 +76,9 @@ pub fn name_key(name: &str) -> String {
     for c in nfd(name.trim().chars()) {
         case_fold(c, &mut folded);
     }
-    nfc(folded.into_iter().filter(|&c| !ignorable_mark(c)))
+    nfc(folded
+        .into_iter()
+        .filter(|&c| !ignorable_mark(c) && !JOINERS.contains(&c)))
 }
 
 /// Default-ignorable combining marks (Unicode `Default_Ignorable_Code_Point` ∩ `Mn`): the combining
@@ -120,6 +143,17 @@ mod tests {
             "filler\u{3164}",
             "line\u{2028}separator",
             "c1\u{85}control",
+            // Joiners only between a character and a visible one: not at an end, not doubled,
+            // not next to a space or another format character.
+            "\u{200D}",
+            "iPhone\u{200D}",
+            "\u{200C}mail",
+            "a\u{200D}\u{200D}b",
+            "a\u{200C}\u{200D}b",
+            "a \u{200D}b",
+            "a\u{200D} b",
+            "a\u{200B}\u{200D}b",
+            "a\u{200D}\u{301}",
         ] {
             assert_eq!(valid_name(name), Err(Error::InvalidName), "{name:?}");
         }
@@ -139,6 +173,12 @@ mod tests {
             "한국어",
             "עברית",
             "x",
+            // Joiners where real text needs them.
+            "\u{1F469}\u{200D}\u{1F4BB} laptop",
+            "\u{2764}\u{FE0F}\u{200D}\u{1F525}",
+            "\u{1F469}\u{1F3FD}\u{200D}\u{1F4BB}",
+            "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+            "\u{915}\u{94D}\u{200D}\u{937}",
         ] {
             assert!(valid_name(name).is_ok(), "{name:?}");
         }
@@ -166,6 +206,11 @@ mod tests {
         );
         assert_eq!(name_key("mail\u{FE0F}"), name_key("mail"));
         assert_eq!(name_key("a\u{34F}b"), name_key("ab"));
+        assert_eq!(name_key("iPh\u{200D}one"), name_key("iPhone"));
+        assert_eq!(
+            name_key("\u{645}\u{6CC}\u{200C}\u{62E}"),
+            name_key("\u{645}\u{6CC}\u{62E}")
+        );
         assert_ne!(name_key("iPhone"), name_key("iPad"));
     }
 }

@@ -235,6 +235,9 @@ export function screenshots(fileNo) {
 /** Reads a password shown in the page and records it for the log check. */
 export async function shownPassword(locator) {
   const text = (await locator.textContent()).trim();
+  // The page's buttons get their handlers from the deferred app.js: a test on a loaded machine can
+  // press one in the instant between parsing and that script (a person cannot). Wait for it.
+  await locator.page().waitForLoadState('load');
   rememberPassword(text);
   return text;
 }
