@@ -675,16 +675,13 @@ pub fn validate_claims(
     nonce: &str,
     now: i64,
 ) -> Result<Identity, SignInError> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Audience {
-        One(String),
-        Many(Vec<String>),
-    }
+    // No `#[serde(untagged)]` or `#[serde(flatten)]` here: both buffer through serde's generic
+    // content form, much larger code in the Worker. `aud` is read as a JSON value, and the user
+    // claim (named by the configuration) from a second read of the payload as a map.
     #[derive(Deserialize)]
     struct Claims {
         iss: String,
-        aud: Audience,
+        aud: serde_json::Value,
         azp: Option<String>,
         exp: i64,
         iat: i64,
@@ -693,18 +690,40 @@ pub fn validate_claims(
         amr: Vec<String>,
         acr: Option<String>,
         email_verified: Option<bool>,
-        #[serde(flatten)]
-        other: serde_json::Map<String, serde_json::Value>,
     }
     let claims: Claims =
         serde_json::from_slice(payload).map_err(|_| SignInError::MalformedToken)?;
+    let mut other: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(payload).map_err(|_| SignInError::MalformedToken)?;
+    // The named claims are not the user claim (as with `flatten`, which took them out first).
+    for named in [
+        "iss",
+        "aud",
+        "azp",
+        "exp",
+        "iat",
+        "nonce",
+        "amr",
+        "acr",
+        "email_verified",
+    ] {
+        other.remove(named);
+    }
+    // `aud`: one string, or a list of strings; anything else is malformed.
+    let audiences: Vec<String> = match claims.aud {
+        serde_json::Value::String(a) => vec![a],
+        serde_json::Value::Array(list) => list
+            .into_iter()
+            .map(|a| match a {
+                serde_json::Value::String(a) => Ok(a),
+                _ => Err(SignInError::MalformedToken),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(SignInError::MalformedToken),
+    };
     if claims.iss != client.issuer {
         return Err(SignInError::WrongIssuer);
     }
-    let audiences = match &claims.aud {
-        Audience::One(a) => core::slice::from_ref(a),
-        Audience::Many(list) => list.as_slice(),
-    };
     let azp_ok = match &claims.azp {
         Some(azp) => *azp == client.client_id,
         None => audiences.len() == 1,
@@ -725,8 +744,7 @@ pub fn validate_claims(
     if !nonce_ok {
         return Err(SignInError::NonceMismatch);
     }
-    let user = claims
-        .other
+    let user = other
         .get(&client.user_claim)
         .and_then(serde_json::Value::as_str)
         .filter(|u| valid_user(u))
@@ -1063,6 +1081,51 @@ mod tests {
         );
         let no_mfa = claims(|c| c["amr"] = serde_json::json!(["pwd"]));
         assert!(!validate_claims(&no_mfa, &client(), "n-1", NOW).unwrap().mfa);
+    }
+
+    #[test]
+    fn malformed_claims_and_registered_names_are_refused() {
+        let check = |edit: fn(&mut serde_json::Value)| {
+            validate_claims(&claims(edit), &client(), "n-1", NOW)
+        };
+        // `aud` is one string or a list of strings, nothing else.
+        for aud in [
+            serde_json::json!(7),
+            serde_json::json!(["worker", 7]),
+            serde_json::Value::Null,
+        ] {
+            assert_eq!(
+                validate_claims(&claims(|c| c["aud"] = aud), &client(), "n-1", NOW),
+                Err(SignInError::MalformedToken)
+            );
+        }
+        assert_eq!(
+            check(|c| c["exp"] = 1.5.into()),
+            Err(SignInError::MalformedToken)
+        );
+        // A payload that is not an object, and a duplicated registered claim, are malformed.
+        let array = br#"["https://idp.example","worker",null,1,1]"#;
+        assert_eq!(
+            validate_claims(array, &client(), "n-1", NOW),
+            Err(SignInError::MalformedToken)
+        );
+        let twice = br#"{"iss":"https://idp.example","iss":"https://idp.example","aud":"worker","sub":"alice","exp":1790000300,"iat":1790000000,"nonce":"n-1"}"#;
+        assert_eq!(
+            validate_claims(twice, &client(), "n-1", NOW),
+            Err(SignInError::MalformedToken)
+        );
+        // The user claim is never one of the registered claims the checks read.
+        let by_issuer = Client::new(
+            Some("https://idp.example"),
+            Some("worker"),
+            Some("iss"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            validate_claims(&claims(|_| {}), &by_issuer, "n-1", NOW),
+            Err(SignInError::NoUser)
+        );
     }
 
     #[test]

@@ -47,7 +47,9 @@ impl From<&Issued> for Created {
 }
 
 /// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
-#[derive(Serialize, Deserialize)]
+/// Written only (by the object): the front Worker passes the entries on as the object wrote them
+/// ([`ListedJson`]), since reading `flatten` would take serde's buffering code into the Worker.
+#[derive(Serialize)]
 pub struct Listed {
     /// What the user sees of the entry.
     #[serde(flatten)]
@@ -56,13 +58,17 @@ pub struct Listed {
     pub expired: bool,
 }
 
-/// Reply to `List`.
+/// A [`Listed`] entry as the front Worker reads it: the object's JSON text, passed on unchanged.
+pub type ListedJson = Box<serde_json::value::RawValue>;
+
+/// Reply to `List`: entries of type `E`, [`Listed`] where the object writes it, [`ListedJson`]
+/// where the front Worker reads it.
 #[derive(Serialize, Deserialize)]
-pub struct Listing {
+pub struct Listing<E = Listed> {
     /// The user id, the user name to type with an app password (the page shows it).
     pub user: String,
     /// The entries, oldest first.
-    pub app_passwords: Vec<Listed>,
+    pub app_passwords: Vec<E>,
     /// How many.
     pub count: usize,
     /// The tenant's limit.
@@ -107,13 +113,17 @@ pub struct Message {
     /// Who asked.
     pub actor: Actor,
     /// What to do.
-    #[serde(flatten)]
     pub command: Command,
 }
 
 /// One change or read of a user's record. Not `Debug`: [`Command::Rehash`] carries a password.
+///
+/// Externally tagged (`{"create":{…}}`), as is [`TenantCommand`]: serde reads that form directly,
+/// where an internally tagged `op` field would buffer every message first (and cost the Worker
+/// its generic buffering code). A message in another deploy's form fails to parse, and the object
+/// answers 503 `storage_unavailable`; nothing is done.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Create an app password.
     Create {
@@ -304,9 +314,9 @@ impl Command {
 }
 
 /// The messages the Worker sends to the tenant's Durable Object about API keys (settings keep
-/// their own `GET`/`PUT`).
+/// their own `GET`/`PUT`). Externally tagged, like [`Command`].
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum TenantCommand {
     /// Create an API key.
     CreateApiKey {

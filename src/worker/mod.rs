@@ -166,7 +166,6 @@ async fn send(env: &Env, actor: &Actor, command: &Command) -> Result<Response, A
     #[derive(serde::Serialize)]
     struct Borrowed<'a> {
         actor: &'a Actor,
-        #[serde(flatten)]
         command: &'a Command,
     }
     let answer = post_to_user(env, command.user(), &Borrowed { actor, command }).await;

@@ -7,30 +7,31 @@ use super::http::ApiError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::Storage;
+use worker::wasm_bindgen::JsValue;
 
-/// A stored value in either form.
+/// A stored value as it came out of storage, before it is read as a `T` (serde's `untagged`
+/// would buffer every stored type through its generic content form: much larger code).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Stored<T> {
-    /// The form stored before: the value as JSON text.
-    Text(String),
-    /// The value itself.
-    Value(T),
-}
+struct Raw(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
 
 /// Reads `key`: `None` when absent; 503 `storage_unavailable` when unreachable or not a `T` in
 /// either form (fail closed: a record that does not parse is never replaced by a default).
 pub async fn get<T: DeserializeOwned>(storage: &Storage, key: &str) -> Result<Option<T>, ApiError> {
-    let stored: Option<Stored<T>> = storage
+    let stored: Option<Raw> = storage
         .get(key)
         .await
         .map_err(|e| ApiError::internal(&format!("stored {key}"), &e))?;
-    match stored {
-        None => Ok(None),
-        Some(Stored::Value(value)) => Ok(Some(value)),
-        Some(Stored::Text(text)) => serde_json::from_str(&text)
+    let Some(Raw(value)) = stored else {
+        return Ok(None);
+    };
+    match value.as_string() {
+        // The form stored before: the value as JSON text.
+        Some(text) => serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| ApiError::internal(&format!("stored {key} (JSON text)"), &e)),
+        None => serde_wasm_bindgen::from_value(value)
+            .map(Some)
+            .map_err(|e| ApiError::internal(&format!("stored {key}"), &e)),
     }
 }
 
