@@ -124,6 +124,20 @@ pub fn changes(before: &UserRecord, after: &UserRecord) -> Vec<(String, String)>
         .collect()
 }
 
+/// Every lookup key of `record` with its entry id, whatever MFA says. After a failed save the store
+/// may hold copies of the stored record and of the one discarded from memory (a concurrent write
+/// may already have copied it): the object marks every key of both, and what was still pending.
+/// Marking a key too many is harmless: each write is computed from the current record
+/// ([`Pending::next_write`]).
+#[must_use]
+pub fn every_key(record: &UserRecord) -> Vec<(String, String)> {
+    record
+        .app_passwords
+        .iter()
+        .map(|e| (e.lookup_key.clone(), e.id.clone()))
+        .collect()
+}
+
 /// The key to rewrite so the copy of app password `id` carries its last use (for expire-if-unused);
 /// none while MFA is off or when there is no such app password.
 #[must_use]
@@ -153,6 +167,15 @@ impl Pending {
                 );
                 (key.clone(), generation)
             })
+            .collect()
+    }
+
+    /// The pending keys with their entry ids (to mark again after a failed save: [`every_key`]).
+    #[must_use]
+    pub fn marks(&self) -> Vec<(String, String)> {
+        self.keys
+            .iter()
+            .map(|(key, mark)| (key.clone(), mark.id.clone()))
             .collect()
     }
 
@@ -289,6 +312,42 @@ mod tests {
         let id = &after.app_passwords[1].id;
         assert_eq!(last_use(&after, id), vec![(key(&after, 1), id.clone())]);
         assert!(last_use(&after, "nope").is_empty());
+    }
+
+    #[test]
+    fn after_a_failed_save_every_key_of_both_records_and_what_was_pending_is_rewritten() {
+        let stored = record(&["a", "b"]);
+        // Memory had moved on: "a" re-keyed, "c" created, MFA turned off, and "b"'s key written
+        // (so no longer pending) — a concurrent write may have copied any of it to the store.
+        let mut memory = record(&["a", "b", "c"]);
+        memory.app_passwords[0].lookup_key = "rekeyed".into();
+        memory.mfa_enabled = false;
+        let mut was_pending = Pending::default();
+        was_pending.mark(&[("orphan".into(), "x".into())]);
+        // What the object does: keys of the discarded record and the pending ones at the failure,
+        // every key of the stored record at the reload (MFA off there: all to be deleted).
+        let mut stored_off = stored.clone();
+        stored_off.mfa_enabled = false;
+        let mut pending = Pending::default();
+        pending.mark(&every_key(&stored_off));
+        pending.mark(&every_key(&memory));
+        pending.mark(&was_pending.marks());
+        let mut written = BTreeSet::new();
+        while let Some(w) = pending.next_write(&stored_off, &written) {
+            assert_eq!(w.value, None, "MFA is off in the stored record");
+            written.insert(w.lookup_key.clone());
+        }
+        for k in [key(&stored, 0), key(&stored, 1), key(&memory, 2)] {
+            assert!(written.contains(&k), "{k} not rewritten");
+        }
+        assert!(written.contains("rekeyed") && written.contains("orphan"));
+        assert_eq!(written.len(), 5);
+        // With MFA on in the stored record, its copies are put back and the others deleted.
+        let mut pending = Pending::default();
+        pending.mark(&every_key(&stored));
+        pending.mark(&every_key(&memory));
+        let w = pending.next_write(&stored, &BTreeSet::new()).unwrap();
+        assert!(w.value.is_some(), "puts come before deletes");
     }
 
     #[test]

@@ -76,8 +76,9 @@ pub struct UserObject {
     writer: Mutex<()>,
     /// Retries of pending writes since KV last accepted them all (for the alarm's back-off).
     retries: Cell<u32>,
-    /// A save failed after memory changed: on reload, every key of the record is rewritten.
-    resync: Cell<bool>,
+    /// A save failed after memory changed: on reload, these keys and every key of the stored
+    /// record are rewritten (see [`publish::every_key`]); `None` when no save failed.
+    resync: RefCell<Option<Vec<(String, String)>>>,
     /// The page sessions, loaded on first use (same borrowing rule as `record`).
     sessions: RefCell<Option<Sessions>>,
     /// The recent events, loaded on first use (same borrowing rule as `record`).
@@ -93,7 +94,7 @@ impl DurableObject for UserObject {
             pending: RefCell::new(Pending::default()),
             writer: Mutex::new(()),
             retries: Cell::new(0),
-            resync: Cell::new(false),
+            resync: RefCell::new(None),
             sessions: RefCell::new(None),
             events: RefCell::new(None),
         }
@@ -478,11 +479,9 @@ impl UserObject {
         // Another request may have loaded (and changed) it while this one awaited storage.
         if slot.is_none() {
             let mut pending = pending.unwrap_or_default();
-            if self.resync.replace(false) {
-                pending.mark(&publish::changes(
-                    &UserRecord::new(record.user.clone()),
-                    &record,
-                ));
+            if let Some(keys) = self.resync.borrow_mut().take() {
+                pending.mark(&publish::every_key(&record));
+                pending.mark(&keys);
             }
             *slot = Some(record);
             *self.pending.borrow_mut() = pending;
@@ -549,9 +548,20 @@ impl UserObject {
             return Ok(out);
         }
         if let Err(e) = self.save().await {
-            // KV may already hold what memory had: the reloaded record's keys are all rewritten.
-            *self.record.borrow_mut() = None;
-            self.resync.set(true);
+            // KV may already hold what memory had (a concurrent flush): on reload, every key of
+            // the stored and the discarded record, and what was pending, is rewritten.
+            let discarded = self.record.borrow_mut().take();
+            let mut keys = self.pending.borrow().marks();
+            keys.extend(
+                discarded
+                    .as_ref()
+                    .map(publish::every_key)
+                    .unwrap_or_default(),
+            );
+            self.resync
+                .borrow_mut()
+                .get_or_insert_with(Vec::new)
+                .extend(keys);
             return Err(e);
         }
         if marked {
