@@ -184,7 +184,8 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
         match login.check(&remembered, Found::Remembered, protocol, &settings, at) {
             Verdict::Accepted => {
                 let publish = remembered.use_worth_publishing(&settings, at);
-                return attempt.succeeded(&login, &remembered, Found::Remembered, publish, &config);
+                let upkeep = login.upkeep(&remembered, Found::Remembered, config.params);
+                return attempt.succeeded(&login, &remembered, upkeep, publish);
             }
             Verdict::Refused(reason) => return attempt.refused(reason, &remembered).await,
             Verdict::Confirm => {}
@@ -233,7 +234,8 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
     if let Some(ttl) = cache_ttl {
         login_cache::remember(login.lookup_key(), &credential, at, ttl);
     }
-    if login.upkeep(&credential, found, config.params) == Upkeep::Rekey {
+    let upkeep = login.upkeep(&credential, found, config.params);
+    if upkeep == Upkeep::Rekey {
         // Re-key before answering, so that once a login succeeded the previous secret is no longer
         // needed for this app password. A failure is retried at the next login.
         let rekey = Command::Rekey {
@@ -245,19 +247,18 @@ pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
             worker::console_error!("re-key: {}", e.code);
         }
     }
-    attempt.succeeded(&login, &credential, found, publish, &config)
+    attempt.succeeded(&login, &credential, upkeep, publish)
 }
 
 impl Attempt<'_> {
     /// 200: records the use after the response (the user's object throttles the writes and records
-    /// `login.succeeded`), and the re-hash when [`Login::upkeep`] asks for one.
+    /// `login.succeeded`), and the re-hash when `upkeep` (from [`Login::upkeep`]) asks for one.
     fn succeeded(
         &self,
         login: &Login<'_>,
         credential: &Credential,
-        found: Found,
+        upkeep: Upkeep,
         publish: bool,
-        config: &Config,
     ) -> Result<Response, ApiError> {
         let at = now();
         let mut after = Vec::new();
@@ -271,7 +272,7 @@ impl Attempt<'_> {
                 publish,
             });
         }
-        if login.upkeep(credential, found, config.params) == Upkeep::Rehash {
+        if upkeep == Upkeep::Rehash {
             after.push(Command::Rehash {
                 user: self.user.to_string(),
                 id: credential.id.clone(),
