@@ -1,6 +1,7 @@
 // Parts 2 and 3: verification end to end on workerd (wrangler dev --local): our Worker vs the
 // reference JS Worker (js-worker/), and the cost of refused input on ours vs a no-op Worker
 // (noop-worker/, the platform's ceiling).
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { load } from "./load.mjs";
 import { REPO, percentile } from "./lib.mjs";
@@ -10,14 +11,26 @@ const require = createRequire(import.meta.url);
 const ours = require(`${REPO}/pkg/app_passwords.cjs`);
 const USERS = 8;
 
-function workerConfig(name) {
+// The failed-login limits of the benchmark (high: refused input is measured, not throttled).
+const RATE_LIMITS = { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 };
+
+/** Our wrangler.toml's `[[ratelimits]]` sections (the same bindings config), with RATE_LIMITS. */
+function rateLimitSections() {
+  const sections = readFileSync(`${REPO}/wrangler.toml`, "utf8").split(/^(?=\[)/m).filter((s) => s.startsWith("[[ratelimits]]"));
+  return sections.map((s) => {
+    const name = s.match(/^\s*name\s*=\s*"([^"]+)"/m)[1];
+    return s.replace(/limit\s*=\s*\d+/, `limit = ${RATE_LIMITS[name]}`);
+  });
+}
+
+function workerConfig(name, { rateLimits = false } = {}) {
   return `name = "bench-${name}"
 main = "${REPO}/bench/${name}/index.js"
 compatibility_date = "2026-11-01"
 [[kv_namespaces]]
 binding = "APP_PASSWORDS"
 id = "00000000000000000000000000000000"
-`;
+${rateLimits ? rateLimitSections().join("\n") : ""}`;
 }
 
 async function post(worker, path, body) {
@@ -69,20 +82,21 @@ function merge(parts) {
   };
 }
 
-export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {}) {
+// `only`: the names of the targets to run (all when absent), for a focused run by hand.
+export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only } = {}) {
   const results = {};
   const pairs = [];
   const cachedPairs = [];
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
-  const rateLimits = { PAIR_LIMITER: 1_000_000_000, ADDRESS_LIMITER: 1_000_000_000 };
+  const rateLimits = RATE_LIMITS;
   const [ourWorker, cachedWorker, jsWorker, noopWorker] = await Promise.all([
     // The login cache off: these rows measure first logins (KV read + Argon2id), as the JS Worker does.
     startWorker({ rateLimits, vars: { LOGIN_CACHE_TTL_SECS: "0" } }),
     // The login cache on (the default TTL, 60 s): repeated logins.
     startWorker({ rateLimits }),
     startWorker({ configText: workerConfig("js-worker") }),
-    startWorker({ configText: workerConfig("noop-worker") }),
+    startWorker({ configText: workerConfig("noop-worker", { rateLimits: true }) }),
   ]);
   const ourWorkers = [ourWorker, cachedWorker];
   try {
@@ -107,6 +121,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
       concurrency,
     });
     const valid = pairs.map((p) => JSON.stringify(p));
+    const unknownBodies = pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() }));
     const headers = (worker) => ({ authorization: `Bearer ${worker.token}`, "content-type": "application/json" });
     const targets = {
       ours: target(ourWorker, valid, 200),
@@ -114,7 +129,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
       oursCached: target(cachedWorker, cachedPairs.map((p) => JSON.stringify(p)), 200),
       js: target(jsWorker, valid, 200),
       oursMalformed: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
-      oursUnknown: target(ourWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: makeValidPassword() })), 401),
+      oursUnknown: target(ourWorker, unknownBodies, 401),
       // The same two loads with the tenant's strict_revocation on (verify through the user's object).
       oursStrict: { ...target(ourWorker, valid, 200), strict: true },
       oursStrictUnknown: {
@@ -122,11 +137,18 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
         strict: true,
       },
       noop: target(noopWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
+      // The no-op Worker plus exactly the binding calls of our unknown-input path (one KV get of a
+      // missing key, then both rate limiters at once): the platform's ceiling for that input. And
+      // each binding alone, to split the step table.
+      ceiling: { ...target(noopWorker, unknownBodies, 401), url: `${noopWorker.url}/bindings` },
+      noopKv: { ...target(noopWorker, unknownBodies, 401), url: `${noopWorker.url}/kv` },
+      noopLimiters: { ...target(noopWorker, unknownBodies, 401), url: `${noopWorker.url}/limiters` },
       // Where a refused request's time goes, step by step on our Worker: routing and a JSON answer
       // (no authentication, no body), then authentication and the body (`{}`: 400 before any rule).
       oursHealth: { url: `${ourWorker.url}/healthz`, method: "GET", headers: {}, expectStatus: 200, seconds, concurrency },
       oursEmptyBody: { ...target(ourWorker, ["{}"], 400), headers: headers(ourWorker) },
     };
+    for (const name of Object.keys(targets)) if (only && !only.includes(name)) delete targets[name];
     const parts = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     for (let r = 0; r < rounds; r++) {
       const names = Object.keys(targets);
@@ -147,7 +169,9 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8 } = {
     }
     for (const [name, list] of Object.entries(parts)) results[name] = merge(list);
     results.pairs = USERS;
-    results.roundRatios = parts.ours.map((p, i) => p.rps / parts.js[i].rps);
+    results.roundRatios = parts.ours?.map((p, i) => p.rps / parts.js[i].rps);
+    // Per round: well-formed unknown input on ours against the no-op and the bindings ceiling.
+    results.unknownRoundRatios = parts.oursUnknown?.map((p, i) => ({ noop: p.rps / parts.noop[i].rps, ceiling: p.rps / parts.ceiling[i].rps }));
   } finally {
     await Promise.all([ourWorker.stop(), cachedWorker.stop(), jsWorker.stop(), noopWorker.stop()]);
   }
