@@ -1,7 +1,7 @@
 // Parts 2 and 3: verification end to end on workerd (wrangler dev --local): our Worker vs the
 // reference JS Worker (js-worker/), and the cost of refused input on ours vs a no-op Worker
 // (noop-worker/, the platform's ceiling).
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { load } from "./load.mjs";
 import { REPO, percentile } from "./lib.mjs";
@@ -31,6 +31,54 @@ compatibility_date = "2026-11-01"
 binding = "APP_PASSWORDS"
 id = "00000000000000000000000000000000"
 ${rateLimits ? rateLimitSections().join("\n") : ""}`;
+}
+
+// CPU time of a Worker's processes (wrangler and its workerd: one process group, as the harness
+// starts them), found from the port it listens on. Linux /proc; undefined elsewhere.
+const TICKS_PER_MS = 100 / 1000; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
+
+function listeningInode(port) {
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[3] === "0A" && Number.parseInt(cols[1].split(":").at(-1), 16) === port) return cols[9];
+    }
+  }
+  return undefined;
+}
+
+const pids = () => readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+
+/** [process group, utime + stime in ticks] of a process, from /proc/<pid>/stat. */
+function statOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").at(-1).split(" ");
+    return [Number(fields[2]), Number(fields[11]) + Number(fields[12])];
+  } catch {
+    return [undefined, 0]; // gone meanwhile
+  }
+}
+
+/** A function returning the CPU ms used so far by the process group serving `port`, or undefined. */
+function groupCpu(port) {
+  try {
+    const socket = `socket:[${listeningInode(port)}]`;
+    const owner = pids().find((pid) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === socket);
+      } catch {
+        return false;
+      }
+    });
+    if (owner === undefined) return undefined;
+    const [group] = statOf(owner);
+    return () => pids().reduce((ms, pid) => {
+      const [g, ticks] = statOf(pid);
+      return g === group ? ms + ticks / TICKS_PER_MS : ms;
+    }, 0);
+  } catch {
+    return undefined;
+  }
 }
 
 async function post(worker, path, body) {
@@ -72,6 +120,9 @@ function merge(parts) {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     unexpected: parts.reduce((n, p) => n + p.unexpected, 0),
+    // CPU ms of the Worker's processes (wrangler, workerd) per request: unlike throughput, hardly
+    // moved by what else the machine runs.
+    cpuMsPerRequest: parts.every((p) => p.cpuMs !== undefined) ? parts.reduce((n, p) => n + p.cpuMs, 0) / parts.reduce((n, p) => n + p.sent, 0) : undefined,
     sent: parts.reduce((n, p) => n + p.sent, 0),
     counters: parts.every((p) => p.counters)
       ? Object.fromEntries(Object.keys(parts[0].counters).map((k) => [k, parts.reduce((n, p) => n + p.counters[k], 0)]))
@@ -99,6 +150,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
     startWorker({ configText: workerConfig("noop-worker", { rateLimits: true }) }),
   ]);
   const ourWorkers = [ourWorker, cachedWorker];
+  const cpus = new Map([ourWorker, cachedWorker, jsWorker, noopWorker].map((w) => [String(w.port), groupCpu(w.port)]));
   try {
     for (let i = 0; i < USERS; i++) {
       const user = `bench-user-${i}@example.com`;
@@ -160,7 +212,11 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
         // Our Workers' counters around the run (warm-up included, as `sent` is).
         const worker = ourWorkers.find((w) => spec.url.startsWith(`${w.url}/`));
         const before = worker && (await stats(worker));
+        const cpu = cpus.get(new URL(spec.url).port);
+        const cpuBefore = cpu?.();
         const result = await load(spec);
+        // The Worker's processes' CPU time per request sent (warm-up included, as `sent` is).
+        if (cpu) result.cpuMs = cpu() - cpuBefore;
         if (worker) result.counters = { ...grown(before, await stats(worker)), requests: result.sent };
         parts[name].push(result);
         if (strict) await put(ourWorker, "/v1/settings", { strict_revocation: false });
