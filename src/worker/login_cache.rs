@@ -11,7 +11,7 @@ use super::config::misconfigured;
 use super::http::ApiError;
 use crate::domain::Credential;
 use crate::domain::login_cache::{CAPACITY, LoginCache, parse_ttl};
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use worker::Env;
 
 /// The Worker var holding the TTL in seconds.
@@ -19,16 +19,24 @@ pub const TTL_VAR: &str = "LOGIN_CACHE_TTL_SECS";
 
 thread_local! {
     static CACHE: RefCell<LoginCache> = RefCell::new(LoginCache::new(CAPACITY));
+    /// The TTL as read from [`TTL_VAR`], once per isolate (vars do not change under a running
+    /// isolate; reading one costs calls into the runtime on every login).
+    static TTL: Cell<Option<Option<i64>>> = const { Cell::new(None) };
 }
 
 /// Whether verification may use the cache, and for how long it trusts an entry: `None` when caching
 /// is off (`LOGIN_CACHE_TTL_SECS = "0"`). The single switch of the verify path: strict revocation
 /// (a tenant setting, when present) must make this `None` too.
 pub fn ttl(env: &Env) -> Result<Option<i64>, ApiError> {
+    if let Some(ttl) = TTL.get() {
+        return Ok(ttl);
+    }
     let text = env.var(TTL_VAR).ok().map(|v| v.to_string());
     let ttl = parse_ttl(text.as_deref())
         .map_err(|()| misconfigured("LOGIN_CACHE_TTL_SECS must be a whole number of seconds"))?;
-    Ok(Some(ttl).filter(|&t| t > 0))
+    let ttl = Some(ttl).filter(|&t| t > 0);
+    TTL.set(Some(ttl));
+    Ok(ttl)
 }
 
 /// The credential verified under `lookup_key` less than the TTL ago.
