@@ -4,6 +4,8 @@
 import { readFileSync } from "node:fs";
 import { fmt } from "./lib.mjs";
 
+const CPU_NOTE = "CPU ms per request: the CPU time of the Worker's processes (wrangler, its esbuild and both workerd processes: wrangler's proxy Worker and ours) over each run, warm-up included, per request sent; unlike throughput it hardly moves with what else the shared machine runs.";
+
 /** Writes sections 2 to 4 through `out` (one line per call). */
 export function verifySections(verify, out) {
   out("## 2. Verify end to end on workerd");
@@ -11,12 +13,12 @@ export function verifySections(verify, out) {
   out(`\`wrangler dev --local\`, the Workers (ours with the login cache off and, for section 3, on; the JS reference; a no-op) running side by side; a closed-loop Node load generator (bench/load.mjs) with ${verify.ours.concurrency} concurrent clients takes turns between them (and the refused-input runs below) in ${verify.ours.rounds} rounds of ${fmt(verify.ours.seconds / verify.ours.rounds, 0)} s each (after a 2 s warm-up each), order swapped every round; 8 users with one valid app password each, OWASP parameters (m=19456, t=2, p=1) on both sides.`);
   out("The reference JS Worker (bench/js-worker/) does the KV lookup by HMAC-SHA-256 (WebCrypto), then Argon2id with @phi-ag/argon2, the fastest wasm Argon2id in section 1 that loads in workerd (its `argon2.wasm` imported as a module; hash-wasm compiles at run time, which Workers forbid; openpgp's is slower). @phi-ag/argon2 has no secret input, so the JS Worker peppers instead: Argon2id runs on hex(HMAC-SHA-256(secret, password)) — one more HMAC, and a stolen store is as useless without the secret as with Argon2's secret input.");
   out();
-  out("| worker | req/s | p50 ms | p99 ms | non-200 |");
-  out("| --- | ---: | ---: | ---: | ---: |");
-  out(`| ours (Rust → wasm) | ${fmt(verify.ours.rps, 1)} | ${fmt(verify.ours.p50, 1)} | ${fmt(verify.ours.p99, 1)} | ${verify.ours.unexpected} |`);
-  out(`| JS + @phi-ag/argon2 | ${fmt(verify.js.rps, 1)} | ${fmt(verify.js.p50, 1)} | ${fmt(verify.js.p99, 1)} | ${verify.js.unexpected} |`);
+  out("| worker | req/s | p50 ms | p99 ms | non-200 | CPU ms per request |");
+  out("| --- | ---: | ---: | ---: | ---: | ---: |");
+  out(`| ours (Rust → wasm) | ${fmt(verify.ours.rps, 1)} | ${fmt(verify.ours.p50, 1)} | ${fmt(verify.ours.p99, 1)} | ${verify.ours.unexpected} | ${fmt(verify.ours.cpuMsPerRequest)} |`);
+  out(`| JS + @phi-ag/argon2 | ${fmt(verify.js.rps, 1)} | ${fmt(verify.js.p50, 1)} | ${fmt(verify.js.p99, 1)} | ${verify.js.unexpected} | ${fmt(verify.js.cpuMsPerRequest)} |`);
   out();
-  out(`Throughput ratio ours ÷ JS: **${fmt(verify.ours.rps / verify.js.rps)}×** (per round: ${verify.roundRatios.map((r) => fmt(r)).join(", ")}).`);
+  out(`Throughput ratio ours ÷ JS: **${fmt(verify.ours.rps / verify.js.rps)}×** (per round: ${verify.roundRatios.map((r) => fmt(r)).join(", ")}); CPU per request ours ÷ JS: ${fmt(verify.ours.cpuMsPerRequest / verify.js.cpuMsPerRequest)}. ${CPU_NOTE}`);
   out();
   out("## 3. Repeated logins (the login cache)");
   out();
@@ -35,48 +37,52 @@ export function verifySections(verify, out) {
   out();
   out("## 4. Rejection cost");
   out();
-  out("| input | req/s | p50 ms | p99 ms | × no-op Worker | × bindings ceiling | Argon2 runs per request | KV reads per request | lookup keys per request |");
-  out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  out("| input | req/s | p50 ms | p99 ms | × no-op Worker | × bindings ceiling | CPU ms per request | Argon2 runs per request | KV reads per request | lookup keys per request |");
+  out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   const per = (r, k) => (r.counters ? fmt(r.counters[k] / r.counters.requests, 3) : "–");
   const vsNoop = (r) => fmt(r.rps / verify.noop.rps);
-  const refusedRow = (label, r, vsCeiling = "–") => `| ${label} | ${fmt(r.rps, 1)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${vsNoop(r)} | ${vsCeiling} | ${per(r, "argon2_runs")} | ${per(r, "kv_reads")} | ${per(r, "lookup_keys")} |`;
+  const cpu = (r) => r.cpuMsPerRequest;
+  const refusedRow = (label, r, vsCeiling = "–") => `| ${label} | ${fmt(r.rps, 1)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${vsNoop(r)} | ${vsCeiling} | ${fmt(cpu(r))} | ${per(r, "argon2_runs")} | ${per(r, "kv_reads")} | ${per(r, "lookup_keys")} |`;
   out(refusedRow("ours: valid (first logins)", verify.ours));
   out(refusedRow("ours: malformed (`hunter2`)", verify.oursMalformed));
   out(refusedRow("ours: well-formed, unknown", verify.oursUnknown, `**${fmt(verify.oursUnknown.rps / verify.ceiling.rps)}**`));
-  out(refusedRow("no-op Worker (JS: nothing, platform ceiling)", verify.noop));
+  out(refusedRow("no-op Worker (JS: nothing; the platform's ceiling)", verify.noop));
   out(refusedRow("bindings ceiling (JS: one KV get, both rate limiters)", verify.ceiling, "1.00"));
   out();
   const unknownRounds = verify.unknownRoundRatios.map((r) => `${fmt(r.noop)} / ${fmt(r.ceiling)}`).join(", ");
-  out(`Refused input against the no-op Worker on the same \`wrangler dev\` setup: malformed **${vsNoop(verify.oursMalformed)}×**, well-formed unknown **${vsNoop(verify.oursUnknown)}×** its throughput. The bindings ceiling is the no-op Worker (bench/noop-worker/, path \`/bindings\`) making exactly the binding calls our Worker makes for a well-formed unknown password, with the same bindings config: one KV get of a missing \`cred:\` key, then \`PAIR_LIMITER.limit()\` and \`ADDRESS_LIMITER.limit()\` at once; ours runs at **${fmt(verify.oursUnknown.rps / verify.ceiling.rps)}×** its throughput (per round, × no-op / × ceiling: ${unknownRounds}). Per-request counters are the Worker's own (\`GET /v1/stats\`), not inferred.`);
+  out(`Refused input against the no-op Worker on the same \`wrangler dev\` setup: malformed **${vsNoop(verify.oursMalformed)}×**, well-formed unknown **${vsNoop(verify.oursUnknown)}×** its throughput. The bindings ceiling is the no-op Worker (bench/noop-worker/, path \`/bindings\`) making exactly the binding calls our Worker makes for a well-formed unknown password, with our bindings config (\`[[ratelimits]]\` copied from wrangler.toml): one KV get of a missing \`cred:\` key, then \`PAIR_LIMITER.limit()\` and \`ADDRESS_LIMITER.limit()\` at once. Well-formed unknown input on ours runs at **${fmt(verify.oursUnknown.rps / verify.ceiling.rps)}×** the ceiling's throughput (per round, × no-op / × ceiling: ${unknownRounds}). Per-request counters are the Worker's own (\`GET /v1/stats\`), not inferred. ${CPU_NOTE}`);
   out();
-  // Closed loop: every client has one request in flight, so the mean time per request is
-  // clients ÷ throughput; a step's cost is the difference of two such means.
-  const ms = (r) => (1000 * r.concurrency) / r.rps;
-  const step = (r, base) => `${ms(r) - ms(base) >= 0 ? "+" : "−"}${fmt(Math.abs(ms(r) - ms(base)), 1)}`;
-  out(`Where a refused request's time goes (the same rounds). Mean ms = ${verify.noop.concurrency} clients ÷ throughput (closed loop: the time one request holds a client, queueing on the busy machine included); "adds" is the difference to the row it names. Our Worker's path, step by step:`);
+  const step = (r, base) => {
+    const d = cpu(r) - cpu(base);
+    return `${d >= 0 ? "+" : "−"}${fmt(Math.abs(d))}`;
+  };
+  out("Where a refused request's time goes (the same rounds); \"adds\" is the CPU time per request over the row it names. Our Worker's path, step by step:");
   out();
-  out("| request | req/s | p50 ms | mean ms | × no-op Worker | adds ms | over | the step |");
+  out("| request | req/s | p50 ms | × no-op Worker | CPU ms per request | adds CPU ms | over | the step |");
   out("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
-  const stepRow = (label, r, base, baseLabel, adds) => out(`| ${label} | ${fmt(r.rps, 1)} | ${fmt(r.p50, 1)} | ${fmt(ms(r), 1)} | ${vsNoop(r)} | ${base ? step(r, base) : "–"} | ${baseLabel} | ${adds} |`);
-  stepRow("no-op Worker (JS)", verify.noop, undefined, "", "the platform: wrangler's local proxy, workerd");
+  const stepRow = (label, r, base, baseLabel, adds) => out(`| ${label} | ${fmt(r.rps, 1)} | ${fmt(r.p50, 1)} | ${vsNoop(r)} | ${fmt(cpu(r))} | ${base ? step(r, base) : "–"} | ${baseLabel} | ${adds} |`);
+  stepRow("no-op Worker (JS)", verify.noop, undefined, "", "the platform: wrangler's proxy Worker, workerd");
   stepRow("`GET /healthz`", verify.oursHealth, verify.noop, "no-op", "wasm, workers-rs request and response, routing, a JSON answer, security headers");
   stepRow("`POST /v1/verify` `{}` → 400", verify.oursEmptyBody, verify.oursHealth, "`/healthz`", "authentication (bearer token), reading and parsing the body");
   stepRow("malformed password → 401", verify.oursMalformed, verify.oursEmptyBody, "`{}`", "normalisation; the audit gate (one `login.failed` a minute per pair); no binding call");
-  stepRow("well-formed, unknown → 401", verify.oursUnknown, verify.oursMalformed, "malformed", "HMAC lookup key, one KV read (miss), both rate limiters at once");
+  stepRow("well-formed, unknown → 401", verify.oursUnknown, verify.oursMalformed, "malformed", "HMAC lookup key, one KV read (miss), then both rate limiters at once");
   out();
-  out("The binding calls alone, on the no-op Worker (bench/noop-worker/, no body read, no wasm):");
+  out("The same binding calls alone, on the no-op Worker (JS, no body read, no wasm):");
   out();
-  out("| request | req/s | p50 ms | mean ms | × no-op Worker | adds ms | over | the step |");
+  out("| request | req/s | p50 ms | × no-op Worker | CPU ms per request | adds CPU ms | over | the step |");
   out("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
-  stepRow("no-op Worker (JS)", verify.noop, undefined, "", "nothing");
+  stepRow("no-op Worker", verify.noop, undefined, "", "nothing");
   stepRow("`/kv`", verify.noopKv, verify.noop, "no-op", "one KV get of a missing key");
   stepRow("`/limiters`", verify.noopLimiters, verify.noop, "no-op", "both rate limiters' `limit()` at once");
-  stepRow("`/bindings` (bindings ceiling)", verify.ceiling, verify.noop, "no-op", "the KV get, then both limiters at once (what ours adds for unknown input)");
+  stepRow("`/bindings` (bindings ceiling)", verify.ceiling, verify.noop, "no-op", "the KV get, then both limiters at once: what ours adds for unknown input");
   out();
-  const bindings = ms(verify.ceiling) - ms(verify.noop);
-  const oursStep = ms(verify.oursUnknown) - ms(verify.oursMalformed);
-  const predicted = (1000 * verify.noop.concurrency) / (ms(verify.oursMalformed) + bindings);
-  out(`The binding calls cost the JS Worker **${fmt(bindings, 1)} ms** per request (KV get ${fmt(ms(verify.noopKv) - ms(verify.noop), 1)} ms, limiters ${fmt(ms(verify.noopLimiters) - ms(verify.noop), 1)} ms); ours adds **${fmt(oursStep, 1)} ms** from malformed to well-formed unknown input, the same calls plus its HMAC and the bookkeeping of a counted failure. Malformed input's time plus the bindings' predicts ${fmt(predicted, 1)} req/s for ours (${fmt(predicted / verify.noop.rps)}× the no-op Worker; measured ${fmt(verify.oursUnknown.rps, 1)}). Under \`wrangler dev --local\` these bindings are miniflare's simulation: each \`limit()\` is an HTTP request from the binding's wrapper to a rate-limiter Durable Object, and a KV get a request to miniflare's KV service (SQLite), all in the same workerd on the same cores as the load; on Cloudflare a rate limiter answers from a cache in the same location and a KV get of a hot key from the location's cache.`);
+  const bindings = cpu(verify.ceiling) - cpu(verify.noop);
+  const oursStep = cpu(verify.oursUnknown) - cpu(verify.oursMalformed);
+  const predicted = cpu(verify.oursMalformed) + bindings;
+  out(`The binding calls cost **${fmt(bindings)} ms** of CPU per request on the JS Worker (KV get ${fmt(cpu(verify.noopKv) - cpu(verify.noop))} ms, the two limiters ${fmt(cpu(verify.noopLimiters) - cpu(verify.noop))} ms); from malformed to well-formed unknown input ours adds **${fmt(oursStep)} ms**: the same calls plus its HMAC lookup key and the bookkeeping of a counted failure, so our own code's share of that step is ${fmt(oursStep - bindings)} ms${oursStep < bindings ? " (below zero: within the measurement's noise)" : ""}. Malformed input's CPU plus the bindings' predicts ${fmt(predicted)} ms for well-formed unknown input (measured ${fmt(cpu(verify.oursUnknown))}). By CPU per request, well-formed unknown input on ours costs ${fmt(cpu(verify.oursUnknown) / cpu(verify.noop))}× the no-op Worker and the bindings ceiling ${fmt(cpu(verify.ceiling) / cpu(verify.noop))}×. The KV read cannot overlap the limiters: only failures are counted, and a request is a failure only once the read missed.`);
+  out();
+  const ceilingVsNoop = verify.ceiling.rps / verify.noop.rps;
+  out(`Under \`wrangler dev --local\` these bindings are miniflare's simulation: each \`limit()\` runs miniflare's JavaScript wrapper in the Worker's isolate and then an HTTP request to a rate-limiter Durable Object, and a KV get is a request to miniflare's KV service (SQLite), all in the same workerd on the same cores as the load. ${ceilingVsNoop < 0.9 ? `The bindings ceiling, which runs none of our code, reaches only ${fmt(ceilingVsNoop)}× the no-op Worker's throughput: on this setup no Worker that reads KV and then counts the failure with both limiters can reach 0.9× the no-op Worker for well-formed unknown input.` : `The bindings ceiling reaches ${fmt(ceilingVsNoop)}× the no-op Worker's throughput.`} On Cloudflare these calls are served by the platform, not simulated next to the Worker; these local numbers do not tell their cost there.`);
   out();
   const c = verify.argon2Counts;
   out(`The same core in one Node process (npm package, \`UserAppPasswords.check\`): ${c.malformed.argon2Runs} Argon2 runs for ${c.malformed.attempts} malformed inputs, ${c["unknown well-formed"].argon2Runs} for ${c["unknown well-formed"].attempts} well-formed unknown ones, ${c.valid.argon2Runs} for one valid password.`);
