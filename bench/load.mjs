@@ -6,11 +6,17 @@ import { percentile } from "./lib.mjs";
 // `sent` counts every request, warm-up included (for counters read from the server around a run).
 export async function load({ url, method = "POST", headers, bodies = [undefined], expectStatus, seconds = 10, concurrency = 8, warmup = 2 }) {
   let sent = 0;
+  // A request that fails (the connection dropped) counts as an unexpected answer, status 0, rather
+  // than ending the whole benchmark.
   const send = async (i) => {
     sent += 1;
-    const res = await fetch(url, { method, headers, body: bodies[i % bodies.length] });
-    await res.arrayBuffer();
-    return res.status;
+    try {
+      const res = await fetch(url, { method, headers, body: bodies[i % bodies.length] });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
   };
   const warmEnd = performance.now() + warmup * 1000;
   await Promise.all(Array.from({ length: concurrency }, async (_, c) => {
