@@ -1,6 +1,7 @@
 // Parts 2 and 3: verification end to end on workerd (wrangler dev --local): our Worker vs the
 // reference JS Worker (js-worker/), and the cost of refused input on ours vs a no-op Worker
-// (noop-worker/, the platform's ceiling).
+// (noop-worker/, the platform's ceiling) and vs the same Worker making only the binding calls ours
+// makes for a well-formed unknown password (the bindings ceiling). Rendered by verify-report.mjs.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { load } from "./load.mjs";
