@@ -127,33 +127,59 @@ pub(super) fn nfd(chars: impl Iterator<Item = char>) -> Vec<char> {
     for c in chars {
         decompose(c, &mut out);
     }
-    // Stable sort by class within each run of non-starters.
+    canonical_order(&mut out);
+    out
+}
+
+/// Sorts each run of non-starters by combining class, keeping the order of equal classes: one
+/// pass per class present in the run (at most 254), so linear in the text, and no generic sort
+/// in the wasm (not generic itself: one copy for every caller of [`nfd`]).
+fn canonical_order(text: &mut [char]) {
     let mut start = 0;
-    while start < out.len() {
-        let run = out
+    while start < text.len() {
+        let run: Vec<(u8, char)> = text
             .get(start..)
             .unwrap_or_default()
             .iter()
-            .take_while(|&&c| combining_class(c) != 0)
-            .count();
-        if let Some(slice) = out.get_mut(start..start + run) {
-            slice.sort_by_key(|&c| combining_class(c));
+            .map(|&c| (combining_class(c), c))
+            .take_while(|&(class, _)| class != 0)
+            .collect();
+        if run
+            .windows(2)
+            .any(|w| matches!(w, [(a, _), (b, _)] if a > b))
+        {
+            let lowest = run.iter().map(|&(class, _)| class).min().unwrap_or(1);
+            let highest = run.iter().map(|&(class, _)| class).max().unwrap_or(0);
+            let mut slots = text.get_mut(start..).unwrap_or_default().iter_mut();
+            for class in lowest..=highest {
+                for &(k, c) in &run {
+                    if k == class
+                        && let Some(slot) = slots.next()
+                    {
+                        *slot = c;
+                    }
+                }
+            }
         }
-        start += run.max(1);
+        start += run.len().max(1);
     }
-    out
 }
 
 /// Canonical composition (NFC) of any text: NFD, then each character joins the last starter
 /// when it is not blocked from it and the two have a primary composite.
 pub(super) fn nfc(chars: impl Iterator<Item = char>) -> String {
+    compose(nfd(chars))
+}
+
+/// Canonical composition of text in NFD (not generic: one copy for every caller of [`nfc`]).
+fn compose(nfd: Vec<char>) -> String {
     let mut out = String::new();
     // The last starter that may still compose, and the characters after it.
     let mut starter: Option<char> = None;
     let mut pending: Vec<char> = Vec::new();
     // The class of the last character after the starter (None: none yet, so not blocked).
     let mut last_class: Option<u8> = None;
-    for c in nfd(chars) {
+    for c in nfd {
         let class = combining_class(c);
         let Some(k) = starter else {
             if class == 0 {
