@@ -524,8 +524,11 @@ mod tests {
         }
     }
 
+    /// What a PHC string reads as: parameters, salt, tag.
+    type Read = Option<(HashParams, Option<Vec<u8>>, Option<Vec<u8>>)>;
+
     /// What the `phc` crate's parser (the reference [`Phc`] replaces) and the old checks read.
-    fn phc_crate(phc: &str) -> Option<(HashParams, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    fn phc_crate(phc: &str) -> Read {
         use argon2::password_hash::phc::PasswordHash;
         let parsed = PasswordHash::new(phc).ok()?;
         if parsed.algorithm.as_str() != "argon2id" || parsed.version != Some(0x13) {
@@ -543,7 +546,7 @@ mod tests {
         Some((params, salt, parsed.hash.map(|h| h.as_bytes().to_vec())))
     }
 
-    fn ours(phc: &str) -> Option<(HashParams, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    fn ours(phc: &str) -> Read {
         Phc::read(phc).ok().map(|p| (p.params, p.salt, p.tag))
     }
 
