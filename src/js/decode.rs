@@ -6,7 +6,8 @@
 //! its own: it hands every own enumerable key of an object to the struct's field visitor, so a
 //! struct with `deny_unknown_fields` refuses a key it does not know, and of an error it keeps only
 //! its kind and the path of our field names. The refused key or value is dropped where serde
-//! reports it, so no message can carry it. (serde-wasm-bindgen still writes the results.)
+//! reports it, so no message can carry it. (serde-wasm-bindgen still writes the results: measured,
+//! `serde_json::to_string` + `JSON.parse` made the npm wasm 3.6 KB larger.)
 
 use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use serde::de::{
