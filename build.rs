@@ -67,7 +67,7 @@ fn print_wrapped(items: impl IntoIterator<Item = String>) {
 }
 
 /// Chunk length of a [`print_deltas`] sequence (as `DELTAS_CHUNK` in `src/domain/unicode_tables.rs`).
-const DELTAS_CHUNK: usize = 32;
+const DELTAS_CHUNK: usize = 16;
 
 /// Appends `n` to `out` as LEB128: seven bits a byte, low bits first, the top bit set on all but
 /// the last byte.
@@ -79,17 +79,18 @@ fn varint(mut n: u32, out: &mut Vec<u8>) {
     out.push(n as u8);
 }
 
-/// Prints `values` (strictly increasing) as a `Deltas`: each the LEB128 varint of its distance from
-/// the one before, except every `DELTAS_CHUNK`-th, which is written whole and whose byte offset is
-/// listed in `chunks` (so a search can start at any chunk).
+/// Prints `values` (strictly increasing) as a `Deltas`: every `DELTAS_CHUNK`-th whole in `heads`,
+/// each of the others as the LEB128 varint of its distance from the one before, in `bytes`, where
+/// `chunks` lists the byte offset of each chunk's varints (so a search can start at any chunk).
 fn print_deltas(name: &str, doc: &str, values: &[u32]) {
-    let mut bytes = Vec::new();
+    let mut heads = Vec::new();
     let mut chunks = Vec::new();
+    let mut bytes = Vec::new();
     let mut previous = 0;
     for (i, &v) in values.iter().enumerate() {
         if i % DELTAS_CHUNK == 0 {
+            heads.push(v);
             chunks.push(u16::try_from(bytes.len()).expect("a short table"));
-            varint(v, &mut bytes);
         } else {
             assert!(v > previous, "{name}: not increasing");
             varint(v - previous, &mut bytes);
@@ -98,6 +99,9 @@ fn print_deltas(name: &str, doc: &str, values: &[u32]) {
     }
     println!("/// {doc}");
     println!("pub(super) const {name}: Deltas = Deltas {{");
+    println!("    heads: &[");
+    print_wrapped(heads.iter().map(|h| format!("0x{h:X}")));
+    println!("    ],");
     println!("    chunks: &[");
     print_wrapped(chunks.iter().map(u16::to_string));
     println!("    ],");

@@ -25,12 +25,18 @@ const S_COUNT: u32 = L_COUNT * N_COUNT;
 /// A control, format character (bidi controls, zero-width characters, the BOM), line or paragraph
 /// separator, or Hangul filler: general category `Cc`, `Cf`, `Cs`, `Zl`, `Zp`, or a filler.
 pub(super) fn forbidden(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     FORBIDDEN.inside(u32::from(c))
 }
 
 /// A letter, number, punctuation mark, symbol or private-use character (general categories `L*`,
 /// `N*`, `P*`, `S*`, `Co`), but not a Hangul filler.
 pub(super) fn visible(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_graphic();
+    }
     VISIBLE.inside(u32::from(c))
 }
 
@@ -68,6 +74,10 @@ fn decomposition(i: usize, c: u32) -> Option<(char, Option<char>)> {
 
 /// Appends the full canonical decomposition of `c` to `out`.
 fn decompose(c: char, out: &mut Vec<char>) {
+    if c < '\u{C0}' {
+        out.push(c); // the first decomposable character is U+00C0
+        return;
+    }
     let s = u32::from(c).wrapping_sub(S_BASE);
     if s < S_COUNT {
         let jamo = [
@@ -211,6 +221,10 @@ fn compose(nfd: Vec<char>) -> String {
 
 /// Full case folding (`C` + `F` of `CaseFolding.txt`) of one character, into `out`.
 pub(super) fn case_fold(c: char, out: &mut Vec<char>) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase()); // ASCII folds A-Z only
+        return;
+    }
     let cp = u32::from(c);
     if let Ok(i) = CASE_FOLD_MULTI.binary_search_by_key(&cp, |&(k, _)| k) {
         if let Some((_, folded)) = CASE_FOLD_MULTI.get(i) {

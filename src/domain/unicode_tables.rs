@@ -5,18 +5,20 @@
 //!
 //! Sorted code point lists are [`Deltas`]: LEB128 varints of the distances between neighbours,
 //! which take one byte for most entries (and compress well), with a whole value every
-//! [`DELTAS_CHUNK`] entries so that a search is a binary search over chunks and a short scan.
+//! [`DELTAS_CHUNK`] entries so that a search is a binary search of those and a short scan.
 
 include!(concat!(env!("OUT_DIR"), "/unicode_tables.rs"));
 
 /// How many entries of a [`Deltas`] share one chunk (as in `build.rs`).
-const DELTAS_CHUNK: usize = 32;
+const DELTAS_CHUNK: usize = 16;
 
 /// A strictly increasing list of code points, as written by `build.rs`'s `print_deltas`.
 pub(super) struct Deltas {
-    /// The byte offset in `bytes` of every [`DELTAS_CHUNK`]-th entry, which is stored whole.
+    /// Every [`DELTAS_CHUNK`]-th entry, whole: the first entry of each chunk.
+    heads: &'static [u32],
+    /// The offset in `bytes` of each chunk's other entries.
     chunks: &'static [u16],
-    /// Each entry as the LEB128 varint of its distance from the one before (whole at a chunk).
+    /// The other entries, each the LEB128 varint of its distance from the one before.
     bytes: &'static [u8],
 }
 
@@ -36,34 +38,30 @@ pub(super) fn varint(bytes: &[u8], pos: &mut usize) -> u32 {
 }
 
 impl Deltas {
-    /// The bytes of chunk `k` (empty past the last).
-    fn chunk(&self, k: usize) -> &'static [u8] {
+    /// The entries of chunk `k`, with their indexes.
+    fn entries(&self, k: usize) -> impl Iterator<Item = (usize, u32)> {
         let start = self.chunks.get(k).map_or(self.bytes.len(), |&s| usize::from(s));
         let end = self
             .chunks
             .get(k + 1)
             .map_or(self.bytes.len(), |&e| usize::from(e));
-        self.bytes.get(start..end).unwrap_or_default()
-    }
-
-    /// The entries of chunk `k`, with their indexes.
-    fn entries(&self, k: usize) -> impl Iterator<Item = (usize, u32)> {
-        let bytes = self.chunk(k);
+        let bytes = self.bytes.get(start..end).unwrap_or_default();
+        let head = self.heads.get(k).copied();
         let mut pos = 0;
-        let mut value = 0u32;
-        (k * DELTAS_CHUNK..).map_while(move |i| {
+        let mut value = head.unwrap_or(0);
+        let rest = core::iter::from_fn(move || {
             (pos < bytes.len()).then(|| {
                 value = value.wrapping_add(varint(bytes, &mut pos));
-                (i, value)
+                value
             })
-        })
+        });
+        head.into_iter().chain(rest).zip(k * DELTAS_CHUNK..).map(|(v, i)| (i, v))
     }
 
-    /// The last entry at or below `x` and its index, if any: O(log n) chunks, then one chunk.
+    /// The last entry at or below `x` and its index, if any: a binary search of the chunks' first
+    /// entries, then a scan of one chunk.
     pub(super) fn at_or_below(&self, x: u32) -> Option<(usize, u32)> {
-        let k = self
-            .chunks
-            .partition_point(|&start| varint(self.bytes, &mut usize::from(start)) <= x);
+        let k = self.heads.partition_point(|&head| head <= x);
         self.entries(k.checked_sub(1)?)
             .take_while(|&(_, value)| value <= x)
             .last()
