@@ -217,12 +217,15 @@ pub fn parse_set<S: AsRef<str>, T: Ord>(
     names: &[S],
     parse: impl Fn(&str) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let mut out = names
-        .iter()
-        .map(|s| parse(s.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
-    out.sort_unstable();
-    out.dedup();
+    // Each new value goes to its place: the sets are small (a few protocols or scopes), and no
+    // generic sort is linked into the wasm.
+    let mut out: Vec<T> = Vec::new();
+    for name in names {
+        let value = parse(name.as_ref())?;
+        if let Err(place) = out.binary_search(&value) {
+            out.insert(place, value);
+        }
+    }
     Ok(out)
 }
 
