@@ -142,8 +142,9 @@ pub(super) fn nfd(chars: impl Iterator<Item = char>) -> Vec<char> {
 }
 
 /// Sorts each run of non-starters by combining class, keeping the order of equal classes: one
-/// pass per class present in the run (at most 254), so linear in the text, and no generic sort
-/// in the wasm (not generic itself: one copy for every caller of [`nfd`]).
+/// pass per class present in the run (a run holds at most the few dozen classes Unicode assigns),
+/// so linear in the text, and no generic sort in the wasm (not generic itself: one copy for every
+/// caller of [`nfd`]).
 fn canonical_order(text: &mut [char]) {
     let mut start = 0;
     while start < text.len() {
@@ -158,15 +159,26 @@ fn canonical_order(text: &mut [char]) {
             .windows(2)
             .any(|w| matches!(w, [(a, _), (b, _)] if a > b))
         {
-            let lowest = run.iter().map(|&(class, _)| class).min().unwrap_or(1);
-            let highest = run.iter().map(|&(class, _)| class).max().unwrap_or(0);
+            // Which classes the run holds: bit `class % 64` of word `class / 64`.
+            let mut present = [0u64; 4];
+            for &(class, _) in &run {
+                if let Some(word) = present.get_mut(usize::from(class / 64)) {
+                    *word |= 1 << (class % 64);
+                }
+            }
             let mut slots = text.get_mut(start..).unwrap_or_default().iter_mut();
-            for class in lowest..=highest {
-                for &(k, c) in &run {
-                    if k == class
-                        && let Some(slot) = slots.next()
-                    {
-                        *slot = c;
+            for (w, &word) in (0u8..).zip(present.iter()) {
+                let mut bits = word;
+                while bits != 0 {
+                    // The lowest class left in this word (trailing_zeros < 64: fits in a u8).
+                    let class = w * 64 + bits.trailing_zeros() as u8;
+                    bits &= bits - 1;
+                    for &(k, c) in &run {
+                        if k == class
+                            && let Some(slot) = slots.next()
+                        {
+                            *slot = c;
+                        }
                     }
                 }
             }
@@ -472,6 +484,24 @@ mod tests {
             (0x300u32..0x370).prop_map(|c| char::from_u32(c).unwrap()),
             (0xAC00u32..0xAC60).prop_map(|c| char::from_u32(c).unwrap()),
         ]
+    }
+
+    /// Long runs of non-starters whose classes span the whole range (1 to 240, in every word of
+    /// the class set) are put in canonical order as the crate does, equal classes kept in order.
+    #[test]
+    fn canonical_ordering_of_long_runs_equals_unicode_normalization() {
+        let marks = [
+            '\u{0345}', '\u{0334}', '\u{0301}', '\u{0316}', '\u{05B0}', '\u{0300}', '\u{031B}',
+            '\u{0E38}', '\u{0F71}', '\u{0345}', '\u{0327}', '\u{0334}', '\u{302A}', '\u{0301}',
+        ];
+        for len in [2, 5, marks.len()] {
+            for rotation in 0..marks.len() {
+                let s: String = core::iter::once('a')
+                    .chain(marks.iter().cycle().skip(rotation).take(len).copied())
+                    .collect();
+                assert_eq!(nfd(s.chars()), s.nfd().collect::<Vec<char>>(), "{s:?}");
+            }
+        }
     }
 
     proptest! {
