@@ -98,7 +98,9 @@ pub fn argon2id(inputs: Inputs<'_>, costs: Costs, out: &mut [u8]) -> Result<()> 
     let kept = MEMORY.try_with(|memory| {
         let mut memory = memory.try_borrow_mut().ok()?;
         if memory.len() < blocks {
-            // Replaced, not grown: growing would copy the old blocks first.
+            // Freed first, then replaced (not grown: growing would copy the old blocks), so the
+            // allocator can reuse the old space for the new memory.
+            *memory = Vec::new();
             *memory = vec![ZERO; blocks];
         }
         let used = memory.get_mut(..blocks)?;
