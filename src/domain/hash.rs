@@ -291,6 +291,9 @@ impl Phc {
     /// most 64 of `[A-Za-z0-9/+.-]`), of which the first `m`, `t` and `p` must be decimals (no
     /// leading zeros, at most `u32::MAX`) within the bounds.
     fn params(field: &str) -> Result<HashParams> {
+        if field.len() > 127 {
+            return Err(Error::InvalidHash);
+        }
         let mut pairs = Vec::new();
         for pair in field.split(',') {
             let mut parts = pair.split('=');
@@ -309,9 +312,6 @@ impl Phc {
                 return Err(Error::InvalidHash);
             }
             pairs.push((name, value));
-        }
-        if field.len() > 127 {
-            return Err(Error::InvalidHash);
         }
         let get = |wanted: &str| {
             pairs
@@ -339,10 +339,14 @@ impl Phc {
     }
 
     /// Unpadded standard base64 (canonical: base64ct's), `accepted` and decoding to a length in
-    /// `bytes`.
+    /// `bytes`. Text too long for the longest accepted length is refused before decoding.
     fn b64(text: &str, accepted: bool, bytes: core::ops::RangeInclusive<usize>) -> Result<Vec<u8>> {
+        // Unpadded base64 of n bytes is ⌈4n/3⌉ characters.
+        if !accepted || text.len() > bytes.end().saturating_mul(4).div_ceil(3) {
+            return Err(Error::InvalidHash);
+        }
         match Base64Unpadded::decode_vec(text) {
-            Ok(decoded) if accepted && bytes.contains(&decoded.len()) => Ok(decoded),
+            Ok(decoded) if bytes.contains(&decoded.len()) => Ok(decoded),
             _ => Err(Error::InvalidHash),
         }
     }
@@ -662,6 +666,89 @@ mod tests {
             let text: String = pieces.concat();
             proptest::prop_assert_eq!(ours(&text), phc_crate(&text), "{:?}", text);
         }
+    }
+
+    /// Strings shaped like PHC strings (parameters in any order, values in and out of range or
+    /// with leading zeros, extra pairs, salts and tags of lengths around the bounds, sometimes one
+    /// character changed) read as the `phc` crate reads them; many are accepted, many are not.
+    #[test]
+    fn structured_phc_strings_are_read_as_the_phc_crate_reads_them() {
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const VALUES: [&str; 10] = [
+            "1",
+            "2",
+            "8",
+            "64",
+            "0",
+            "01",
+            "4294967295",
+            "4294967296",
+            "19456",
+            "x",
+        ];
+        fn below(state: &mut u64, n: usize) -> usize {
+            *state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(*state >> 33).unwrap() % n
+        }
+        /// Mostly the canonical encoding of random bytes, sometimes random characters.
+        fn b64(state: &mut u64, bytes: usize) -> String {
+            if below(state, 4) == 0 {
+                let chars = (bytes * 4).div_ceil(3) + below(state, 3) - 1;
+                return (0..chars)
+                    .map(|_| char::from(B64[below(state, B64.len())]))
+                    .collect();
+            }
+            let raw: Vec<u8> = (0..bytes).map(|_| B64[below(state, 64)]).collect();
+            Base64Unpadded::encode_string(&raw)
+        }
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..if cfg!(target_arch = "wasm32") {
+            300
+        } else {
+            3000
+        } {
+            let mut pairs = Vec::new();
+            for name in ["m", "t", "p"] {
+                let range = if below(&mut state, 4) == 0 {
+                    VALUES.len()
+                } else {
+                    4
+                };
+                pairs.push(format!("{name}={}", VALUES[below(&mut state, range)]));
+            }
+            if below(&mut state, 4) == 0 {
+                let extra = ["keyid=abc", "data=QUFB", "m=8", "X=1", "a="][below(&mut state, 5)];
+                pairs.push(extra.to_owned());
+            }
+            for i in (1..pairs.len()).rev() {
+                let j = below(&mut state, i + 1);
+                pairs.swap(i, j);
+            }
+            let salt_len = 6 + below(&mut state, 45);
+            let salt = b64(&mut state, salt_len);
+            let tag_len = 8 + below(&mut state, 59);
+            let tag = b64(&mut state, tag_len);
+            let mut text = format!("$argon2id$v=19${}${salt}${tag}", pairs.join(","));
+            if below(&mut state, 5) == 0 {
+                let at = below(&mut state, text.len());
+                let with = ["$", ",", "=", "0", "A", "-", ""][below(&mut state, 7)];
+                text.replace_range(at..=at, with);
+            }
+            let read = ours(&text);
+            assert_eq!(read, phc_crate(&text), "{text:?}");
+            if read.is_some() {
+                accepted += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        assert!(
+            accepted > 100 && refused > 100,
+            "{accepted} accepted, {refused} refused"
+        );
     }
 
     #[test]

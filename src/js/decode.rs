@@ -62,6 +62,14 @@ enum Kind {
     Unreadable,
 }
 
+/// Most bytes a `Uint8Array` or `ArrayBuffer` argument may hold (a server secret has at most
+/// 1 KiB): a larger one is refused before it is copied.
+const MAX_BYTES: f64 = 65_536.0;
+
+/// Most items an array argument may hold (a record holds at most a few hundred entries): a
+/// longer one, such as a proxy claiming a huge `length`, is refused before any item is read.
+const MAX_ITEMS: u32 = 100_000;
+
 /// How many field names deep a fault is located; our arguments nest two deep at most
 /// (`record.app_passwords.phc`, `options.params.m`).
 const DEPTH: usize = 3;
@@ -188,14 +196,31 @@ impl Value {
     }
 
     /// The bytes of a `Uint8Array` or an `ArrayBuffer` (`instanceof`, which never throws here:
-    /// the binding catches).
+    /// the binding catches), at most [`MAX_BYTES`]. Its `byteLength` is read first, through a
+    /// catching `Reflect.get`: that getter throws for anything that is not really one (a proxy,
+    /// or an object given the prototype with `Object.setPrototypeOf`), so no lookalike is copied
+    /// element by element. The copy made of a `Uint8Array` (a secret) is zeroed once read.
     fn bytes(&self) -> Result<Option<Vec<u8>>, Fault> {
-        if self.0.is_instance_of::<Uint8Array>() || self.0.is_instance_of::<ArrayBuffer>() {
-            let copy = ByteCopy::new(&self.0).map_err(|_| Fault::new(Kind::Unreadable))?;
-            Ok(Some(copy.unchecked_into::<Uint8Array>().to_vec()))
-        } else {
-            Ok(None)
+        let typed = self.0.is_instance_of::<Uint8Array>();
+        if !typed && !self.0.is_instance_of::<ArrayBuffer>() {
+            return Ok(None);
         }
+        let length = Reflect::get(&self.0, &JsValue::from_str("byteLength"))
+            .map_err(|_| Fault::new(Kind::Unreadable))?
+            .as_f64()
+            .ok_or_else(|| Fault::new(Kind::Unreadable))?;
+        if length > MAX_BYTES {
+            return Err(Fault::new(Kind::Invalid));
+        }
+        let copy = ByteCopy::new(&self.0)
+            .map_err(|_| Fault::new(Kind::Unreadable))?
+            .unchecked_into::<Uint8Array>();
+        let bytes = copy.to_vec();
+        // A view of the caller's `ArrayBuffer` is theirs; a copy of a `Uint8Array` is ours.
+        if typed {
+            copy.fill(0, 0, copy.length());
+        }
+        Ok(Some(bytes))
     }
 
     /// Whether the value is an array (`Array.isArray`; a revoked proxy is unreadable).
@@ -358,6 +383,9 @@ impl<'de> Deserializer<'de> for Value {
             .map_err(|_| Fault::new(Kind::Unreadable))?
             .as_f64()
             .map_or(0, |length| length as u32);
+        if length > MAX_ITEMS {
+            return Err(Fault::new(Kind::Invalid));
+        }
         visitor.visit_seq(Items {
             array: self.0,
             next: 0,
