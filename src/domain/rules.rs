@@ -619,7 +619,7 @@ impl<'a> Login<'a> {
         }
     }
 
-    /// Checks the credential found under [`Self::lookup_key`] in the user's own record (`None`:
+    /// Checks the credential found under [`Self::read_key`] in the user's own record (`None`:
     /// nothing was found) with [`check_credential`]. At most one Argon2 run.
     ///
     /// # Errors
