@@ -97,6 +97,36 @@ mod tests {
         );
     }
 
+    /// The memory is wiped after each call, kept for the next one, and what it held does not
+    /// matter (the first pass overwrites every block): the tag is the same after a call with more
+    /// memory and after garbage was written into it.
+    #[test]
+    fn memory_is_wiped_and_its_content_does_not_matter() {
+        use app_passwords_argon2::{kept_memory, scribble_kept_memory};
+        let inputs = Inputs {
+            password: b"password",
+            salt: b"somesaltsomesalt",
+            secret: b"secret",
+            associated_data: b"",
+        };
+        let small = Costs { m: 64, t: 2, p: 2 };
+        let mut first = [0u8; 32];
+        argon2id(inputs, small, &mut first).unwrap();
+        assert_eq!(first.to_vec(), crate_argon2(inputs, small, 32));
+        assert_eq!(kept_memory(), (64, true));
+
+        let mut out = [0u8; 32];
+        argon2id(inputs, Costs { m: 256, t: 1, p: 1 }, &mut out).unwrap();
+        assert_eq!(kept_memory(), (256, true));
+        for word in [u64::MAX, 0x0123_4567_89ab_cdef] {
+            scribble_kept_memory(word, 64);
+            assert_eq!(kept_memory(), (256, false));
+            argon2id(inputs, small, &mut out).unwrap();
+            assert_eq!(out, first);
+            assert_eq!(kept_memory(), (256, true));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
         /// Same tag as the `argon2` crate for random inputs, costs (several lanes, address blocks

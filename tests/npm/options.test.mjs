@@ -160,3 +160,65 @@ test("a getter that throws is refused, and the object stays usable", () => {
   record.mfa_enabled = true;
   refused(() => lib.UserAppPasswords.fromJSON(record, { user: "alice" }), "record");
 });
+
+test("a revoked proxy or a proxy whose traps throw is refused like a getter that throws", () => {
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  const throwingTraps = (target) =>
+    new Proxy(target, {
+      get: () => { throw new Error(TEXT); },
+      getPrototypeOf: () => { throw new Error(TEXT); },
+      ownKeys: () => { throw new Error(TEXT); },
+    });
+  const unreadable = (call, name, place) => {
+    assert.equal(refused(call, name), `${place} cannot be read: reading a property threw`, name);
+  };
+  const a = account();
+  const password = lib.generateAppPassword().password;
+  unreadable(() => lib.hashAppPassword(password, revoked()), "revoked options", "options");
+  unreadable(() => lib.hashAppPassword(password, { secret: revoked() }), "revoked secret", "options.secret");
+  unreadable(() => lib.hashAppPassword(password, { secret: SECRET, params: revoked() }), "revoked params", "options.params");
+  unreadable(() => lib.needsRehash("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA", revoked()), "revoked params", "params");
+  unreadable(() => lib.UserAppPasswords.fromJSON(revoked(), { user: "alice" }), "revoked record", "record");
+  unreadable(() => lib.UserAppPasswords.fromJSON(null, revoked()), "revoked fromJSON options", "options");
+  unreadable(() => a.create({ name: "Phone", scopes: revoked() }), "revoked scopes", "options.scopes");
+  unreadable(() => a.create({ name: "Phone", scopes: throwingTraps(["imap"]) }), "array proxy", "options.scopes");
+  unreadable(() => a.verify(password, { secret: throwingTraps(new Uint8Array(32)) }), "bytes proxy", "options.secret");
+  unreadable(() => a.check(password, revoked()), "revoked check options", "options");
+  // Nothing was thrown through the wasm frames: `a` is still usable.
+  assert.equal(a.create({ name: "Phone" }).entry.name, "Phone");
+});
+
+test("byte and array lookalikes are refused before anything is copied; a Uint8Array secret's copy is ours", () => {
+  const a = account();
+  const password = lib.generateAppPassword().password;
+  // A proxy of a real Uint8Array with only a throwing `get` trap passes `instanceof`.
+  const getThrows = new Proxy(new Uint8Array(32), { get: () => { throw new Error(TEXT); } });
+  assert.equal(refused(() => a.verify(password, { secret: getThrows }), "get-trap bytes proxy"), "options.secret cannot be read: reading a property threw");
+  // An object given Uint8Array's prototype, claiming 2^31 elements: refused at once (its
+  // `byteLength` getter throws), never copied element by element.
+  const lookalike = Object.setPrototypeOf({ 0: 65, 1: 66, length: 2 ** 31 }, Uint8Array.prototype);
+  const started = Date.now();
+  assert.equal(refused(() => a.verify(password, { secret: lookalike }), "Uint8Array lookalike"), "options.secret cannot be read: reading a property threw");
+  assert.ok(Date.now() - started < 5000, "the lookalike's elements were not read");
+  // A detached buffer cannot be viewed: refused, not an exception through the wasm.
+  const detached = new ArrayBuffer(32);
+  structuredClone(detached, { transfer: [detached] });
+  assert.equal(refused(() => a.verify(password, { secret: detached }), "detached ArrayBuffer"), "options.secret cannot be read: reading a property threw");
+  // An array proxy claiming more items than any argument holds is refused before its items are read.
+  let reads = 0;
+  const endless = new Proxy(["imap"], { get: (t, k) => (k === "length" ? 2 ** 32 - 1 : (reads++, "imap")) });
+  refused(() => a.create({ name: "Phone", scopes: endless }), "endless scopes");
+  assert.equal(reads, 0, "no item of the endless array was read");
+  // A Uint8Array secret works, and the caller's array is left as it was.
+  const secret = new TextEncoder().encode(SECRET);
+  const keyed = lib.UserAppPasswords.fromJSON(null, { user: "bob", secret, params: { m: 64, t: 1, p: 1 } });
+  keyed.onMfaRegistered({ name: "First" });
+  const { password: created } = keyed.create({ name: "Phone" });
+  assert.equal(keyed.verify(created, { secret })?.name, "Phone");
+  assert.deepEqual(secret, new TextEncoder().encode(SECRET));
+  assert.equal(a.create({ name: "Phone" }).entry.name, "Phone");
+});

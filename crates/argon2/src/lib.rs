@@ -6,18 +6,13 @@
 //! (compiled when the `simd128` target feature is on), [`block`] the portable one used everywhere else.
 //! Both are checked against RFC 9106 §5.3, the repository's vectors and the `argon2` crate.
 //!
-//! Lanes are computed one after another (wasm has no threads); the memory is one `Vec` of blocks.
-
-#![no_std]
+//! Lanes are computed one after another (wasm has no threads); the memory is one `Vec` of blocks,
+//! kept per thread between calls and wiped after each (see [`argon2id`]).
 
 mod block;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd;
 
-extern crate alloc;
-
-use alloc::vec;
-use alloc::vec::Vec;
 use blake2::{
     Blake2b512, Blake2bVarCore,
     digest::{
@@ -26,6 +21,7 @@ use blake2::{
         block_buffer::LazyBuffer,
     },
 };
+use std::cell::RefCell;
 use zeroize::Zeroize;
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -77,6 +73,11 @@ pub struct Costs {
 
 /// Argon2id of `inputs` at `costs`, written into `out` (the tag, 4 bytes or more).
 ///
+/// The m KiB of memory are wiped (zeroed) before this returns, as the reference implementation
+/// does. They are kept per thread for the next call rather than freed (a wasm memory never shrinks
+/// anyway): the first pass overwrites every block before reading it, so a kept buffer needs no
+/// zeroing before use, and each call costs one pass of zeroes over the memory (the wipe), not two.
+///
 /// # Errors
 /// [`InvalidParams`] for a salt shorter than 8 bytes, a tag shorter than 4 bytes, or costs
 /// out of Argon2's range (`t ≥ 1`, `p ≥ 1`, `m ≥ 8·p`).
@@ -85,40 +86,74 @@ pub fn argon2id(inputs: Inputs<'_>, costs: Costs, out: &mut [u8]) -> Result<()> 
     if inputs.salt.len() < 8 || out.len() < 4 || t == 0 || p == 0 || m / 8 < p {
         return Err(InvalidParams);
     }
-    let lanes = p as usize;
     let segment = (m / (4 * p)) as usize;
-    let lane_len = segment * SLICES;
-    let mut memory: Vec<Block> = vec![[0u64; WORDS]; lane_len * lanes];
+    let shape = Shape {
+        lanes: p as usize,
+        segment,
+        lane_len: segment * SLICES,
+        passes: u64::from(t),
+    };
+    let blocks = shape.lane_len * shape.lanes;
     let mut h0 = initial_hash(inputs, costs, out.len())?;
+    let kept = MEMORY.try_with(|memory| {
+        let mut memory = memory.try_borrow_mut().ok()?;
+        if memory.len() < blocks {
+            // Freed first, then replaced (not grown: growing would copy the old blocks), so the
+            // allocator can reuse the old space for the new memory.
+            *memory = Vec::new();
+            *memory = vec![ZERO; blocks];
+        }
+        let used = memory.get_mut(..blocks)?;
+        let result = fill(used, &h0, shape, out);
+        // A plain fill is a real wipe here: the blocks stay reachable (the next call reads them).
+        used.fill(ZERO);
+        Some(result)
+    });
+    let result = match kept {
+        Ok(Some(result)) => result,
+        // Only while this thread's memory is being destroyed (or, never, in use): one of its own.
+        _ => {
+            let mut memory = vec![ZERO; blocks];
+            let result = fill(&mut memory, &h0, shape, out);
+            memory.zeroize();
+            result
+        }
+    };
+    h0.zeroize();
+    result
+}
 
+/// An all-zero block.
+const ZERO: Block = [0u64; WORDS];
+
+std::thread_local! {
+    /// The memory of the last call on this thread (wiped), reused by the next one.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2id from `h0` over `memory` (of `shape`, whatever it holds), the tag into `out`; the
+/// caller wipes `memory`.
+fn fill(memory: &mut [Block], h0: &[u8; 64], shape: Shape, out: &mut [u8]) -> Result<()> {
     let mut bytes = [0u8; 8 * WORDS];
-    for (lane, blocks) in memory.chunks_exact_mut(lane_len).enumerate() {
+    for (lane, blocks) in memory.chunks_exact_mut(shape.lane_len).enumerate() {
         for (i, block) in blocks.iter_mut().take(2).enumerate() {
             let (i, lane) = (le32(i)?, le32(lane)?);
-            h_prime(&[&h0, &i, &lane], &mut bytes)?;
+            h_prime(&[h0, &i, &lane], &mut bytes)?;
             for (word, chunk) in block.iter_mut().zip(bytes.chunks_exact(8)) {
                 *word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
             }
         }
     }
-    h0.zeroize();
-
-    let shape = Shape {
-        lanes,
-        segment,
-        lane_len,
-        passes: u64::from(t),
-    };
     for pass in 0..shape.passes {
         for slice in 0..SLICES {
-            for lane in 0..lanes {
-                fill_segment(&mut memory, shape, pass, slice, lane)?;
+            for lane in 0..shape.lanes {
+                fill_segment(memory, shape, pass, slice, lane)?;
             }
         }
     }
 
     let mut last: Block = [0u64; WORDS];
-    for lane in memory.chunks_exact(lane_len) {
+    for lane in memory.chunks_exact(shape.lane_len) {
         if let Some(block) = lane.last() {
             last.iter_mut().zip(block).for_each(|(a, b)| *a ^= b);
         }
@@ -243,10 +278,8 @@ fn fill_segment(
         let (Some(prev), Some(reference)) = (pick(prev), pick(reference)) else {
             return Err(InvalidParams);
         };
-        // Always xor: in the first pass `current` is still zero (the memory starts zeroed and each
-        // block is written once), so `current ^= G` is `current = G` there; the SIMD block
-        // function has a single (xor) variant.
-        compress(prev, reference, current, true);
+        // The first pass writes each block (whatever the memory held), later ones xor into it.
+        compress(prev, reference, current, pass > 0);
     }
     Ok(())
 }
@@ -343,4 +376,30 @@ pub fn compress_in_use(prev: &Block, reference: &Block, cur: &mut Block, xor: bo
 #[doc(hidden)]
 pub fn compress_portable(prev: &Block, reference: &Block, cur: &mut Block, xor: bool) {
     block::compress(prev, reference, cur, xor);
+}
+
+/// This thread's kept memory: its length in blocks and whether it is all zero (wiped): for tests.
+#[doc(hidden)]
+pub fn kept_memory() -> (usize, bool) {
+    MEMORY
+        .try_with(|memory| {
+            let memory = memory.borrow();
+            (memory.len(), memory.iter().flatten().all(|&w| w == 0))
+        })
+        .unwrap_or((0, false))
+}
+
+/// Fills the first `blocks` blocks of this thread's kept memory with `word`, as leftovers of an
+/// earlier call would be without the wipe: for tests that the next call does not depend on what
+/// the memory held.
+#[doc(hidden)]
+pub fn scribble_kept_memory(word: u64, blocks: usize) {
+    let _ = MEMORY.try_with(|memory| {
+        let mut memory = memory.borrow_mut();
+        memory
+            .iter_mut()
+            .take(blocks)
+            .flatten()
+            .for_each(|w| *w = word);
+    });
 }
