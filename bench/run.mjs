@@ -60,7 +60,7 @@ out("| artefact | raw | gzip -9 |");
 out("| --- | ---: | ---: |");
 for (const s of [...size.worker, ...size.npm]) out(`| ${s.path} | ${s.raw} | ${s.gzip} |`);
 out();
-out(`Since issue 13: the Worker depends on \`idna_adapter\` 1.0.0, the documented stub without Unicode IDNA (the Worker never parses internationalised host names); Argon2 is our own crate (crates/argon2) at opt-level 3, the rest at opt-level "z" (opt-level "s" measured 8 % larger raw, 6 % larger gzip for the Worker). The Worker wasm is optimised by \`wasm-opt -Oz\` without the names section (worker-build's own step ran \`-O --debuginfo\`: 233 KB raw of names); the name rules' Unicode runs on compact tables generated at build time by build.rs (about 29 KB) instead of the crates unicode-normalization, caseless and unicode-properties (about 180 KB of tables).`);
+out(`Since issue 13: the Worker depends on \`idna_adapter\` 1.0.0, the documented stub without Unicode IDNA (the Worker never parses internationalised host names); Argon2 is our own crate (crates/argon2) at opt-level 3, the rest at opt-level "z" (opt-level "s" measured 8 % larger raw, 6 % larger gzip for the Worker). The Worker wasm is optimised by \`wasm-opt -Oz\` without the names section (worker-build's own step ran \`-O --debuginfo\`: 233 KB raw of names); the name rules' Unicode runs on compact tables generated at build time by build.rs (about 17 KB, 9 KB gzip: varint-coded code point lists and columns) instead of the crates unicode-normalization, caseless and unicode-properties (about 180 KB of tables).`);
 out();
 out(`### Where the bytes are (twiggy ${profile.version})`);
 out();
