@@ -133,7 +133,7 @@ pub async fn put_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
     // Settings may change how logins are checked (strict revocation): start the cache afresh.
     login_cache::forget_all();
     if response.status_code() == 200 {
-        let settings: Settings = response.cloned()?.json().await?;
+        let settings: Settings = http::answer_json(&mut response.cloned()?).await?;
         let mut event = Event::new(Kind::SettingsChanged, now(), call.caller.actor());
         event.settings = Some(settings);
         audit::print(&event, None);

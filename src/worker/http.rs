@@ -113,6 +113,19 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
     Ok(response)
 }
 
+/// The request's URL, parsed by the runtime's own WHATWG `URL`: `worker::Request::url` gives the
+/// same answers through the `url` crate's parser, a large part of the wasm.
+pub fn url(req: &Request) -> Result<web_sys::Url, ApiError> {
+    web_sys::Url::new(&req.inner().url()).map_err(|_| ApiError::internal("request", &"not a URL"))
+}
+
+/// Reads the JSON answer of one of our Durable Objects into `T`. Every JSON text the Worker reads
+/// goes through serde_json's slice reader: worker's `Response::json` reads from a `&str`, a second
+/// decoder of every type in the wasm.
+pub async fn answer_json<T: DeserializeOwned>(response: &mut Response) -> worker::Result<T> {
+    Ok(serde_json::from_slice(&response.bytes().await?)?)
+}
+
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T`.
 ///
 /// Errors: 413 `payload_too_large`; 400 `invalid_json` (not JSON, not UTF-8, nested too deep);

@@ -83,8 +83,7 @@ async fn settings(env: &Env) -> Result<Settings, ApiError> {
         .get_stub()?;
     let mut response = stub.fetch_with_str("https://tenant/").await?;
     // Fail closed: a tenant object that cannot answer must not silently re-enable creation.
-    response
-        .json::<Settings>()
+    http::answer_json::<Settings>(&mut response)
         .await
         .map_err(|e| ApiError::internal("tenant settings", &e))
 }

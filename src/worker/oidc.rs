@@ -10,7 +10,7 @@
 //! The discovery document and the JWKS are cached per isolate for an hour; a token signed with
 //! a key id the cached JWKS lacks makes one refetch (the provider rotated its keys).
 
-use super::http::ApiError;
+use super::http::{self, ApiError};
 use super::now;
 use crate::domain::oidc::{
     self, Alg, Client, ClientAuth, Identity, Jwt, ProviderMetadata, PublicKey, SignInError,
@@ -56,11 +56,7 @@ pub fn configured(env: &Env) -> bool {
 
 /// The callback address registered at the provider: `<origin>/oidc/callback`.
 pub fn redirect_uri(req: &Request) -> Result<String, ApiError> {
-    let url = req.url()?;
-    Ok(format!(
-        "{}/oidc/callback",
-        url.origin().ascii_serialization()
-    ))
+    Ok(format!("{}/oidc/callback", http::url(req)?.origin()))
 }
 
 /// `GET /sign-in`: the authorization request URL and the transaction cookie's value.
@@ -87,12 +83,10 @@ pub async fn finish(
     key: &[u8],
     cookie: Option<&str>,
 ) -> Result<Identity, SignInError> {
-    let url = req.url().map_err(|_| SignInError::NoTransaction)?;
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
+    let query = http::url(req)
+        .map_err(|_| SignInError::NoTransaction)?
+        .search_params();
+    let param = |name: &str| query.get(name);
     let tx = Transaction::open(cookie, key, &param("state").unwrap_or_default(), now())?;
     if param("error").is_some() {
         return Err(SignInError::ProviderRefused);

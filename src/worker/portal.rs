@@ -15,7 +15,7 @@
 
 use super::commands::Command;
 use super::config::{session_policy, session_secret};
-use super::http::ApiError;
+use super::http::{self, ApiError};
 use super::routes::Call;
 use super::{ask, oidc};
 use crate::domain::audit::Actor;
@@ -24,7 +24,7 @@ use crate::domain::random::SystemEntropy;
 use crate::domain::rules::MAX_USER_BYTES;
 use crate::domain::session::SessionId;
 use crate::domain::{Error, UserId};
-use worker::{Env, Headers, Request, Response, Url};
+use worker::{Env, Headers, Request, Response};
 
 /// Name of the session cookie. `__Host-`: Secure, `Path=/`, no `Domain`, so no sibling host can
 /// set or shadow it.
@@ -94,8 +94,7 @@ fn clear_cookie(name: &str) -> String {
 
 /// Refuses a state-changing request whose `Origin` is not this page's origin.
 pub fn same_origin(req: &Request) -> Result<(), ApiError> {
-    let url = req.url()?;
-    let own = url.origin().ascii_serialization();
+    let own = http::url(req)?.origin();
     let origin = req.headers().get("origin").ok().flatten();
     // A form POST from a page under `Referrer-Policy: no-referrer` carries `Origin: null`; the
     // browser's own `Sec-Fetch-Site` (not settable by scripts) still says where it came from.
@@ -168,8 +167,10 @@ pub fn asset(file: &str) -> Result<Response, ApiError> {
 
 /// `GET /sign-in[?step_up=1]`: to the identity provider, with a fresh transaction cookie.
 pub async fn sign_in(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let url = req.url()?;
-    let step_up = url.query_pairs().any(|(k, v)| k == "step_up" && v == "1");
+    let step_up = http::url(req)?
+        .search_params()
+        .get_all("step_up")
+        .includes(&"1".into(), 0);
     match oidc::start(req, env, &session_secret(env)?, step_up).await {
         Ok((location, transaction)) => {
             let headers = Headers::new();
@@ -287,7 +288,7 @@ pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
         let user = user.to_string();
         ask::<()>(env, &Actor::Session, &Command::EndSession { user, key }).await?;
     }
-    redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
+    redirect_home(req, Some(&clear_cookie(COOKIE)))
 }
 
 /// `POST /sign-out-everywhere` (a session route: same origin and a live session, checked by the
@@ -295,7 +296,7 @@ pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
 pub async fn sign_out_everywhere(call: Call<'_>) -> Result<Response, ApiError> {
     let user = call.user();
     ask::<()>(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
-    redirect_home(&call.req.url()?, Some(&clear_cookie(COOKIE)))
+    redirect_home(&call.req, Some(&clear_cookie(COOKIE)))
 }
 
 /// `POST /dev/sign-in` (form field `user`): turn MFA on as an identity provider would at
@@ -322,7 +323,7 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
     let first = super::register_mfa(env, user.to_string()).await?;
     let cookie = start_session(env, &user).await?;
     match first {
-        None => redirect_home(&req.url()?, Some(&cookie)),
+        None => redirect_home(&req, Some(&cookie)),
         Some(first) => {
             let mut response = first_password_page(&first, user.as_str())?;
             response.headers_mut().append("set-cookie", &cookie)?;
@@ -331,12 +332,12 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
     }
 }
 
-fn redirect_home(url: &Url, cookie: Option<&str>) -> Result<Response, ApiError> {
-    let mut home = url.clone();
-    home.set_path("/");
-    home.set_query(None);
+fn redirect_home(req: &Request, cookie: Option<&str>) -> Result<Response, ApiError> {
+    let home = http::url(req)?;
+    home.set_pathname("/");
+    home.set_search("");
     let headers = Headers::new();
-    headers.set("location", home.as_str())?;
+    headers.set("location", &home.href())?;
     headers.set("cache-control", "no-store")?;
     if let Some(c) = cookie {
         headers.set("set-cookie", c)?;
