@@ -10,7 +10,7 @@ use super::{ask, forward, login_cache, now, settings};
 use crate::domain::audit::{Event, Kind};
 use crate::domain::rules::{Settings, parse_scopes};
 use serde::Deserialize;
-use worker::{Method, Request, RequestInit, Response};
+use worker::{Method, Response};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,18 +105,18 @@ pub async fn events(call: Call<'_>) -> Result<Response, ApiError> {
 async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
     // The routed method: HEAD is answered as GET.
     let method = http::method(&call.req).unwrap_or(Method::Get);
-    let mut init = RequestInit::new();
-    init.with_method(method.clone());
-    if method != Method::Get {
+    let body = if method == Method::Get {
+        None
+    } else {
         let body: serde_json::Value = http::read_json(&mut call.req).await?;
-        init.with_body(Some(body.to_string().into()));
-    }
+        Some(body.to_string().into())
+    };
     let stub = call
         .env
         .durable_object(TENANT_BINDING)?
         .id_from_name("tenant")?
         .get_stub()?;
-    let inner = Request::new_with_init("https://tenant/", &init)?;
+    let inner = http::request("https://tenant/", &method, None, body.as_ref())?;
     forward(stub.fetch_with_request(inner).await?).await
 }
 

@@ -28,7 +28,7 @@ use commands::{Command, Message};
 use config::{TENANT_BINDING, USERS_BINDING};
 use http::ApiError;
 use serde::Deserialize;
-use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result, event};
+use worker::{Context, Env, Headers, Method, Request, Response, Result, event};
 
 /// The current time in seconds since the Unix epoch.
 fn now() -> i64 {
@@ -201,9 +201,7 @@ async fn post_to_object<T: serde::Serialize>(
         .id_from_name(name)?
         .get_stub()?;
     let body = serde_json::to_string(message).map_err(|e| ApiError::internal("encode", &e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let inner = Request::new_with_init("https://object/", &init)?;
+    let inner = http::request("https://object/", &Method::Post, None, Some(&body.into()))?;
     forward(stub.fetch_with_request(inner).await?).await
 }
 
