@@ -145,11 +145,19 @@ pub fn request(
     Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
 }
 
-/// Reads the JSON answer of one of our Durable Objects into `T`. Every JSON text the Worker reads
-/// goes through serde_json's slice reader: worker's `Response::json` reads from a `&str`, a second
-/// decoder of every type in the wasm.
+/// Decodes JSON the Worker wrote itself (stored values, KV values, the objects' commands and
+/// answers): parsed into a `serde_json::Value` by one parser, then read into `T`. Reading a type
+/// straight from the text inlines the parser into its decoder, about twice the wasm per type
+/// (issue 13). Outside input (request bodies, the identity provider's documents) is read straight
+/// from the text, where serde_json refuses duplicate fields; the Worker never writes any.
+pub fn own_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_value(serde_json::from_slice(bytes)?)
+}
+
+/// Reads the JSON answer of one of our Durable Objects into `T` with [`own_json`] (worker's
+/// `Response::json` reads from a `&str`: another decoder of every type in the wasm).
 pub async fn answer_json<T: DeserializeOwned>(response: &mut Response) -> worker::Result<T> {
-    Ok(serde_json::from_slice(&response.bytes().await?)?)
+    Ok(own_json(&response.bytes().await?)?)
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T`.

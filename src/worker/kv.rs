@@ -54,7 +54,7 @@ async fn get_json<T: DeserializeOwned>(env: &Env, name: &str) -> worker::Result<
     // As text, read by serde_json like every JSON the Worker reads (`json()` has KV parse it and
     // serde-wasm-bindgen convert it: a second decoder of the type). `null` is no value, as there.
     match store(env)?.get(name).text().await? {
-        Some(text) => Ok(serde_json::from_slice::<Option<T>>(text.as_bytes())?),
+        Some(text) => Ok(super::http::own_json::<Option<T>>(text.as_bytes())?),
         None => Ok(None),
     }
 }

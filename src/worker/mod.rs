@@ -118,15 +118,20 @@ async fn ask<T: serde::de::DeserializeOwned>(
     actor: &Actor,
     command: &Command,
 ) -> Result<T, ApiError> {
+    let bytes = relay(env, actor, command).await?.bytes().await?;
+    let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+    http::own_json(text).map_err(|e| ApiError::internal("user object reply", &e))
+}
+
+/// Sends a command to the user's Durable Object and returns its successful answer as it is (a
+/// JSON reply, never cached); an error it answered comes back as the same [`ApiError`].
+async fn relay(env: &Env, actor: &Actor, command: &Command) -> Result<Response, ApiError> {
     let mut response = send(env, actor, command).await?;
     let status = response.status_code();
-    let bytes = response.bytes().await?;
     if (200..300).contains(&status) {
-        let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-        return serde_json::from_slice(text)
-            .map_err(|e| ApiError::internal("user object reply", &e));
+        return Ok(response);
     }
-    Err(relayed(status, &bytes))
+    Err(relayed(status, &response.bytes().await?))
 }
 
 /// The [`ApiError`] of an object's error answer `{"error":{"code","message"[,"limit"]}}`: one of
@@ -148,7 +153,7 @@ fn relayed(status: u16, body: &[u8]) -> ApiError {
             .chain(["server_misconfigured"])
             .find(|c| *c == code)
     };
-    match serde_json::from_slice::<Body>(body) {
+    match http::own_json::<Body>(body) {
         Ok(Body { error }) => match known(&error.code) {
             Some(code) => ApiError {
                 limit: error.limit,

@@ -34,7 +34,7 @@ pub async fn get<T: DeserializeOwned>(storage: &Storage, key: &str) -> Result<Op
         Some(text) => text,
         None => json_text(&value).ok_or_else(|| failed(&"not JSON"))?,
     };
-    serde_json::from_slice(text.as_bytes())
+    super::http::own_json(text.as_bytes())
         .map(Some)
         .map_err(|e| failed(&e))
 }
