@@ -314,11 +314,14 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
         .and_then(|f| f.get_field("user"))
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
-    let Ok(user) = UserId::new(&typed) else {
-        // A page, not JSON: this is a form in the browser. The error is tied to the field.
-        let error = format!("Enter a user id of 1 to {MAX_USER_BYTES} bytes.");
-        let body = dev_form_with(Some(&error), &typed);
-        return Ok(html_page(400, "Sign-in failed", &body)?);
+    let user = match UserId::new(&typed) {
+        Ok(user) => user,
+        Err(e) => {
+            // A page, not JSON: this is a form in the browser. The error is tied to the field, in
+            // the domain's words (as the API says it), as a sentence.
+            let body = dev_form_with(Some(&sentence(&e.to_string())), &typed);
+            return Ok(html_page(400, "Sign-in failed", &body)?);
+        }
     };
     let first = super::register_mfa(env, user.to_string()).await?;
     let cookie = start_session(env, &user).await?;
@@ -411,7 +414,7 @@ fn dev_form_with(error: Option<&str>, value: &str) -> String {
          <h2>Development sign-in</h2>\
          <p>Only in <code>make dev</code>: type any user id to get a session with MFA.</p>\
          <label for=\"user\">User id</label> <input id=\"user\" name=\"user\" required \
-         maxlength=\"256\" autocomplete=\"username\" value=\"{value}\"{invalid}>{message} \
+         maxlength=\"{MAX_USER_BYTES}\" autocomplete=\"username\" value=\"{value}\"{invalid}>{message} \
          <button type=\"submit\">Sign in</button></form>",
         value = escape(value),
     )
