@@ -41,19 +41,6 @@ fn chars() -> impl Iterator<Item = char> {
     (0..=0x10_FFFF).filter_map(char::from_u32)
 }
 
-/// Maximal ranges of the chars for which `f` holds, as `(first, last)`.
-fn ranges(f: impl Fn(char) -> bool) -> Vec<(u32, u32)> {
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for c in chars().filter(|&c| f(c)) {
-        let c = c as u32;
-        match out.last_mut() {
-            Some(last) if last.1 + 1 == c || (last.1 == 0xD7FF && c == 0xE000) => last.1 = c,
-            _ => out.push((c, c)),
-        }
-    }
-    out
-}
-
 fn full_decomposition(c: char) -> Vec<char> {
     let mut d = Vec::new();
     decompose_canonical(c, |x| d.push(x));
@@ -79,13 +66,71 @@ fn print_wrapped(items: impl IntoIterator<Item = String>) {
     println!("{line}");
 }
 
-fn print_ranges(name: &str, doc: &str, r: &[(u32, u32)]) {
-    println!("/// {doc}");
-    println!("pub(super) const {name}: &[(u32, u32)] = &[");
-    for (a, b) in r {
-        println!("    (0x{a:04X}, 0x{b:04X}),");
+/// Chunk length of a [`print_deltas`] sequence (as `DELTAS_CHUNK` in `src/domain/unicode_tables.rs`).
+const DELTAS_CHUNK: usize = 16;
+
+/// Appends `n` to `out` as LEB128: seven bits a byte, low bits first, the top bit set on all but
+/// the last byte.
+fn varint(mut n: u32, out: &mut Vec<u8>) {
+    while n >= 0x80 {
+        out.push((n & 0x7F) as u8 | 0x80);
+        n >>= 7;
     }
+    out.push(n as u8);
+}
+
+/// Prints `values` (strictly increasing) as a `Deltas`: every `DELTAS_CHUNK`-th whole in `heads`,
+/// each of the others as the LEB128 varint of its distance from the one before, in `bytes`, where
+/// `chunks` lists the byte offset of each chunk's varints (so a search can start at any chunk).
+fn print_deltas(name: &str, doc: &str, values: &[u32]) {
+    let mut heads = Vec::new();
+    let mut chunks = Vec::new();
+    let mut bytes = Vec::new();
+    let mut previous = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if i % DELTAS_CHUNK == 0 {
+            heads.push(v);
+            chunks.push(u16::try_from(bytes.len()).expect("a short table"));
+        } else {
+            assert!(v > previous, "{name}: not increasing");
+            varint(v - previous, &mut bytes);
+        }
+        previous = v;
+    }
+    println!("/// {doc}");
+    println!("pub(super) const {name}: Deltas = Deltas {{");
+    println!("    heads: &[");
+    print_wrapped(heads.iter().map(|h| format!("0x{h:X}")));
+    println!("    ],");
+    println!("    chunks: &[");
+    print_wrapped(chunks.iter().map(u16::to_string));
+    println!("    ],");
+    println!("    bytes: &[");
+    print_wrapped(bytes.iter().map(u8::to_string));
+    println!("    ],");
+    println!("}};\n");
+}
+
+/// Prints a `&[T]` constant.
+fn print_array<T: std::fmt::Display>(name: &str, ty: &str, doc: &str, values: &[T]) {
+    println!("/// {doc}");
+    println!("pub(super) const {name}: &[{ty}] = &[");
+    print_wrapped(values.iter().map(T::to_string));
     println!("];\n");
+}
+
+/// The code points where `f` switches between false and true, from 0 (where it is false).
+fn boundaries(f: impl Fn(char) -> bool) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for cp in 0..=0x10_FFFFu32 {
+        let v = char::from_u32(cp).is_some_and(&f);
+        if v != inside {
+            out.push(cp);
+            inside = v;
+        }
+    }
+    out
 }
 
 fn main() {
@@ -96,19 +141,20 @@ fn main() {
     );
 
     // --- general category: the two character classes of the name rules ---
-    let forbidden = ranges(|c| {
+    let forbidden = boundaries(|c| {
         matches!(
             c.general_category(),
             Gc::Control | Gc::Format | Gc::Surrogate | Gc::LineSeparator | Gc::ParagraphSeparator
         ) || HANGUL_FILLERS.contains(&c)
     });
-    print_ranges(
+    print_deltas(
         "FORBIDDEN",
-        "Controls, format characters, line and paragraph separators, Hangul fillers: `(first, last)`.",
+        "Controls, format characters, line and paragraph separators, Hangul fillers: the code points \
+         where the class starts (even places) and ends (odd places).",
         &forbidden,
     );
     // Visible: letters, numbers, punctuation, symbols, private use; not the Hangul fillers.
-    let visible = |c: char| {
+    let visible = boundaries(|c| {
         (matches!(
             c.general_category_group(),
             GeneralCategoryGroup::Letter
@@ -117,44 +163,13 @@ fn main() {
                 | GeneralCategoryGroup::Symbol
         ) || c.general_category() == Gc::PrivateUse)
             && !HANGUL_FILLERS.contains(&c)
-    };
-    // Stored as the boundaries between runs, 16 bits each within a plane.
-    let mut bounds: Vec<Vec<u16>> = vec![Vec::new(); 17];
-    let mut inside = false;
-    for cp in 0..=0x10_FFFFu32 {
-        let plane = (cp >> 16) as usize;
-        let low = cp & 0xFFFF;
-        if low == 0 {
-            inside = false; // every plane starts outside a run
-        }
-        let v = char::from_u32(cp).is_some_and(visible);
-        if v != inside {
-            bounds[plane].push(low as u16);
-            inside = v;
-        }
-    }
-    let mut starts = vec![0usize];
-    for b in &bounds {
-        starts.push(starts.last().copied().unwrap_or(0) + b.len());
-    }
-    println!(
-        "/// Where each plane's boundaries start in [`VISIBLE_BOUNDS`] (plane p: `[p]..[p + 1]`)."
+    });
+    print_deltas(
+        "VISIBLE",
+        "Letters, numbers, punctuation, symbols, private use (not the Hangul fillers): the code \
+         points where the class starts (even places) and ends (odd places).",
+        &visible,
     );
-    println!("pub(super) const VISIBLE_PLANES: [u16; 18] = [");
-    print_wrapped(starts.iter().map(usize::to_string));
-    println!("];\n");
-    println!(
-        "/// Visible characters (letters, numbers, punctuation, symbols, private use; not the Hangul"
-    );
-    println!(
-        "/// fillers), as the low 16 bits of the code points where visibility switches, plane by plane:"
-    );
-    println!(
-        "/// each plane starts invisible; the first boundary starts a visible run, the next ends it, ..."
-    );
-    println!("pub(super) const VISIBLE_BOUNDS: &[u16] = &[");
-    print_wrapped(bounds.iter().flatten().map(|b| format!("0x{b:04X}")));
-    println!("];\n");
 
     // --- canonical combining classes ---
     let mut ccc: Vec<(u32, u32, u8)> = Vec::new();
@@ -169,19 +184,25 @@ fn main() {
             _ => ccc.push((c, c, k)),
         }
     }
-    println!(
-        "/// Canonical combining classes other than 0: `first << 16 | (last - first) << 8 | class`,"
+    print_deltas(
+        "COMBINING_STARTS",
+        "The first code point of each run of one canonical combining class other than 0.",
+        &ccc.iter().map(|r| r.0).collect::<Vec<_>>(),
     );
-    println!("/// with the plane of `first` in the top bits (`first` is 21 bits).");
-    println!("pub(super) const COMBINING_CLASSES: &[u64] = &[");
-    print_wrapped(ccc.iter().map(|(a, b, k)| {
-        assert!(b - a < 256);
-        format!(
-            "0x{:X}",
-            (u64::from(*a) << 16) | (u64::from(b - a) << 8) | u64::from(*k)
-        )
-    }));
-    println!("];\n");
+    print_array(
+        "COMBINING_LENGTHS",
+        "u8",
+        "Per run of [`COMBINING_STARTS`]: its last code point minus its first.",
+        &ccc.iter()
+            .map(|r| u8::try_from(r.1 - r.0).expect("a short run"))
+            .collect::<Vec<_>>(),
+    );
+    print_array(
+        "COMBINING_CLASSES",
+        "u8",
+        "Per run of [`COMBINING_STARTS`]: its class.",
+        &ccc.iter().map(|r| r.2).collect::<Vec<_>>(),
+    );
 
     // --- canonical decompositions (Hangul syllables are algorithmic) ---
     // Each entry: c, p, last where full(c) = full(p) ++ [last] (last = 0: full(c) = full(p)).
@@ -219,32 +240,89 @@ fn main() {
         let composes = last.is_some_and(|l| compose(p, l) == Some(c));
         decomp.push((c as u32, p as u32, last.map_or(0, |l| l as u32), composes));
     }
-    println!(
-        "/// Canonical decompositions except Hangul syllables: `c << 43 | composes << 42 | p << 21 | last`:"
+    print_deltas(
+        "DECOMPOSED",
+        "The characters with a canonical decomposition, except Hangul syllables: entry i of the \
+         `DECOMPOSITION_*` columns is that of the i-th.",
+        &decomp.iter().map(|e| e.0).collect::<Vec<_>>(),
     );
-    println!(
-        "/// the full decomposition of `c` is that of `p` followed by `last` (`last` = 0: by nothing);"
+    // The characters a decomposition ends with, after its prefix: few distinct ones.
+    let mut lasts: Vec<u32> = decomp.iter().map(|e| e.2).filter(|&l| l != 0).collect();
+    lasts.sort_unstable();
+    lasts.dedup();
+    assert!(lasts.len() < 0x80);
+    print_array(
+        "LASTS",
+        "u32",
+        "The characters that end a decomposition after its prefix, sorted.",
+        &lasts,
     );
-    println!("/// `composes`: canonical composition makes `c` of `p` and `last`. Sorted by `c`.");
-    println!("pub(super) const DECOMPOSITIONS: &[u64] = &[");
-    print_wrapped(decomp.iter().map(|(c, p, l, k)| {
-        format!(
-            "0x{:X}",
-            (u64::from(*c) << 43) | (u64::from(*k) << 42) | (u64::from(*p) << 21) | u64::from(*l)
-        )
-    }));
-    println!("];\n");
-    let mut composing: Vec<(u32, u32, u16)> = decomp
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.3)
-        .map(|(i, e)| (e.1, e.2, u16::try_from(i).expect("fits")))
-        .collect();
-    composing.sort_unstable();
-    println!("/// Indexes of the [`DECOMPOSITIONS`] that compose, sorted by `(p, last)`.");
-    println!("pub(super) const COMPOSITIONS: &[u16] = &[");
-    print_wrapped(composing.iter().map(|(_, _, i)| i.to_string()));
-    println!("];\n");
+    // The prefix p's plane is c's, or the other of planes 0 and 2 (flag 0x80 of the `LAST` byte).
+    let mut last_column = Vec::new();
+    for &(c, p, l, _) in &decomp {
+        let flip = match (c >> 16, p >> 16) {
+            (a, b) if a == b => 0,
+            (0, 2) | (2, 0) => 0x80,
+            planes => panic!("no encoding for the planes {planes:?}"),
+        };
+        let index = if l == 0 {
+            0
+        } else {
+            lasts.binary_search(&l).expect("listed") + 1
+        };
+        last_column.push(flip | index as u8);
+    }
+    print_array(
+        "DECOMPOSITION_LAST",
+        "u8",
+        "Per [`DECOMPOSED`] character c: the index in [`LASTS`] plus 1 of the character its full \
+         decomposition ends with after that of its prefix p (0: none, the decomposition is p's); \
+         0x80 when p is in the other of planes 0 and 2 than c.",
+        &last_column,
+    );
+    print_array(
+        "DECOMPOSITION_PREFIX_LOW",
+        "u8",
+        "Per [`DECOMPOSED`] character: the low byte of its prefix p.",
+        &decomp.iter().map(|e| e.1 as u8).collect::<Vec<_>>(),
+    );
+    print_array(
+        "DECOMPOSITION_PREFIX_HIGH",
+        "u8",
+        "Per [`DECOMPOSED`] character: the second byte of its prefix p (the plane is c's, see \
+         [`DECOMPOSITION_LAST`]).",
+        &decomp.iter().map(|e| (e.1 >> 8) as u8).collect::<Vec<_>>(),
+    );
+    // Compositions: per character of LASTS, the entries that canonical composition makes of
+    // their prefix and it, as varint distances between entry indexes.
+    let mut composing = Vec::new();
+    let mut groups = Vec::new();
+    for &l in &lasts {
+        groups.push(u16::try_from(composing.len()).expect("a short table"));
+        let mut previous = 0;
+        for (i, e) in decomp.iter().enumerate() {
+            if e.2 == l && e.3 {
+                varint((i - previous) as u32, &mut composing);
+                previous = i;
+            }
+        }
+    }
+    groups.push(u16::try_from(composing.len()).expect("a short table"));
+    print_array(
+        "COMPOSITION_GROUPS",
+        "u16",
+        "Where the compositions of each character of [`LASTS`] start in [`COMPOSITIONS`] (and end: \
+         the next start).",
+        &groups,
+    );
+    print_array(
+        "COMPOSITIONS",
+        "u8",
+        "The [`DECOMPOSED`] entries that canonical composition makes of their prefix and last \
+         character, by last character: LEB128 varints, each the index minus the previous one's \
+         (the first: minus 0).",
+        &composing,
+    );
 
     // --- full case folding ---
     // Single-character folds as runs of `c -> c + delta` (step 1) or every other character (step 2).
@@ -271,20 +349,30 @@ fn main() {
         }
         runs.push((cp, cp, delta, 1));
     }
-    println!(
-        "/// Case folds to one character: `(first, last, delta, step)`: every `step`-th character from"
+    print_deltas(
+        "CASE_FOLD_STARTS",
+        "Case folds to one character, in runs: the first character of each.",
+        &runs.iter().map(|r| r.0).collect::<Vec<_>>(),
     );
-    println!("/// `first` to `last` folds to itself plus `delta`.");
-    println!("pub(super) const CASE_FOLD_RUNS: &[(u32, u16, i32)] = &[");
-    for (a, b, d, s) in &runs {
-        assert!(b - a < 0x8000 && *s <= 2);
-        // The step is the top bit of the length.
-        println!(
-            "    (0x{a:04X}, 0x{:X}, {d}),",
-            (b - a) | if *s == 2 { 0x8000 } else { 0 }
-        );
-    }
-    println!("];\n");
+    print_array(
+        "CASE_FOLD_LENGTHS",
+        "u16",
+        "Per run of [`CASE_FOLD_STARTS`]: its last character minus its first, with 0x8000 when \
+         only every other character of the run folds.",
+        &runs
+            .iter()
+            .map(|&(a, b, _, s)| {
+                assert!(b - a < 0x8000 && s <= 2);
+                (b - a) | if s == 2 { 0x8000 } else { 0 }
+            })
+            .collect::<Vec<_>>(),
+    );
+    print_array(
+        "CASE_FOLD_DELTAS",
+        "i32",
+        "Per run of [`CASE_FOLD_STARTS`]: what its characters fold to minus themselves.",
+        &runs.iter().map(|r| r.2).collect::<Vec<_>>(),
+    );
     println!("/// Case folds to two or three characters: `(c, folded)`, unused places `'\\0'`.");
     println!("pub(super) const CASE_FOLD_MULTI: &[(u32, [char; 3])] = &[");
     for (c, f) in &multi {

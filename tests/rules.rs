@@ -11,8 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use app_passwords::domain::random::TestEntropy;
 use app_passwords::domain::rules::{
-    self, Context, DEFAULT_LIMIT, INITIAL_NAME, LAST_USE_INTERVAL_SECS, MAX_NAME_CHARS, Protocol,
-    Rejection, Settings, UserRecord, check_credential, parse_scopes,
+    self, Context, DEFAULT_LIMIT, Found, INITIAL_NAME, LAST_USE_INTERVAL_SECS, MAX_NAME_CHARS,
+    Protocol, Rejection, Settings, Upkeep, UserRecord, check_credential, parse_scopes,
 };
 use app_passwords::domain::{Error, HashParams, ServerSecret, UserId, normalize};
 
@@ -708,17 +708,23 @@ fn the_login_sequence_normalises_looks_up_checks_and_decides_on_a_rehash() {
     let typed = issued.password.display().to_uppercase();
     let login = rules::Login::start(&alice, &typed, &s).unwrap();
     assert_eq!(login.lookup_key(), issued.entry.lookup_key);
-    let accepted = login
-        .finish(Some(&credential), None, &s, &Settings::default(), NOW)
+    login
+        .finish(Some(&credential), None, &Settings::default(), NOW)
         .unwrap();
-    assert_eq!(accepted.password, issued.password);
-    assert!(!accepted.needs_rehash(CHEAP));
-    assert!(accepted.needs_rehash(HashParams::default()));
+    assert_eq!(*login.password(), issued.password);
+    assert_eq!(
+        login.upkeep(&credential, Found::Record, CHEAP),
+        Upkeep::None
+    );
+    assert_eq!(
+        login.upkeep(&credential, Found::Record, HashParams::default()),
+        Upkeep::Rehash
+    );
 
     let login = rules::Login::start(&alice, issued.password.as_str(), &s).unwrap();
     assert_eq!(
         login
-            .finish(None, None, &s, &Settings::default(), NOW)
+            .finish(None, None, &Settings::default(), NOW)
             .unwrap_err(),
         Rejection::Unknown
     );
@@ -731,7 +737,7 @@ fn the_login_sequence_normalises_looks_up_checks_and_decides_on_a_rehash() {
     assert_ne!(login.lookup_key(), issued.entry.lookup_key);
     assert_eq!(
         login
-            .finish(Some(&credential), None, &s, &Settings::default(), NOW)
+            .finish(Some(&credential), None, &Settings::default(), NOW)
             .unwrap_err(),
         Rejection::Unknown,
         "another user's credential"

@@ -12,7 +12,6 @@ use super::argon2::{Costs, Inputs, argon2id};
 use super::error::{Error, Result};
 use super::format::Password;
 use super::random::Entropy;
-use argon2::password_hash::phc::{PasswordHash, Salt};
 use base64ct::{Base64Unpadded, Encoding};
 use core::sync::atomic::{AtomicU64, Ordering};
 use hmac::{Hmac, KeyInit, Mac};
@@ -221,21 +220,20 @@ pub fn hash_with_salt(
 /// # Errors
 /// [`Error::InvalidHash`] when `phc` is not an Argon2id v19 PHC string with acceptable parameters.
 pub fn verify(password: &Password, phc: &str, secret: &ServerSecret) -> Result<bool> {
-    let parsed = PasswordHash::new(phc).map_err(|_| Error::InvalidHash)?;
-    let params = params_of(&parsed)?;
-    let salt: Salt = parsed.salt.ok_or(Error::InvalidHash)?;
-    let expected = parsed.hash.ok_or(Error::InvalidHash)?;
+    let Phc { params, salt, tag } = Phc::read(phc)?;
+    let salt = salt.ok_or(Error::InvalidHash)?;
+    let expected = tag.ok_or(Error::InvalidHash)?;
     let mut computed = vec![0u8; expected.len()];
     argon2id_raw(
         password.as_str().as_bytes(),
-        salt.as_ref(),
+        &salt,
         &secret.0,
         &[],
         params,
         &mut computed,
     )
     .map_err(|_| Error::InvalidHash)?;
-    let equal: bool = computed.as_slice().ct_eq(expected.as_bytes()).into();
+    let equal: bool = computed.as_slice().ct_eq(&expected).into();
     computed.zeroize();
     Ok(equal)
 }
@@ -244,25 +242,110 @@ pub fn verify(password: &Password, phc: &str, secret: &ServerSecret) -> Result<b
 /// costs, or unreadable). Call after a successful [`verify`], while the plaintext is at hand.
 #[must_use]
 pub fn needs_rehash(phc: &str, params: HashParams) -> bool {
-    !PasswordHash::new(phc)
-        .map_err(|_| Error::InvalidHash)
-        .and_then(|h| params_of(&h))
-        .is_ok_and(|stored| stored == params)
+    !Phc::read(phc).is_ok_and(|stored| stored.params == params)
 }
 
-/// The parameters recorded in a PHC string, checked to be Argon2id v19 and within range.
-fn params_of(parsed: &PasswordHash) -> Result<HashParams> {
-    if parsed.algorithm.as_str() != "argon2id" || parsed.version != Some(0x13) {
-        return Err(Error::InvalidHash);
+/// An Argon2id v19 PHC string (`$argon2id$v=19$<params>[$<salt>[$<tag>]]`), read by the rules of
+/// the `phc` crate (0.6), which the tests compare it with: that crate's parser linked about 9 KB of
+/// string-slicing and formatting code into the wasm for what this does.
+struct Phc {
+    /// `m`, `t` and `p`, checked by [`HashParams::validate`].
+    params: HashParams,
+    /// The salt, 8 to 48 bytes.
+    salt: Option<Vec<u8>>,
+    /// The tag, 10 to 64 bytes.
+    tag: Option<Vec<u8>>,
+}
+
+impl Phc {
+    /// Reads `phc`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHash`] when it is not an Argon2id v19 PHC string with acceptable parameters.
+    fn read(phc: &str) -> Result<Self> {
+        let mut fields = phc.split('$');
+        // The algorithm and a version field of exactly 19 (a decimal has no leading zeros).
+        if fields.next() != Some("")
+            || fields.next() != Some("argon2id")
+            || fields.next() != Some("v=19")
+        {
+            return Err(Error::InvalidHash);
+        }
+        let params = Self::params(fields.next().ok_or(Error::InvalidHash)?)?;
+        // A salt of 11 to 64 characters of B64 (8 to 48 bytes); a tag of 10 to 64 bytes.
+        let salt = fields
+            .next()
+            .map(|s| Self::b64(s, (11..=64).contains(&s.len()), 8..=48))
+            .transpose()?;
+        let tag = fields
+            .next()
+            .map(|s| Self::b64(s, true, 10..=64))
+            .transpose()?;
+        if fields.next().is_some() {
+            return Err(Error::InvalidHash);
+        }
+        Ok(Self { params, salt, tag })
     }
-    let get = |name: &str| parsed.params.get_decimal(name).ok_or(Error::InvalidHash);
-    HashParams {
-        m: get("m")?,
-        t: get("t")?,
-        p: get("p")?,
+
+    /// The `name=value` pairs (at most 127 bytes; names of 1 to 32 of `[a-z0-9-]`, values of at
+    /// most 64 of `[A-Za-z0-9/+.-]`), of which the first `m`, `t` and `p` must be decimals (no
+    /// leading zeros, at most `u32::MAX`) within the bounds.
+    fn params(field: &str) -> Result<HashParams> {
+        let mut pairs = Vec::new();
+        for pair in field.split(',') {
+            let mut parts = pair.split('=');
+            let (Some(name), Some(value), None) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(Error::InvalidHash);
+            };
+            let name_ok = (1..=32).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'));
+            let value_ok = value.len() <= 64
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'.' | b'-'));
+            if !name_ok || !value_ok {
+                return Err(Error::InvalidHash);
+            }
+            pairs.push((name, value));
+        }
+        if field.len() > 127 {
+            return Err(Error::InvalidHash);
+        }
+        let get = |wanted: &str| {
+            pairs
+                .iter()
+                .find(|(name, _)| *name == wanted)
+                .and_then(|(_, value)| Self::decimal(value))
+                .ok_or(Error::InvalidHash)
+        };
+        HashParams {
+            m: get("m")?,
+            t: get("t")?,
+            p: get("p")?,
+        }
+        .validate()
+        .map_err(|_| Error::InvalidHash)
     }
-    .validate()
-    .map_err(|_| Error::InvalidHash)
+
+    /// A PHC decimal: digits, no leading zero, at most `u32::MAX`.
+    fn decimal(value: &str) -> Option<u32> {
+        let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+        if !digits || (value.len() > 1 && value.starts_with('0')) {
+            return None;
+        }
+        value.parse().ok()
+    }
+
+    /// Unpadded standard base64 (canonical: base64ct's), `accepted` and decoding to a length in
+    /// `bytes`.
+    fn b64(text: &str, accepted: bool, bytes: core::ops::RangeInclusive<usize>) -> Result<Vec<u8>> {
+        match Base64Unpadded::decode_vec(text) {
+            Ok(decoded) if accepted && bytes.contains(&decoded.len()) => Ok(decoded),
+            _ => Err(Error::InvalidHash),
+        }
+    }
 }
 
 /// The storage key of a credential: hex(HMAC-SHA-256(secret, context ‖ len(user) ‖ user ‖ password)).
@@ -438,6 +521,146 @@ mod tests {
                 "{costs}"
             );
             assert!(needs_rehash(&phc, CHEAP));
+        }
+    }
+
+    /// What a PHC string reads as: parameters, salt, tag.
+    type Read = Option<(HashParams, Option<Vec<u8>>, Option<Vec<u8>>)>;
+
+    /// What the `phc` crate's parser (the reference [`Phc`] replaces) and the old checks read.
+    fn phc_crate(phc: &str) -> Read {
+        use argon2::password_hash::phc::PasswordHash;
+        let parsed = PasswordHash::new(phc).ok()?;
+        if parsed.algorithm.as_str() != "argon2id" || parsed.version != Some(0x13) {
+            return None;
+        }
+        let get = |name: &str| parsed.params.get_decimal(name);
+        let params = HashParams {
+            m: get("m")?,
+            t: get("t")?,
+            p: get("p")?,
+        }
+        .validate()
+        .ok()?;
+        let salt = parsed.salt.map(|s| s.as_ref().to_vec());
+        Some((params, salt, parsed.hash.map(|h| h.as_bytes().to_vec())))
+    }
+
+    fn ours(phc: &str) -> Read {
+        Phc::read(phc).ok().map(|p| (p.params, p.salt, p.tag))
+    }
+
+    const SALT: &str = "c2FsdHNhbHRzYWx0c2FsdA";
+    const TAG: &str = "aGFzaGhhc2hoYXNoaGFzaA";
+
+    #[test]
+    fn phc_strings_are_read_as_the_phc_crate_reads_them() {
+        let long_value = "a".repeat(64);
+        let too_long_value = "a".repeat(65);
+        let long_name = "n".repeat(32);
+        let too_long_name = "n".repeat(33);
+        let mut cases: Vec<String> = [
+            "",
+            "$",
+            "$argon2id",
+            "$argon2id$v=19",
+            "$argon2id$v=19$m=64,t=1,p=1",
+            "$argon2id$v=19$m=64,t=1,p=1$",
+            "$argon2id$v=19$m=64,t=1,p=1$$",
+            "argon2id$v=19$m=64,t=1,p=1",
+            "$argon2i$v=19$m=64,t=1,p=1",
+            "$argon2id$v=16$m=64,t=1,p=1",
+            "$argon2id$v=019$m=64,t=1,p=1",
+            "$argon2id$v=19,m=64$t=1,p=1",
+            "$argon2id$m=64,t=1,p=1",
+            "$argon2id$v=19$p=1,t=1,m=64",
+            "$argon2id$v=19$m=64,t=1,p=1,m=128",
+            "$argon2id$v=19$m=064,t=1,p=1",
+            "$argon2id$v=19$m=0,t=1,p=1",
+            "$argon2id$v=19$m=64,t=1",
+            "$argon2id$v=19$m=64,t=1,p=1,keyid=abc,data=Zm9v+/.-",
+            "$argon2id$v=19$m=64,t=1,p=1,",
+            "$argon2id$v=19$m=64,,t=1,p=1",
+            "$argon2id$v=19$m=64,t=1,p=1,x=",
+            "$argon2id$v=19$m=64,t=1,p=1,=x",
+            "$argon2id$v=19$m=64,t=1,p=1,X=1",
+            "$argon2id$v=19$m=64,t=1,p=1,x=1=2",
+            "$argon2id$v=19$m=64,t=1,p=1,x=a_b",
+            "$argon2id$v=19$m=64,t=1,p=1,x=\u{e9}",
+            "$argon2id$v=19$m=4294967296,t=1,p=1",
+            "$argon2id$v=19$m=+64,t=1,p=1",
+            "$argon2id$v=19$c2FsdHNhbHQ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for params in [
+            format!("m=64,t=1,p=1,k={long_value}"),
+            format!("m=64,t=1,p=1,k={too_long_value}"),
+            format!("m=64,t=1,p=1,{long_name}=1"),
+            format!("m=64,t=1,p=1,{too_long_name}=1"),
+            format!("m=64,t=1,p=1,k={},l={}", "b".repeat(54), "c".repeat(55)),
+            format!("m=64,t=1,p=1,k={},l={}", "b".repeat(54), "c".repeat(56)),
+        ] {
+            cases.push(format!("$argon2id$v=19${params}${SALT}${TAG}"));
+        }
+        let salts = [
+            String::new(),
+            "c2FsdHNhbHQ".into(),
+            "c2FsdHNhbH".into(),
+            "c2FsdHNhbHR".into(),
+            "c2FsdHNhbHQ=".into(),
+            "c2FsdHNhbHRz".into(),
+            "c2FsdHNhbHQ_".into(),
+            "c2FsdHNhbHR*".into(),
+            "QUFB".repeat(16),
+            "QUFB".repeat(17),
+            "c2FsdHNhbHRzYWx0c2FsdB".into(),
+        ];
+        for salt in &salts {
+            cases.push(format!("$argon2id$v=19$m=64,t=1,p=1${salt}"));
+            cases.push(format!("$argon2id$v=19$m=64,t=1,p=1${salt}${TAG}"));
+        }
+        let tags = [
+            String::new(),
+            "aGFzaGhhc2hoYQ".into(),
+            "aGFzaGhhc2hoYXM".into(),
+            "aGFzaGhhc2hoYXNo".into(),
+            "aGFzaA==".into(),
+            "QUFB".repeat(21),
+            format!("{}QQ", "QUFB".repeat(21)),
+            format!("{}QUE", "QUFB".repeat(21)),
+            "QUFB".repeat(22),
+            "aGFzaGhhc2hoYXNoaGFzaB".into(),
+            "aGFzaGhhc2hoYXNoaGFzaA$".into(),
+            "aGFzaGhhc2hoYXNoaGFzaA$x".into(),
+        ];
+        for tag in &tags {
+            cases.push(format!("$argon2id$v=19$m=64,t=1,p=1${SALT}${tag}"));
+        }
+        for case in &cases {
+            assert_eq!(ours(case), phc_crate(case), "{case:?}");
+        }
+        // The cases reach both answers.
+        assert!(cases.iter().filter(|c| ours(c).is_some()).count() > 10);
+        assert!(cases.iter().filter(|c| ours(c).is_none()).count() > 10);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(if cfg!(target_arch = "wasm32") { 200 } else { 2000 }))]
+        /// Strings put together from the pieces of PHC strings read as the `phc` crate reads them.
+        #[test]
+        fn phc_pieces_are_read_as_the_phc_crate_reads_them(pieces in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "$", "$argon2id$v=19$", "argon2id", "argon2", "v=19", "v=1", "m=64", "m=8", "m=06",
+                "t=1", "t=2", "p=1", "p=0", ",", "=", "m", "t", "p", "0", "9", "a", "Z", "+", "/",
+                ".", "-", "_", "x=", "c2FsdHNhbHQ", "aGFzaGhhc2hoYXNoaGFzaA", "QUFB", "A", "==",
+                "$m=64,t=1,p=1$",
+            ]),
+            0..12,
+        )) {
+            let text: String = pieces.concat();
+            proptest::prop_assert_eq!(ours(&text), phc_crate(&text), "{:?}", text);
         }
     }
 

@@ -43,7 +43,7 @@ pub use error::{Error, Malformed, Result};
 pub use format::{Password, normalize};
 pub use hash::{HashParams, ServerSecret};
 pub use rules::{
-    Accepted, Context, Credential, Entry, Found, Issued, Login, OnPasswordChange, Protocol,
-    Rejection, Settings, Upkeep, UserRecord, Verdict,
+    Context, Credential, Entry, Found, Issued, Login, OnPasswordChange, Protocol, Rejection,
+    Settings, Upkeep, UserRecord, Verdict,
 };
 pub use user::UserId;

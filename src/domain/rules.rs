@@ -217,12 +217,15 @@ pub fn parse_set<S: AsRef<str>, T: Ord>(
     names: &[S],
     parse: impl Fn(&str) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let mut out = names
-        .iter()
-        .map(|s| parse(s.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
-    out.sort_unstable();
-    out.dedup();
+    // Each new value goes to its place: the sets are small (a few protocols or scopes), and no
+    // generic sort is linked into the wasm.
+    let mut out: Vec<T> = Vec::new();
+    for name in names {
+        let value = parse(name.as_ref())?;
+        if let Err(place) = out.binary_search(&value) {
+            out.insert(place, value);
+        }
+    }
     Ok(out)
 }
 
@@ -622,20 +625,15 @@ impl<'a> Login<'a> {
     /// # Errors
     /// The [`Rejection`] reason.
     pub fn finish(
-        self,
+        &self,
         credential: Option<&Credential>,
         protocol: Option<Protocol>,
-        secret: &'a ServerSecret,
         settings: &Settings,
         now: i64,
-    ) -> Result<Accepted, Rejection> {
+    ) -> Result<(), Rejection> {
         let credential = credential.ok_or(Rejection::Unknown)?;
-        let login = Self { secret, ..self };
-        match login.check(credential, Found::Record, protocol, settings, now) {
-            Verdict::Accepted => Ok(Accepted {
-                password: login.password,
-                phc: credential.phc.clone(),
-            }),
+        match self.check(credential, Found::Record, protocol, settings, now) {
+            Verdict::Accepted => Ok(()),
             Verdict::Refused(reason) => Err(reason),
             // A record's copy is current: never asked to confirm; refused as expired if it were.
             Verdict::Confirm => Err(Rejection::Expired),
@@ -648,24 +646,6 @@ impl core::fmt::Debug for Login<'_> {
         f.debug_struct("Login")
             .field("user", self.user)
             .finish_non_exhaustive()
-    }
-}
-
-/// A login that [`Login::finish`] accepted.
-#[derive(Debug)]
-pub struct Accepted {
-    /// The normalised password, for a re-hash; never store or log it.
-    pub password: Password,
-    /// The stored hash it matched.
-    phc: String,
-}
-
-impl Accepted {
-    /// The re-hash decision: whether the stored hash was made with parameters other than
-    /// `params` (the ones new hashes use), so it should be replaced while the plaintext is at hand.
-    #[must_use]
-    pub fn needs_rehash(&self, params: HashParams) -> bool {
-        hash::needs_rehash(&self.phc, params)
     }
 }
 
@@ -927,7 +907,7 @@ impl UserRecord {
             .iter()
             .find(|e| hash::constant_time_eq(e.lookup_key.as_bytes(), key));
         let credential = entry.map(|e| self.credential(e));
-        login.finish(credential.as_ref(), protocol, secret, settings, now)?;
+        login.finish(credential.as_ref(), protocol, settings, now)?;
         entry.ok_or(Rejection::Unknown)
     }
 

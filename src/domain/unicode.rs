@@ -5,8 +5,10 @@
 //! both for every code point, and the algorithms on random strings.
 
 use super::unicode_tables::{
-    CASE_FOLD_MULTI, CASE_FOLD_RUNS, COMBINING_CLASSES, COMPOSITIONS, DECOMPOSITIONS, FORBIDDEN,
-    VISIBLE_BOUNDS, VISIBLE_PLANES,
+    CASE_FOLD_DELTAS, CASE_FOLD_LENGTHS, CASE_FOLD_MULTI, CASE_FOLD_STARTS, COMBINING_CLASSES,
+    COMBINING_LENGTHS, COMBINING_STARTS, COMPOSITION_GROUPS, COMPOSITIONS, DECOMPOSED,
+    DECOMPOSITION_LAST, DECOMPOSITION_PREFIX_HIGH, DECOMPOSITION_PREFIX_LOW, FORBIDDEN, LASTS,
+    VISIBLE, varint,
 };
 
 // Hangul syllables (Unicode § 3.12): composed and decomposed by arithmetic, not by table.
@@ -23,54 +25,59 @@ const S_COUNT: u32 = L_COUNT * N_COUNT;
 /// A control, format character (bidi controls, zero-width characters, the BOM), line or paragraph
 /// separator, or Hangul filler: general category `Cc`, `Cf`, `Cs`, `Zl`, `Zp`, or a filler.
 pub(super) fn forbidden(c: char) -> bool {
-    let c = u32::from(c);
-    FORBIDDEN
-        .binary_search_by(|&(first, last)| {
-            if last < c {
-                core::cmp::Ordering::Less
-            } else if first > c {
-                core::cmp::Ordering::Greater
-            } else {
-                core::cmp::Ordering::Equal
-            }
-        })
-        .is_ok()
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    FORBIDDEN.inside(u32::from(c))
 }
 
 /// A letter, number, punctuation mark, symbol or private-use character (general categories `L*`,
 /// `N*`, `P*`, `S*`, `Co`), but not a Hangul filler.
 pub(super) fn visible(c: char) -> bool {
-    let c = u32::from(c);
-    let plane = (c >> 16) as usize;
-    let (Some(&start), Some(&end)) = (VISIBLE_PLANES.get(plane), VISIBLE_PLANES.get(plane + 1))
-    else {
-        return false;
-    };
-    let bounds = VISIBLE_BOUNDS
-        .get(usize::from(start)..usize::from(end))
-        .unwrap_or_default();
-    // Inside a visible run when an odd number of boundaries are at or below c.
-    let low = (c & 0xFFFF) as u16;
-    bounds.partition_point(|&b| b <= low) % 2 == 1
+    if c.is_ascii() {
+        return c.is_ascii_graphic();
+    }
+    VISIBLE.inside(u32::from(c))
 }
 
 /// The canonical combining class of `c` (0 for starters).
 fn combining_class(c: char) -> u8 {
-    let c = u64::from(u32::from(c));
-    let i = COMBINING_CLASSES.partition_point(|&e| e >> 16 <= c);
-    match i.checked_sub(1).and_then(|i| COMBINING_CLASSES.get(i)) {
-        Some(&e) if c <= (e >> 16) + ((e >> 8) & 0xFF) => (e & 0xFF) as u8,
+    let c = u32::from(c);
+    if c < 0x300 {
+        return 0; // the first combining mark is U+0300
+    }
+    match COMBINING_STARTS.at_or_below(c) {
+        Some((i, first))
+            if COMBINING_LENGTHS
+                .get(i)
+                .is_some_and(|&len| c - first <= u32::from(len)) =>
+        {
+            COMBINING_CLASSES.get(i).copied().unwrap_or(0)
+        }
         _ => 0,
     }
 }
 
-/// Field `shift` (21 bits) of a [`DECOMPOSITIONS`] entry as a char (0 when empty or invalid).
-fn field(entry: u64, shift: u32) -> Option<char> {
-    char::from_u32(((entry >> shift) & 0x1F_FFFF) as u32).filter(|&c| c != '\0')
+/// The decomposition of the `i`-th [`DECOMPOSED`] character `c`: its prefix, whose full
+/// decomposition starts that of `c`, and the character that follows it (if any).
+fn decomposition(i: usize, c: u32) -> Option<(char, Option<char>)> {
+    let last = *DECOMPOSITION_LAST.get(i)?;
+    let prefix = (c >> 16 ^ if last & 0x80 == 0 { 0 } else { 2 }) << 16
+        | u32::from(*DECOMPOSITION_PREFIX_HIGH.get(i)?) << 8
+        | u32::from(*DECOMPOSITION_PREFIX_LOW.get(i)?);
+    let after = match usize::from(last & 0x7F).checked_sub(1) {
+        Some(j) => Some(char::from_u32(*LASTS.get(j)?)?),
+        None => None,
+    };
+    Some((char::from_u32(prefix)?, after))
 }
 
 /// Appends the full canonical decomposition of `c` to `out`.
 fn decompose(c: char, out: &mut Vec<char>) {
+    if c < '\u{C0}' {
+        out.push(c); // the first decomposable character is U+00C0
+        return;
+    }
     let s = u32::from(c).wrapping_sub(S_BASE);
     if s < S_COUNT {
         let jamo = [
@@ -82,16 +89,15 @@ fn decompose(c: char, out: &mut Vec<char>) {
         out.extend(jamo.iter().take(len).filter_map(|&j| char::from_u32(j)));
         return;
     }
-    let key = u64::from(u32::from(c));
-    match DECOMPOSITIONS.binary_search_by_key(&key, |&e| e >> 43) {
-        Ok(i) => {
-            let entry = DECOMPOSITIONS.get(i).copied().unwrap_or_default();
-            if let Some(p) = field(entry, 21) {
-                decompose(p, out);
-            }
-            out.extend(field(entry, 0));
+    let found = DECOMPOSED
+        .index_of(u32::from(c))
+        .and_then(|i| decomposition(i, u32::from(c)));
+    match found {
+        Some((prefix, after)) => {
+            decompose(prefix, out);
+            out.extend(after);
         }
-        Err(_) => out.push(c),
+        None => out.push(c),
     }
 }
 
@@ -105,17 +111,24 @@ fn compose_pair(a: char, b: char) -> Option<char> {
     if s < S_COUNT && s % T_COUNT == 0 && (T_BASE + 1..T_BASE + T_COUNT).contains(&y) {
         return char::from_u32(x + (y - T_BASE));
     }
-    let pair = |i: &u16| {
-        let e = DECOMPOSITIONS
-            .get(usize::from(*i))
-            .copied()
-            .unwrap_or_default();
-        ((e >> 21) & 0x1F_FFFF, e & 0x1F_FFFF)
-    };
-    let want = (u64::from(x), u64::from(y));
-    let i = COMPOSITIONS.binary_search_by(|i| pair(i).cmp(&want)).ok()?;
-    let e = DECOMPOSITIONS.get(usize::from(*COMPOSITIONS.get(i)?))?;
-    field(*e, 43)
+    let j = LASTS.binary_search(&y).ok()?;
+    let group = COMPOSITIONS.get(
+        usize::from(*COMPOSITION_GROUPS.get(j)?)..usize::from(*COMPOSITION_GROUPS.get(j + 1)?),
+    )?;
+    let (mut pos, mut i) = (0, 0);
+    while pos < group.len() {
+        i += varint(group, &mut pos) as usize;
+        // The low 16 bits of the prefix first: the plane needs the composite, which costs a scan.
+        if DECOMPOSITION_PREFIX_LOW.get(i) == Some(&(x as u8))
+            && DECOMPOSITION_PREFIX_HIGH.get(i) == Some(&((x >> 8) as u8))
+        {
+            let c = DECOMPOSED.get(i)?;
+            if decomposition(i, c).is_some_and(|(prefix, _)| prefix == a) {
+                return char::from_u32(c);
+            }
+        }
+    }
+    None
 }
 
 /// Canonical decomposition (NFD): full decompositions, then non-starters in canonical order.
@@ -124,33 +137,59 @@ pub(super) fn nfd(chars: impl Iterator<Item = char>) -> Vec<char> {
     for c in chars {
         decompose(c, &mut out);
     }
-    // Stable sort by class within each run of non-starters.
+    canonical_order(&mut out);
+    out
+}
+
+/// Sorts each run of non-starters by combining class, keeping the order of equal classes: one
+/// pass per class present in the run (at most 254), so linear in the text, and no generic sort
+/// in the wasm (not generic itself: one copy for every caller of [`nfd`]).
+fn canonical_order(text: &mut [char]) {
     let mut start = 0;
-    while start < out.len() {
-        let run = out
+    while start < text.len() {
+        let run: Vec<(u8, char)> = text
             .get(start..)
             .unwrap_or_default()
             .iter()
-            .take_while(|&&c| combining_class(c) != 0)
-            .count();
-        if let Some(slice) = out.get_mut(start..start + run) {
-            slice.sort_by_key(|&c| combining_class(c));
+            .map(|&c| (combining_class(c), c))
+            .take_while(|&(class, _)| class != 0)
+            .collect();
+        if run
+            .windows(2)
+            .any(|w| matches!(w, [(a, _), (b, _)] if a > b))
+        {
+            let lowest = run.iter().map(|&(class, _)| class).min().unwrap_or(1);
+            let highest = run.iter().map(|&(class, _)| class).max().unwrap_or(0);
+            let mut slots = text.get_mut(start..).unwrap_or_default().iter_mut();
+            for class in lowest..=highest {
+                for &(k, c) in &run {
+                    if k == class
+                        && let Some(slot) = slots.next()
+                    {
+                        *slot = c;
+                    }
+                }
+            }
         }
-        start += run.max(1);
+        start += run.len().max(1);
     }
-    out
 }
 
 /// Canonical composition (NFC) of any text: NFD, then each character joins the last starter
 /// when it is not blocked from it and the two have a primary composite.
 pub(super) fn nfc(chars: impl Iterator<Item = char>) -> String {
+    compose(nfd(chars))
+}
+
+/// Canonical composition of text in NFD (not generic: one copy for every caller of [`nfc`]).
+fn compose(nfd: Vec<char>) -> String {
     let mut out = String::new();
     // The last starter that may still compose, and the characters after it.
     let mut starter: Option<char> = None;
     let mut pending: Vec<char> = Vec::new();
     // The class of the last character after the starter (None: none yet, so not blocked).
     let mut last_class: Option<u8> = None;
-    for c in nfd(chars) {
+    for c in nfd {
         let class = combining_class(c);
         let Some(k) = starter else {
             if class == 0 {
@@ -182,6 +221,10 @@ pub(super) fn nfc(chars: impl Iterator<Item = char>) -> String {
 
 /// Full case folding (`C` + `F` of `CaseFolding.txt`) of one character, into `out`.
 pub(super) fn case_fold(c: char, out: &mut Vec<char>) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase()); // ASCII folds A-Z only
+        return;
+    }
     let cp = u32::from(c);
     if let Ok(i) = CASE_FOLD_MULTI.binary_search_by_key(&cp, |&(k, _)| k) {
         if let Some((_, folded)) = CASE_FOLD_MULTI.get(i) {
@@ -189,8 +232,9 @@ pub(super) fn case_fold(c: char, out: &mut Vec<char>) {
         }
         return;
     }
-    let i = CASE_FOLD_RUNS.partition_point(|&(first, _, _)| first <= cp);
-    if let Some(&(first, len, delta)) = i.checked_sub(1).and_then(|i| CASE_FOLD_RUNS.get(i)) {
+    if let Some((i, first)) = CASE_FOLD_STARTS.at_or_below(cp)
+        && let (Some(&len), Some(&delta)) = (CASE_FOLD_LENGTHS.get(i), CASE_FOLD_DELTAS.get(i))
+    {
         let step = if len & 0x8000 == 0 { 1 } else { 2 };
         let offset = cp - first;
         if offset <= u32::from(len & 0x7FFF)
@@ -305,17 +349,27 @@ mod tests {
         }
         assert!(pairs > 12_000, "{pairs}");
         // And our composition joins nothing else: each pair it joins is such a split.
-        for &i in COMPOSITIONS {
-            let e = DECOMPOSITIONS[usize::from(i)];
-            let (c, a, b) = (
-                field(e, 43).unwrap(),
-                field(e, 21).unwrap(),
-                field(e, 0).unwrap(),
-            );
-            let mut joined = full_decomposition(a);
-            joined.push(b);
-            assert_eq!(joined, full_decomposition(c), "{c:?}");
+        let mut joins = 0;
+        for (j, &last) in LASTS.iter().enumerate() {
+            let group = &COMPOSITIONS
+                [usize::from(COMPOSITION_GROUPS[j])..usize::from(COMPOSITION_GROUPS[j + 1])];
+            let (mut pos, mut i) = (0, 0);
+            while pos < group.len() {
+                i += varint(group, &mut pos) as usize;
+                let c = DECOMPOSED.get(i).unwrap();
+                let (a, b) = decomposition(i, c).unwrap();
+                assert_eq!(b.map(u32::from), Some(last), "{c:X}");
+                let mut joined = full_decomposition(a);
+                joined.extend(b);
+                assert_eq!(
+                    joined,
+                    full_decomposition(char::from_u32(c).unwrap()),
+                    "{c:X}"
+                );
+                joins += 1;
+            }
         }
+        assert!(joins > 900, "{joins}");
     }
 
     #[test]

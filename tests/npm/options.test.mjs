@@ -160,3 +160,34 @@ test("a getter that throws is refused, and the object stays usable", () => {
   record.mfa_enabled = true;
   refused(() => lib.UserAppPasswords.fromJSON(record, { user: "alice" }), "record");
 });
+
+test("a revoked proxy or a proxy whose traps throw is refused like a getter that throws", () => {
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  const throwingTraps = (target) =>
+    new Proxy(target, {
+      get: () => { throw new Error(TEXT); },
+      getPrototypeOf: () => { throw new Error(TEXT); },
+      ownKeys: () => { throw new Error(TEXT); },
+    });
+  const unreadable = (call, name, place) => {
+    assert.equal(refused(call, name), `${place} cannot be read: reading a property threw`, name);
+  };
+  const a = account();
+  const password = lib.generateAppPassword().password;
+  unreadable(() => lib.hashAppPassword(password, revoked()), "revoked options", "options");
+  unreadable(() => lib.hashAppPassword(password, { secret: revoked() }), "revoked secret", "options.secret");
+  unreadable(() => lib.hashAppPassword(password, { secret: SECRET, params: revoked() }), "revoked params", "options.params");
+  unreadable(() => lib.needsRehash("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA", revoked()), "revoked params", "params");
+  unreadable(() => lib.UserAppPasswords.fromJSON(revoked(), { user: "alice" }), "revoked record", "record");
+  unreadable(() => lib.UserAppPasswords.fromJSON(null, revoked()), "revoked fromJSON options", "options");
+  unreadable(() => a.create({ name: "Phone", scopes: revoked() }), "revoked scopes", "options.scopes");
+  unreadable(() => a.create({ name: "Phone", scopes: throwingTraps(["imap"]) }), "array proxy", "options.scopes");
+  unreadable(() => a.verify(password, { secret: throwingTraps(new Uint8Array(32)) }), "bytes proxy", "options.secret");
+  unreadable(() => a.check(password, revoked()), "revoked check options", "options");
+  // Nothing was thrown through the wasm frames: `a` is still usable.
+  assert.equal(a.create({ name: "Phone" }).entry.name, "Phone");
+});
