@@ -97,31 +97,40 @@ pub fn wanted(record: &UserRecord, lookup_key: &str) -> Option<Wanted> {
 #[must_use]
 pub fn changes(before: &UserRecord, after: &UserRecord) -> Vec<(String, String)> {
     type Copies = BTreeMap<String, (String, Credential, Option<String>)>;
+    // Inserted one by one, and merged below in key order: `collect` into a B-tree sorts first (a
+    // large stable sort per element type in the wasm, issue 13).
     let copies = |r: &UserRecord| -> Copies {
-        if !r.mfa_enabled {
-            return BTreeMap::new();
+        let mut copies = BTreeMap::new();
+        for e in r.app_passwords.iter().filter(|_| r.mfa_enabled) {
+            let credential = Credential {
+                last_used_at: None,
+                ..r.credential(e)
+            };
+            let copy = (e.id.clone(), credential, e.secret_id.clone());
+            copies.insert(e.lookup_key.clone(), copy);
         }
-        r.app_passwords
-            .iter()
-            .map(|e| {
-                let credential = Credential {
-                    last_used_at: None,
-                    ..r.credential(e)
-                };
-                let copy = (e.id.clone(), credential, e.secret_id.clone());
-                (e.lookup_key.clone(), copy)
-            })
-            .collect()
+        copies
     };
     let (old, new) = (copies(before), copies(after));
-    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    keys.into_iter()
-        .filter_map(|key| match (old.get(key), new.get(key)) {
-            (Some(a), Some(b)) if a == b => None,
-            (Some((id, ..)), _) | (None, Some((id, ..))) => Some((key.clone(), id.clone())),
-            (None, None) => None,
-        })
-        .collect()
+    let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
+    let mut changed = Vec::new();
+    loop {
+        // The smaller key of the two maps' next ones, with its copy in each (or none).
+        let (key, a, b) = match (old.peek(), new.peek()) {
+            (None, None) => return changed,
+            (Some(&(k, a)), Some(&(l, b))) if k == l => {
+                (k, old.next().map(|_| a), new.next().map(|_| b))
+            }
+            (Some(&(k, a)), Some(&(l, _))) if k < l => (k, old.next().map(|_| a), None),
+            (Some(&(k, a)), None) => (k, old.next().map(|_| a), None),
+            (_, Some(&(l, b))) => (l, None, new.next().map(|_| b)),
+        };
+        match (a, b) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some((id, ..)), _) | (None, Some((id, ..))) => changed.push((key.clone(), id.clone())),
+            (None, None) => {}
+        }
+    }
 }
 
 /// Every lookup key of `record` with its entry id, whatever MFA says. After a failed save the store
@@ -307,6 +316,8 @@ mod tests {
         ];
         want.sort();
         assert_eq!(got, want);
+        // Backwards the deleted one is created: in key order with the changed one.
+        assert_eq!(changes(&after, &before), want);
         assert!(changes(&after, &after).is_empty());
         // Last use alone is refreshed on request only.
         let id = &after.app_passwords[1].id;

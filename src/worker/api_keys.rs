@@ -112,7 +112,7 @@ pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
             name: String,
             scopes: Vec<api_key::Scope>,
         }
-        let created: Created = response.cloned()?.json().await?;
+        let created: Created = http::answer_json(&mut response.cloned()?).await?;
         let mut event = Event::new(Kind::ApiKeyCreated, now(), call.caller.actor());
         event.api_key = Some(Named {
             scopes: Some(created.scopes),
@@ -135,7 +135,7 @@ pub async fn revoke(call: Call<'_>) -> Result<Response, ApiError> {
     if response.status_code() != 200 {
         return Ok(response);
     }
-    let entry: ApiKeyEntry = response.json().await?;
+    let entry: ApiKeyEntry = http::answer_json(&mut response).await?;
     CACHE.with(|c| c.borrow_mut().remove(&entry.hash));
     let mut event = Event::new(Kind::ApiKeyRevoked, now(), call.caller.actor());
     event.api_key = Some(Named {

@@ -2,7 +2,7 @@
 //! settings: each handler decodes its input and sends one command to a Durable Object.
 
 use super::audit;
-use super::commands::{Command, Created, Deleted, Events, ListedJson, Listing, MfaState, Revoked};
+use super::commands::{Command, Created, Deleted, Events, MfaState, Revoked};
 use super::config::TENANT_BINDING;
 use super::http::{self, ApiError};
 use super::routes::Call;
@@ -10,7 +10,7 @@ use super::{ask, forward, login_cache, now, settings};
 use crate::domain::audit::{Event, Kind};
 use crate::domain::rules::{Settings, parse_scopes};
 use serde::Deserialize;
-use worker::{Method, Request, RequestInit, Response};
+use worker::{Method, Response};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,8 +50,8 @@ pub async fn list(call: Call<'_>) -> Result<Response, ApiError> {
         user: call.user(),
         settings: settings(call.env).await?,
     };
-    let listing: Listing<ListedJson> = ask(call.env, &call.caller.actor(), &command).await?;
-    Ok(http::json(200, &listing)?)
+    // The object's reply as it wrote it (`Listing`): nothing to add, so nothing to decode.
+    super::relay(call.env, &call.caller.actor(), &command).await
 }
 
 /// `DELETE …/app-passwords/{id}` → 204.
@@ -105,18 +105,18 @@ pub async fn events(call: Call<'_>) -> Result<Response, ApiError> {
 async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
     // The routed method: HEAD is answered as GET.
     let method = http::method(&call.req).unwrap_or(Method::Get);
-    let mut init = RequestInit::new();
-    init.with_method(method.clone());
-    if method != Method::Get {
+    let body = if method == Method::Get {
+        None
+    } else {
         let body: serde_json::Value = http::read_json(&mut call.req).await?;
-        init.with_body(Some(body.to_string().into()));
-    }
+        Some(body.to_string().into())
+    };
     let stub = call
         .env
         .durable_object(TENANT_BINDING)?
         .id_from_name("tenant")?
         .get_stub()?;
-    let inner = Request::new_with_init("https://tenant/", &init)?;
+    let inner = http::request("https://tenant/", &method, None, body.as_ref())?;
     forward(stub.fetch_with_request(inner).await?).await
 }
 
@@ -133,7 +133,7 @@ pub async fn put_settings(mut call: Call<'_>) -> Result<Response, ApiError> {
     // Settings may change how logins are checked (strict revocation): start the cache afresh.
     login_cache::forget_all();
     if response.status_code() == 200 {
-        let settings: Settings = response.cloned()?.json().await?;
+        let settings: Settings = http::answer_json(&mut response.cloned()?).await?;
         let mut event = Event::new(Kind::SettingsChanged, now(), call.caller.actor());
         event.settings = Some(settings);
         audit::print(&event, None);

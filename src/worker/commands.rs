@@ -47,8 +47,8 @@ impl From<&Issued> for Created {
 }
 
 /// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
-/// Written only (by the object): the front Worker passes the entries on as the object wrote them
-/// ([`ListedJson`]), since reading `flatten` would take serde's buffering code into the Worker.
+/// Written only (by the object): the front Worker passes the object's reply on as it is
+/// (reading `flatten` would take serde's buffering code into the Worker).
 #[derive(Serialize)]
 pub struct Listed {
     /// What the user sees of the entry.
@@ -58,17 +58,13 @@ pub struct Listed {
     pub expired: bool,
 }
 
-/// A [`Listed`] entry as the front Worker reads it: the object's JSON text, passed on unchanged.
-pub type ListedJson = Box<serde_json::value::RawValue>;
-
-/// Reply to `List`: entries of type `E`, [`Listed`] where the object writes it, [`ListedJson`]
-/// where the front Worker reads it.
-#[derive(Serialize, Deserialize)]
-pub struct Listing<E = Listed> {
+/// Reply to `List`, passed on by the front Worker as the object wrote it.
+#[derive(Serialize)]
+pub struct Listing {
     /// The user id, the user name to type with an app password (the page shows it).
     pub user: String,
     /// The entries, oldest first.
-    pub app_passwords: Vec<E>,
+    pub app_passwords: Vec<Listed>,
     /// How many.
     pub count: usize,
     /// The tenant's limit.

@@ -8,7 +8,8 @@ use crate::domain::{Error, body};
 use js_sys::Uint8Array;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use worker::{Method, Request, Response, ResponseBody};
+use worker::wasm_bindgen::JsValue;
+use worker::{Headers, Method, Request, Response, ResponseBody};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -106,11 +107,57 @@ impl From<worker::Error> for ApiError {
 /// (mutable) header list: no second list to build and copy on every answer.
 pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
     let text = serde_json::to_vec(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    json_text(status, text)
+}
+
+/// [`json`] after the encoding: not generic, so one copy in the wasm.
+fn json_text(status: u16, text: Vec<u8>) -> worker::Result<Response> {
     let mut response = Response::from_body(ResponseBody::Body(text))?.with_status(status);
     let headers = response.headers_mut();
     headers.set("content-type", "application/json; charset=utf-8")?;
     headers.set("cache-control", "no-store")?;
     Ok(response)
+}
+
+/// The request's URL, parsed by the runtime's own WHATWG `URL`: `worker::Request::url` gives the
+/// same answers through the `url` crate's parser, a large part of the wasm.
+pub fn url(req: &Request) -> Result<web_sys::Url, ApiError> {
+    web_sys::Url::new(&req.inner().url()).map_err(|_| ApiError::internal("request", &"not a URL"))
+}
+
+/// A request to `url` (a Durable Object, an identity provider), built on the runtime's own
+/// `RequestInit`: worker's `RequestInit` links the conversion of Cloudflare's `cf` options (image
+/// resizing and more), which the Worker never sets.
+pub fn request(
+    url: &str,
+    method: &Method,
+    headers: Option<&Headers>,
+    body: Option<&JsValue>,
+) -> worker::Result<Request> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
+    if let Some(headers) = headers {
+        init.set_headers(&headers.0);
+    }
+    if let Some(body) = body {
+        init.set_body(body);
+    }
+    Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
+}
+
+/// Decodes JSON the Worker wrote itself (stored values, KV values, the objects' commands and
+/// answers): parsed into a `serde_json::Value` by one parser, then read into `T`. Reading a type
+/// straight from the text inlines the parser into its decoder, about twice the wasm per type
+/// (issue 13). Outside input (request bodies, the identity provider's documents) is read straight
+/// from the text, where serde_json refuses duplicate fields; the Worker never writes any.
+pub fn own_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_value(serde_json::from_slice(bytes)?)
+}
+
+/// Reads the JSON answer of one of our Durable Objects into `T` with [`own_json`] (worker's
+/// `Response::json` reads from a `&str`: another decoder of every type in the wasm).
+pub async fn answer_json<T: DeserializeOwned>(response: &mut Response) -> worker::Result<T> {
+    Ok(own_json(&response.bytes().await?)?)
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T`.

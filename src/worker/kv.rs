@@ -51,7 +51,12 @@ async fn put_json<T: Serialize>(
 
 async fn get_json<T: DeserializeOwned>(env: &Env, name: &str) -> worker::Result<Option<T>> {
     READS.fetch_add(1, Ordering::Relaxed);
-    Ok(store(env)?.get(name).json::<T>().await?)
+    // As text, read by serde_json like every JSON the Worker reads (`json()` has KV parse it and
+    // serde-wasm-bindgen convert it: a second decoder of the type). `null` is no value, as there.
+    match store(env)?.get(name).text().await? {
+        Some(text) => Ok(super::http::own_json::<Option<T>>(text.as_bytes())?),
+        None => Ok(None),
+    }
 }
 
 /// Makes KV's copy under `write.lookup_key` what the record wanted when the write was computed:

@@ -28,7 +28,7 @@ use commands::{Command, Message};
 use config::{TENANT_BINDING, USERS_BINDING};
 use http::ApiError;
 use serde::Deserialize;
-use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result, event};
+use worker::{Context, Env, Headers, Method, Request, Response, Result, event};
 
 /// The current time in seconds since the Unix epoch.
 fn now() -> i64 {
@@ -83,8 +83,7 @@ async fn settings(env: &Env) -> Result<Settings, ApiError> {
         .get_stub()?;
     let mut response = stub.fetch_with_str("https://tenant/").await?;
     // Fail closed: a tenant object that cannot answer must not silently re-enable creation.
-    response
-        .json::<Settings>()
+    http::answer_json::<Settings>(&mut response)
         .await
         .map_err(|e| ApiError::internal("tenant settings", &e))
 }
@@ -119,15 +118,20 @@ async fn ask<T: serde::de::DeserializeOwned>(
     actor: &Actor,
     command: &Command,
 ) -> Result<T, ApiError> {
+    let bytes = relay(env, actor, command).await?.bytes().await?;
+    let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+    http::own_json(text).map_err(|e| ApiError::internal("user object reply", &e))
+}
+
+/// Sends a command to the user's Durable Object and returns its successful answer as it is (a
+/// JSON reply, never cached); an error it answered comes back as the same [`ApiError`].
+async fn relay(env: &Env, actor: &Actor, command: &Command) -> Result<Response, ApiError> {
     let mut response = send(env, actor, command).await?;
     let status = response.status_code();
-    let bytes = response.bytes().await?;
     if (200..300).contains(&status) {
-        let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-        return serde_json::from_slice(text)
-            .map_err(|e| ApiError::internal("user object reply", &e));
+        return Ok(response);
     }
-    Err(relayed(status, &bytes))
+    Err(relayed(status, &response.bytes().await?))
 }
 
 /// The [`ApiError`] of an object's error answer `{"error":{"code","message"[,"limit"]}}`: one of
@@ -149,7 +153,7 @@ fn relayed(status: u16, body: &[u8]) -> ApiError {
             .chain(["server_misconfigured"])
             .find(|c| *c == code)
     };
-    match serde_json::from_slice::<Body>(body) {
+    match http::own_json::<Body>(body) {
         Ok(Body { error }) => match known(&error.code) {
             Some(code) => ApiError {
                 limit: error.limit,
@@ -202,9 +206,7 @@ async fn post_to_object<T: serde::Serialize>(
         .id_from_name(name)?
         .get_stub()?;
     let body = serde_json::to_string(message).map_err(|e| ApiError::internal("encode", &e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let inner = Request::new_with_init("https://object/", &init)?;
+    let inner = http::request("https://object/", &Method::Post, None, Some(&body.into()))?;
     forward(stub.fetch_with_request(inner).await?).await
 }
 

@@ -10,7 +10,7 @@
 //! The discovery document and the JWKS are cached per isolate for an hour; a token signed with
 //! a key id the cached JWKS lacks makes one refetch (the provider rotated its keys).
 
-use super::http::ApiError;
+use super::http::{self, ApiError};
 use super::now;
 use crate::domain::oidc::{
     self, Alg, Client, ClientAuth, Identity, Jwt, ProviderMetadata, PublicKey, SignInError,
@@ -21,7 +21,7 @@ use core::cell::RefCell;
 use worker::js_sys::{self, Array, Function, Object, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Env, Fetch, Headers, Method, Request};
 
 /// Name of the transaction cookie.
 pub const TRANSACTION_COOKIE: &str = "__Host-ap_oidc";
@@ -56,11 +56,7 @@ pub fn configured(env: &Env) -> bool {
 
 /// The callback address registered at the provider: `<origin>/oidc/callback`.
 pub fn redirect_uri(req: &Request) -> Result<String, ApiError> {
-    let url = req.url()?;
-    Ok(format!(
-        "{}/oidc/callback",
-        url.origin().ascii_serialization()
-    ))
+    Ok(format!("{}/oidc/callback", http::url(req)?.origin()))
 }
 
 /// `GET /sign-in`: the authorization request URL and the transaction cookie's value.
@@ -87,12 +83,10 @@ pub async fn finish(
     key: &[u8],
     cookie: Option<&str>,
 ) -> Result<Identity, SignInError> {
-    let url = req.url().map_err(|_| SignInError::NoTransaction)?;
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
+    let query = http::url(req)
+        .map_err(|_| SignInError::NoTransaction)?
+        .search_params();
+    let param = |name: &str| query.get(name);
     let tx = Transaction::open(cookie, key, &param("state").unwrap_or_default(), now())?;
     if param("error").is_some() {
         return Err(SignInError::ProviderRefused);
@@ -113,9 +107,14 @@ pub async fn finish(
     oidc::validate_claims(&jwt.payload, &client, &tx.nonce, now())
 }
 
-/// Fetches `url` with `init`; the body when the status is 200 and the body is not too large.
-async fn fetch_bytes(url: &str, init: &RequestInit) -> Option<Vec<u8>> {
-    let request = Request::new_with_init(url, init).ok()?;
+/// Fetches `url`; the body when the status is 200 and the body is not too large.
+async fn fetch_bytes(
+    url: &str,
+    method: &Method,
+    headers: &Headers,
+    body: Option<&JsValue>,
+) -> Option<Vec<u8>> {
+    let request = http::request(url, method, Some(headers), body).ok()?;
     let mut response = Fetch::Request(request).send().await.ok()?;
     if response.status_code() != 200 {
         let _ = response.bytes().await;
@@ -128,9 +127,7 @@ async fn fetch_bytes(url: &str, init: &RequestInit) -> Option<Vec<u8>> {
 async fn get(url: &str) -> Result<Vec<u8>, SignInError> {
     let headers = Headers::new();
     let _ = headers.set("accept", "application/json");
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    fetch_bytes(url, &init)
+    fetch_bytes(url, &Method::Get, &headers, None)
         .await
         .ok_or(SignInError::ProviderUnavailable)
 }
@@ -147,11 +144,8 @@ async fn exchange(endpoint: &str, token: &oidc::TokenRequest) -> Result<Vec<u8>,
     if let Some(authorization) = &token.authorization {
         set("authorization", authorization)?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&token.body)));
-    fetch_bytes(endpoint, &init)
+    let body = JsValue::from_str(&token.body);
+    fetch_bytes(endpoint, &Method::Post, &headers, Some(&body))
         .await
         .ok_or(SignInError::CodeRejected)
 }

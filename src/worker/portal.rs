@@ -15,7 +15,7 @@
 
 use super::commands::Command;
 use super::config::{session_policy, session_secret};
-use super::http::ApiError;
+use super::http::{self, ApiError};
 use super::routes::Call;
 use super::{ask, oidc};
 use crate::domain::audit::Actor;
@@ -24,7 +24,7 @@ use crate::domain::random::SystemEntropy;
 use crate::domain::rules::MAX_USER_BYTES;
 use crate::domain::session::SessionId;
 use crate::domain::{Error, UserId};
-use worker::{Env, Headers, Request, Response, Url};
+use worker::{Env, Headers, Request, Response};
 
 /// Name of the session cookie. `__Host-`: Secure, `Path=/`, no `Domain`, so no sibling host can
 /// set or shadow it.
@@ -94,8 +94,7 @@ fn clear_cookie(name: &str) -> String {
 
 /// Refuses a state-changing request whose `Origin` is not this page's origin.
 pub fn same_origin(req: &Request) -> Result<(), ApiError> {
-    let url = req.url()?;
-    let own = url.origin().ascii_serialization();
+    let own = http::url(req)?.origin();
     let origin = req.headers().get("origin").ok().flatten();
     // A form POST from a page under `Referrer-Policy: no-referrer` carries `Origin: null`; the
     // browser's own `Sec-Fetch-Site` (not settable by scripts) still says where it came from.
@@ -168,8 +167,10 @@ pub fn asset(file: &str) -> Result<Response, ApiError> {
 
 /// `GET /sign-in[?step_up=1]`: to the identity provider, with a fresh transaction cookie.
 pub async fn sign_in(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let url = req.url()?;
-    let step_up = url.query_pairs().any(|(k, v)| k == "step_up" && v == "1");
+    let step_up = http::url(req)?
+        .search_params()
+        .get_all("step_up")
+        .includes(&"1".into(), 0);
     match oidc::start(req, env, &session_secret(env)?, step_up).await {
         Ok((location, transaction)) => {
             let headers = Headers::new();
@@ -287,7 +288,7 @@ pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
         let user = user.to_string();
         ask::<()>(env, &Actor::Session, &Command::EndSession { user, key }).await?;
     }
-    redirect_home(&req.url()?, Some(&clear_cookie(COOKIE)))
+    redirect_home(req, Some(&clear_cookie(COOKIE)))
 }
 
 /// `POST /sign-out-everywhere` (a session route: same origin and a live session, checked by the
@@ -295,7 +296,7 @@ pub async fn sign_out(req: &Request, env: &Env) -> Result<Response, ApiError> {
 pub async fn sign_out_everywhere(call: Call<'_>) -> Result<Response, ApiError> {
     let user = call.user();
     ask::<()>(call.env, &Actor::Session, &Command::EndAllSessions { user }).await?;
-    redirect_home(&call.req.url()?, Some(&clear_cookie(COOKIE)))
+    redirect_home(&call.req, Some(&clear_cookie(COOKIE)))
 }
 
 /// `POST /dev/sign-in` (form field `user`): turn MFA on as an identity provider would at
@@ -313,16 +314,19 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
         .and_then(|f| f.get_field("user"))
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
-    let Ok(user) = UserId::new(&typed) else {
-        // A page, not JSON: this is a form in the browser. The error is tied to the field.
-        let error = format!("Enter a user id of 1 to {MAX_USER_BYTES} bytes.");
-        let body = dev_form_with(Some(&error), &typed);
-        return Ok(html_page(400, "Sign-in failed", &body)?);
+    let user = match UserId::new(&typed) {
+        Ok(user) => user,
+        Err(e) => {
+            // A page, not JSON: this is a form in the browser. The error is tied to the field, in
+            // the domain's words (as the API says it), as a sentence.
+            let body = dev_form_with(Some(&sentence(&e.to_string())), &typed);
+            return Ok(html_page(400, "Sign-in failed", &body)?);
+        }
     };
     let first = super::register_mfa(env, user.to_string()).await?;
     let cookie = start_session(env, &user).await?;
     match first {
-        None => redirect_home(&req.url()?, Some(&cookie)),
+        None => redirect_home(&req, Some(&cookie)),
         Some(first) => {
             let mut response = first_password_page(&first, user.as_str())?;
             response.headers_mut().append("set-cookie", &cookie)?;
@@ -331,12 +335,12 @@ pub async fn dev_sign_in(call: Call<'_>) -> Result<Response, ApiError> {
     }
 }
 
-fn redirect_home(url: &Url, cookie: Option<&str>) -> Result<Response, ApiError> {
-    let mut home = url.clone();
-    home.set_path("/");
-    home.set_query(None);
+fn redirect_home(req: &Request, cookie: Option<&str>) -> Result<Response, ApiError> {
+    let home = http::url(req)?;
+    home.set_pathname("/");
+    home.set_search("");
     let headers = Headers::new();
-    headers.set("location", home.as_str())?;
+    headers.set("location", &home.href())?;
     headers.set("cache-control", "no-store")?;
     if let Some(c) = cookie {
         headers.set("set-cookie", c)?;
@@ -410,7 +414,7 @@ fn dev_form_with(error: Option<&str>, value: &str) -> String {
          <h2>Development sign-in</h2>\
          <p>Only in <code>make dev</code>: type any user id to get a session with MFA.</p>\
          <label for=\"user\">User id</label> <input id=\"user\" name=\"user\" required \
-         maxlength=\"256\" autocomplete=\"username\" value=\"{value}\"{invalid}>{message} \
+         maxlength=\"{MAX_USER_BYTES}\" autocomplete=\"username\" value=\"{value}\"{invalid}>{message} \
          <button type=\"submit\">Sign in</button></form>",
         value = escape(value),
     )

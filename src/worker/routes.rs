@@ -282,8 +282,8 @@ fn decode(raw: Vec<(&'static str, &str)>) -> Result<(Params, Option<UserId>), Ap
 
 /// Finds the route, enforces its policy, runs its handler.
 pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
-    let url = req.url()?;
-    let path = segments(url.path());
+    let path = req.path();
+    let path = segments(&path);
     // Not `req.method()`, which runs unknown methods (`PROPFIND`) as GET.
     let method = http::method(&req);
     let mut allowed: Vec<Method> = Vec::new();

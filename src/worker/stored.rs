@@ -1,44 +1,69 @@
-//! Durable Object storage holds serde values (structured-cloned objects), not JSON text.
+//! Durable Object storage holds structured-cloned values (plain objects), not JSON text.
 //!
-//! Deployments before this layout kept records as JSON strings: [`get`] still reads those, and the
-//! next [`put`] of the value stores it in the current form, so no record is lost on upgrade.
+//! Both directions go through serde_json, the one JSON encoder and decoder of each type in the wasm
+//! (a second pair through serde-wasm-bindgen doubled that code): [`put`] stores `JSON.parse` of the
+//! value's JSON text, and [`get`] reads the `JSON.stringify` of the stored value. Every form written
+//! before still reads: JSON strings (the first layout), and values written by serde-wasm-bindgen,
+//! whose maps are ES `Map`s (turned into objects here; `JSON.stringify` alone would drop them).
 
 use super::http::ApiError;
+use js_sys::{JSON, Map, Object};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use worker::Storage;
-use worker::wasm_bindgen::JsValue;
-
-/// A stored value as it came out of storage, before it is read as a `T` (serde's `untagged`
-/// would buffer every stored type through its generic content form: much larger code).
-#[derive(Deserialize)]
-struct Raw(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
+use worker::wasm_bindgen::closure::Closure;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 
 /// Reads `key`: `None` when absent; 503 `storage_unavailable` when unreachable or not a `T` in
-/// either form (fail closed: a record that does not parse is never replaced by a default).
+/// any form (fail closed: a record that does not parse is never replaced by a default).
 pub async fn get<T: DeserializeOwned>(storage: &Storage, key: &str) -> Result<Option<T>, ApiError> {
-    let stored: Option<Raw> = storage
+    let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("stored {key}"), e);
+    let read = storage
+        .as_raw()
         .get(key)
+        .map_err(|e| failed(&js_text(&e)))?;
+    let value = JsFuture::from(read)
         .await
-        .map_err(|e| ApiError::internal(&format!("stored {key}"), &e))?;
-    let Some(Raw(value)) = stored else {
+        .map_err(|e| failed(&js_text(&e)))?;
+    if value.is_undefined() {
         return Ok(None);
-    };
-    match value.as_string() {
-        // The form stored before: the value as JSON text.
-        Some(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| ApiError::internal(&format!("stored {key} (JSON text)"), &e)),
-        None => serde_wasm_bindgen::from_value(value)
-            .map(Some)
-            .map_err(|e| ApiError::internal(&format!("stored {key}"), &e)),
     }
+    let text = match value.as_string() {
+        // The form stored before: the value as JSON text.
+        Some(text) => text,
+        None => json_text(&value).ok_or_else(|| failed(&"not JSON"))?,
+    };
+    super::http::own_json(text.as_bytes())
+        .map(Some)
+        .map_err(|e| failed(&e))
 }
 
-/// Stores `value` under `key` as a serde value.
+/// Stores `value` under `key` as a plain value (the parsed JSON text of `value`).
 pub async fn put<T: Serialize>(storage: &Storage, key: &str, value: &T) -> Result<(), ApiError> {
-    storage
-        .put(key, value)
-        .await
-        .map_err(|e| ApiError::internal(&format!("store {key}"), &e))
+    let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("store {key}"), e);
+    let text = serde_json::to_string(value).map_err(|e| failed(&e))?;
+    let value = JSON::parse(&text).map_err(|e| failed(&js_text(&e)))?;
+    storage.put_raw(key, value).await.map_err(|e| failed(&e))
+}
+
+/// `JSON.stringify(value)` with every ES `Map` written as an object (string keys: the maps we
+/// store are `BTreeMap<String, _>`).
+fn json_text(value: &JsValue) -> Option<String> {
+    let maps_as_objects =
+        Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, value: JsValue| {
+            if value.is_instance_of::<Map>() {
+                Object::from_entries(&value).map_or(value, JsValue::from)
+            } else {
+                value
+            }
+        });
+    JSON::stringify_with_replacer(value, maps_as_objects.as_ref())
+        .ok()?
+        .as_string()
+}
+
+/// A JavaScript error as text, for the log.
+fn js_text(e: &JsValue) -> String {
+    worker::Error::from(e.clone()).to_string()
 }

@@ -101,7 +101,7 @@ impl DurableObject for UserObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let message = match serde_json::from_slice::<Message>(&req.bytes().await?) {
+        let message = match super::http::own_json::<Message>(&req.bytes().await?) {
             Ok(m) => m,
             Err(e) => return ApiError::internal("user object: bad command", &e).response(),
         };
@@ -496,7 +496,7 @@ impl UserObject {
         f: impl FnOnce(&mut Sessions) -> crate::domain::Result<bool>,
     ) -> std::result::Result<Response, ApiError> {
         if self.sessions.borrow().is_none() {
-            let stored: Option<Sessions> = self.state.storage().get(SESSIONS_KEY).await?;
+            let stored: Option<Sessions> = stored::get(&self.state.storage(), SESSIONS_KEY).await?;
             let mut slot = self.sessions.borrow_mut();
             if slot.is_none() {
                 *slot = Some(stored.unwrap_or_default());
@@ -512,7 +512,7 @@ impl UserObject {
             (outcome, changed.then(|| sessions.clone()))
         };
         if let Some(sessions) = snapshot {
-            self.state.storage().put(SESSIONS_KEY, sessions).await?;
+            stored::put(&self.state.storage(), SESSIONS_KEY, &sessions).await?;
         }
         outcome?;
         Ok(Response::empty()?.with_status(204))

@@ -396,7 +396,15 @@ describe('newcomer polish of the self-service page', FILE_TIMEOUT, () => {
         const input = p.getByLabel('User id');
         assert.equal(await input.getAttribute('aria-invalid'), 'true');
         assert.equal(await input.getAttribute('aria-describedby'), 'user-error');
-        assert.match(await p.locator('#user-error').textContent(), /^Enter a user id of 1 to 256 bytes\.$/);
+        // The domain's rule text, as the API says it for the same (trimmed) id, as a sentence.
+        const api = await fetch(`${worker.url}/v1/users/${encodeURIComponent(value.trim())}/app-passwords`, {
+          headers: { authorization: `Bearer ${worker.vars.API_TOKEN}` },
+        });
+        const { error } = await api.json();
+        assert.equal(error.code, 'invalid_user');
+        assert.match(error.message, /1 to 256 bytes/);
+        const rule = `${error.message[0].toUpperCase()}${error.message.slice(1)}.`;
+        assert.equal(await p.locator('#user-error').textContent(), rule);
         assert.deepEqual(await ctx.cookies(worker.url), [], 'a session was started');
         if (label === 'blank') await shot(p, 'dev-sign-in-error');
       } finally {

@@ -117,6 +117,36 @@ describe('corrupt stored state fails closed', { timeout: 240_000 }, () => {
     worker = await startWorker({ persistDir, vars });
   });
 
+  test('maps stored as ES Maps (as serde-wasm-bindgen wrote them) are read, and stored as objects on the next change', async () => {
+    await worker.stop();
+    worker = await startWorker({ persistDir, vars: { ...vars, DEV_SIGN_IN: 'true' } });
+    const signIn = await fetch(`${worker.url}/dev/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: worker.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=fc-map',
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+    assert.match(cookie, /=/, `no session cookie: ${signIn.status}`);
+    const page = () => fetch(`${worker.url}/`, { headers: { cookie } });
+    assert.equal((await page()).status, 200, 'signed in');
+    await worker.stop();
+    const [sessions] = storedValues(persistDir, 'UserObject', 'sessions');
+    assert.equal(Object.keys(sessions).length, 1);
+    corrupt(persistDir, 'UserObject', 'sessions', new Map(Object.entries(sessions)));
+    assert.ok(storedValues(persistDir, 'UserObject', 'sessions')[0] instanceof Map, 'the old form is in place');
+    worker = await startWorker({ persistDir, vars: { ...vars, DEV_SIGN_IN: 'true' } });
+    assert.equal((await page()).status, 200, 'the session stored in a Map is still valid');
+    const out = await fetch(`${worker.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { origin: worker.url, cookie } });
+    assert.equal(out.status, 303);
+    assert.equal(out.headers.get('location'), `${worker.url}/`);
+    assert.equal((await page()).status, 401, 'signed out');
+    await worker.stop();
+    const [after] = storedValues(persistDir, 'UserObject', 'sessions');
+    assert.ok(!(after instanceof Map) && typeof after === 'object', 'rewritten as an object');
+    worker = await startWorker({ persistDir, vars });
+  });
+
   for (const [what, stored] of [
     ['a tenant record that is not JSON', '{"app_passwords_allowed":tru'],
     ['a tenant record of another shape', '{"allowed":false}'],
