@@ -544,9 +544,15 @@ impl UserObject {
             let marked = !self.pending.borrow_mut().mark(&keys).is_empty();
             (out, *record != before, marked)
         };
-        if !changed && !marked {
-            return Ok(out);
+        if changed || marked {
+            self.persist(marked).await?;
         }
+        Ok(out)
+    }
+
+    /// The part of [`Self::commit_with`] after the rule: saves record and marks, then sets the
+    /// retry alarm when keys were `marked`. Not generic, so one copy serves every rule.
+    async fn persist(&self, marked: bool) -> std::result::Result<(), ApiError> {
         if let Err(e) = self.save().await {
             // KV may already hold what memory had (a concurrent flush): on reload, every key of
             // the stored and the discarded record, and what was pending, is rewritten.
@@ -568,7 +574,7 @@ impl UserObject {
             // Before any KV write: if this object stops now, the alarm still writes the keys.
             self.schedule_retry().await;
         }
-        Ok(out)
+        Ok(())
     }
 
     async fn save(&self) -> std::result::Result<(), ApiError> {
