@@ -326,9 +326,14 @@ pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, A
 /// instead of being inlined into one that holds (and drops) every handler's state.
 type Answer<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + 'a>>;
 
+/// An [`Answer`] from a handler's future (which also gives an `async` block its output type).
+fn boxed<'a>(answer: impl Future<Output = Result<Response, ApiError>> + 'a) -> Answer<'a> {
+    Box::pin(answer)
+}
+
 /// An answer already known.
 fn ready<'a>(answer: Result<Response, ApiError>) -> Answer<'a> {
-    Box::pin(core::future::ready(answer))
+    boxed(core::future::ready(answer))
 }
 
 fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Answer<'_> {
@@ -336,27 +341,27 @@ fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Answer<'_> {
         E::Health => ready(health()),
         E::OpenApi => ready(openapi()),
         E::Favicon => ready(favicon()),
-        E::Page => Box::pin(async move { portal::page(&call.req, call.env).await }),
+        E::Page => boxed(async move { portal::page(&call.req, call.env).await }),
         E::Asset => ready(portal::asset(call.param("file"))),
-        E::SignIn => Box::pin(async move { portal::sign_in(&call.req, call.env).await }),
-        E::Callback => Box::pin(async move { portal::callback(&call.req, call.env).await }),
-        E::SignOut => Box::pin(async move { portal::sign_out(&call.req, call.env).await }),
-        E::SignOutEverywhere => Box::pin(portal::sign_out_everywhere(call)),
-        E::DevSignIn => Box::pin(portal::dev_sign_in(call)),
-        E::Verify => Box::pin(verify::verify(call)),
-        E::GetSettings => Box::pin(app_passwords::get_settings(call)),
-        E::PutSettings => Box::pin(app_passwords::put_settings(call)),
+        E::SignIn => boxed(async move { portal::sign_in(&call.req, call.env).await }),
+        E::Callback => boxed(async move { portal::callback(&call.req, call.env).await }),
+        E::SignOut => boxed(async move { portal::sign_out(&call.req, call.env).await }),
+        E::SignOutEverywhere => boxed(portal::sign_out_everywhere(call)),
+        E::DevSignIn => boxed(portal::dev_sign_in(call)),
+        E::Verify => boxed(verify::verify(call)),
+        E::GetSettings => boxed(app_passwords::get_settings(call)),
+        E::PutSettings => boxed(app_passwords::put_settings(call)),
         E::Stats => ready(stats::stats()),
-        E::CreateApiKey => Box::pin(api_keys::create(call)),
-        E::ListApiKeys => Box::pin(api_keys::list(call)),
-        E::RevokeApiKey => Box::pin(api_keys::revoke(call)),
-        E::CreateAppPassword => Box::pin(app_passwords::create(call)),
-        E::ListAppPasswords => Box::pin(app_passwords::list(call)),
-        E::DeleteAppPassword => Box::pin(app_passwords::delete(call)),
-        E::DeleteAllAppPasswords => Box::pin(app_passwords::delete_all(call)),
-        E::SetMfa => Box::pin(app_passwords::set_mfa(call)),
-        E::PasswordChanged => Box::pin(app_passwords::password_changed(call)),
-        E::Events => Box::pin(app_passwords::events(call)),
+        E::CreateApiKey => boxed(api_keys::create(call)),
+        E::ListApiKeys => boxed(api_keys::list(call)),
+        E::RevokeApiKey => boxed(api_keys::revoke(call)),
+        E::CreateAppPassword => boxed(app_passwords::create(call)),
+        E::ListAppPasswords => boxed(app_passwords::list(call)),
+        E::DeleteAppPassword => boxed(app_passwords::delete(call)),
+        E::DeleteAllAppPasswords => boxed(app_passwords::delete_all(call)),
+        E::SetMfa => boxed(app_passwords::set_mfa(call)),
+        E::PasswordChanged => boxed(app_passwords::password_changed(call)),
+        E::Events => boxed(app_passwords::events(call)),
     }
 }
 

@@ -495,13 +495,7 @@ impl UserObject {
         &self,
         f: impl FnOnce(&mut Sessions) -> crate::domain::Result<bool>,
     ) -> std::result::Result<Response, ApiError> {
-        if self.sessions.borrow().is_none() {
-            let stored: Option<Sessions> = stored::get(&self.state.storage(), SESSIONS_KEY).await?;
-            let mut slot = self.sessions.borrow_mut();
-            if slot.is_none() {
-                *slot = Some(stored.unwrap_or_default());
-            }
-        }
+        self.load_sessions().await?;
         let (outcome, snapshot) = {
             let mut slot = self.sessions.borrow_mut();
             let sessions = slot.get_or_insert_with(Sessions::default);
@@ -511,6 +505,27 @@ impl UserObject {
             let changed = matches!(outcome, Ok(true)) || sessions.len() != before;
             (outcome, changed.then(|| sessions.clone()))
         };
+        self.sessions_answer(outcome, snapshot).await
+    }
+
+    /// Reads the sessions from storage the first time they are needed.
+    async fn load_sessions(&self) -> std::result::Result<(), ApiError> {
+        if self.sessions.borrow().is_none() {
+            let stored: Option<Sessions> = stored::get(&self.state.storage(), SESSIONS_KEY).await?;
+            let mut slot = self.sessions.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(stored.unwrap_or_default());
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of [`Self::sessions`], not generic: saves the changed sessions, then answers.
+    async fn sessions_answer(
+        &self,
+        outcome: crate::domain::Result<bool>,
+        snapshot: Option<Sessions>,
+    ) -> std::result::Result<Response, ApiError> {
         if let Some(sessions) = snapshot {
             stored::put(&self.state.storage(), SESSIONS_KEY, &sessions).await?;
         }
