@@ -96,41 +96,39 @@ pub fn wanted(record: &UserRecord, lookup_key: &str) -> Option<Wanted> {
 /// ```
 #[must_use]
 pub fn changes(before: &UserRecord, after: &UserRecord) -> Vec<(String, String)> {
-    type Copies = BTreeMap<String, (String, Credential, Option<String>)>;
-    // Inserted one by one, and merged below in key order: `collect` into a B-tree sorts first (a
-    // large stable sort per element type in the wasm, issue 13).
-    let copies = |r: &UserRecord| -> Copies {
-        let mut copies = BTreeMap::new();
-        for e in r.app_passwords.iter().filter(|_| r.mfa_enabled) {
-            let credential = Credential {
-                last_used_at: None,
-                ..r.credential(e)
-            };
-            let copy = (e.id.clone(), credential, e.secret_id.clone());
-            copies.insert(e.lookup_key.clone(), copy);
-        }
-        copies
-    };
+    // (lookup key, entry id, copy, secret id). A user has at most a few hundred app passwords:
+    // plain lists compared pairwise, not a map (a B-tree per element type is large in the wasm,
+    // issue 13).
+    type Copy<'r> = (&'r str, &'r str, Credential, Option<&'r str>);
+    fn copies(r: &UserRecord) -> Vec<Copy<'_>> {
+        r.app_passwords
+            .iter()
+            .filter(|_| r.mfa_enabled)
+            .map(|e| {
+                let credential = Credential {
+                    last_used_at: None,
+                    ..r.credential(e)
+                };
+                (
+                    e.lookup_key.as_str(),
+                    e.id.as_str(),
+                    credential,
+                    e.secret_id.as_deref(),
+                )
+            })
+            .collect()
+    }
     let (old, new) = (copies(before), copies(after));
-    let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
-    let mut changed = Vec::new();
-    loop {
-        // The smaller key of the two maps' next ones, with its copy in each (or none).
-        let (key, a, b) = match (old.peek(), new.peek()) {
-            (None, None) => return changed,
-            (Some(&(k, a)), Some(&(l, b))) if k == l => {
-                (k, old.next().map(|_| a), new.next().map(|_| b))
-            }
-            (Some(&(k, a)), Some(&(l, _))) if k < l => (k, old.next().map(|_| a), None),
-            (Some(&(k, a)), None) => (k, old.next().map(|_| a), None),
-            (_, Some(&(l, b))) => (l, None, new.next().map(|_| b)),
-        };
-        match (a, b) {
-            (Some(a), Some(b)) if a == b => {}
-            (Some((id, ..)), _) | (None, Some((id, ..))) => changed.push((key.clone(), id.clone())),
-            (None, None) => {}
+    let mut changed: Vec<(String, String)> = Vec::new();
+    let removed_or_changed = old.iter().filter(|a| !new.contains(a));
+    let added = new.iter().filter(|b| !old.iter().any(|a| a.0 == b.0));
+    for (key, id, ..) in removed_or_changed.chain(added) {
+        // In key order, as the doc and the tests state it.
+        if let Err(at) = changed.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            changed.insert(at, ((*key).to_owned(), (*id).to_owned()));
         }
     }
+    changed
 }
 
 /// Every lookup key of `record` with its entry id, whatever MFA says. After a failed save the store
