@@ -17,7 +17,7 @@
 
 use super::rules::{Credential, UserRecord};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One key of the store whose copy may differ from what the record wants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,8 +235,11 @@ impl Pending {
     /// already failed this round), copies to put before keys to delete (so a re-keyed password
     /// keeps verifying while it moves). `None` when nothing is left to try.
     #[must_use]
-    pub fn next_write(&self, record: &UserRecord, skip: &BTreeSet<String>) -> Option<Write> {
-        let candidates = self.keys.iter().filter(|(key, _)| !skip.contains(*key));
+    pub fn next_write(&self, record: &UserRecord, skip: &[String]) -> Option<Write> {
+        let candidates = self
+            .keys
+            .iter()
+            .filter(|(key, _)| !skip.iter().any(|s| s == *key));
         let mut first_delete = None;
         for (key, mark) in candidates {
             let value = wanted(record, key);
@@ -341,21 +344,24 @@ mod tests {
         pending.mark(&every_key(&stored_off));
         pending.mark(&every_key(&memory));
         pending.mark(&was_pending.marks());
-        let mut written = BTreeSet::new();
+        let mut written: Vec<String> = Vec::new();
         while let Some(w) = pending.next_write(&stored_off, &written) {
             assert_eq!(w.value, None, "MFA is off in the stored record");
-            written.insert(w.lookup_key.clone());
+            assert!(!written.contains(&w.lookup_key), "written twice");
+            written.push(w.lookup_key.clone());
         }
         for k in [key(&stored, 0), key(&stored, 1), key(&memory, 2)] {
             assert!(written.contains(&k), "{k} not rewritten");
         }
-        assert!(written.contains("rekeyed") && written.contains("orphan"));
+        for k in ["rekeyed", "orphan"] {
+            assert!(written.iter().any(|w| w == k), "{k} not rewritten");
+        }
         assert_eq!(written.len(), 5);
         // With MFA on in the stored record, its copies are put back and the others deleted.
         let mut pending = Pending::default();
         pending.mark(&every_key(&stored));
         pending.mark(&every_key(&memory));
-        let w = pending.next_write(&stored, &BTreeSet::new()).unwrap();
+        let w = pending.next_write(&stored, &[]).unwrap();
         assert!(w.value.is_some(), "puts come before deletes");
     }
 
@@ -379,7 +385,7 @@ mod tests {
         let r = record(&["a"]);
         let mut pending = Pending::default();
         pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
-        let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
+        let put = pending.next_write(&r, &[]).unwrap();
         assert_eq!(put.value, wanted(&r, &key(&r, 0)));
         assert_eq!(
             put.value.unwrap().credential,
@@ -388,7 +394,7 @@ mod tests {
         // Deleted before the write was issued: the write is a deletion.
         let mut gone = r.clone();
         gone.app_passwords.clear();
-        let write = pending.next_write(&gone, &BTreeSet::new()).unwrap();
+        let write = pending.next_write(&gone, &[]).unwrap();
         assert_eq!(write.value, None);
     }
 
@@ -398,7 +404,7 @@ mod tests {
         let r = record(&["a"]);
         let mut pending = Pending::default();
         pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
-        let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
+        let put = pending.next_write(&r, &[]).unwrap();
         assert!(put.value.is_some());
         let mut deleted = r.clone();
         deleted.app_passwords.clear();
@@ -407,7 +413,7 @@ mod tests {
         assert!(!pending.done(&put));
         assert!(pending.contains(&put.lookup_key));
         // ... and the next write, from the current record, deletes it.
-        let delete = pending.next_write(&deleted, &BTreeSet::new()).unwrap();
+        let delete = pending.next_write(&deleted, &[]).unwrap();
         assert_eq!(delete.value, None);
         assert!(pending.done(&delete));
         assert!(pending.is_empty());
@@ -422,12 +428,12 @@ mod tests {
         let marked = pending.mark(&changes(&r, &rekeyed));
         assert_eq!(marked.len(), 2);
         assert!(pending.has_id(&r.app_passwords[0].id));
-        let first = pending.next_write(&rekeyed, &BTreeSet::new()).unwrap();
+        let first = pending.next_write(&rekeyed, &[]).unwrap();
         assert!(first.value.is_some(), "the new copy is put first");
-        let skip = BTreeSet::from([first.lookup_key.clone()]);
+        let skip = [first.lookup_key.clone()];
         let second = pending.next_write(&rekeyed, &skip).unwrap();
         assert_eq!(second.value, None);
-        let skip = BTreeSet::from([first.lookup_key, second.lookup_key]);
+        let skip = [first.lookup_key, second.lookup_key];
         assert_eq!(pending.next_write(&rekeyed, &skip), None);
         assert_eq!(pending.len(), 2, "nothing was cleared");
     }

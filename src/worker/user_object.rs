@@ -41,7 +41,6 @@ use crate::domain::{Error, OnPasswordChange, Protocol, Settings, UserId, UserRec
 use core::cell::{Cell, RefCell};
 use futures_util::lock::Mutex;
 use serde::Serialize;
-use std::collections::BTreeSet;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
 /// Storage key of the record.
@@ -652,7 +651,7 @@ impl UserObject {
     /// concurrent deletion cannot leave a deleted credential in KV, whatever order KV applies them.
     async fn flush(&self) -> std::result::Result<(), ApiError> {
         let _turn = self.writer.lock().await;
-        let mut failed = BTreeSet::new();
+        let mut failed = Vec::new();
         let mut cleared = false;
         loop {
             let write = {
@@ -665,7 +664,7 @@ impl UserObject {
                 Ok(()) => cleared |= self.pending.borrow_mut().done(&write),
                 Err(e) => {
                     worker::console_error!("user object: kv write: {}", e);
-                    failed.insert(write.lookup_key);
+                    failed.push(write.lookup_key);
                 }
             }
         }
