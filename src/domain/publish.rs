@@ -15,9 +15,9 @@
 //! - a failed write leaves its key pending, and the shell retries it later (a Durable Object
 //!   alarm), so the store converges on the record however often it fails.
 
+use super::keyed::Keyed;
 use super::rules::{Credential, UserRecord};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// One key of the store whose copy may differ from what the record wants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct Mark {
 pub struct Pending {
     /// Pending keys.
     #[serde(default)]
-    keys: BTreeMap<String, Mark>,
+    keys: Keyed<Mark>,
     /// The generation of the next mark.
     #[serde(default)]
     next: u64,
