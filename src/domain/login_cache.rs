@@ -13,9 +13,9 @@
 //! credentials seen by this process drops that user's entries and keeps them out for
 //! [`MAX_TTL_SECS`] (so a stale storage read cannot put a revoked credential back).
 
+use super::keyed::Keyed;
 use super::rules::Credential;
 use super::throttle::Blocklist;
-use std::collections::HashMap;
 
 /// Longest time an entry is trusted, in seconds (KV's own staleness bound).
 pub const MAX_TTL_SECS: i64 = 60;
@@ -64,7 +64,7 @@ struct Slot {
 #[derive(Debug)]
 pub struct LoginCache {
     capacity: usize,
-    entries: HashMap<String, Slot>,
+    entries: Keyed<Slot>,
     next_tick: u64,
     /// Users whose credentials changed here recently: nothing of theirs is cached until then.
     quiet: Blocklist,
@@ -77,7 +77,7 @@ impl LoginCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            entries: HashMap::new(),
+            entries: Keyed::default(),
             next_tick: 0,
             quiet: Blocklist::default(),
             hits: 0,

@@ -12,8 +12,8 @@
 //! - [`Gate`]: "at most once per interval" per key, counting what it held back.
 
 use super::hash;
+use super::keyed::Keyed;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Failed logins allowed per (user, address) per [`PERIOD_SECS`] (the `[[ratelimits]]` binding
@@ -82,11 +82,7 @@ pub fn address_key(origin: &Origin) -> String {
 }
 
 /// Drops expired entries when full; if still full, drops the entry that ends first.
-fn make_room<V>(
-    map: &mut HashMap<String, V>,
-    expired: impl Fn(&V) -> bool,
-    end: impl Fn(&V) -> i64,
-) {
+fn make_room<V>(map: &mut Keyed<V>, expired: impl Fn(&V) -> bool, end: impl Fn(&V) -> i64) {
     if map.len() < MEMORY_ENTRIES {
         return;
     }
@@ -104,7 +100,7 @@ fn make_room<V>(
 /// "Blocked until" per key, bounded to [`MEMORY_ENTRIES`].
 #[derive(Debug, Default)]
 pub struct Blocklist {
-    until: HashMap<String, i64>,
+    until: Keyed<i64>,
 }
 
 impl Blocklist {
@@ -151,7 +147,7 @@ impl Blocklist {
 pub struct Gate {
     interval: i64,
     /// key → (time it last passed, occurrences held back since).
-    last: HashMap<String, (i64, u32)>,
+    last: Keyed<(i64, u32)>,
 }
 
 impl Gate {
@@ -160,7 +156,7 @@ impl Gate {
     pub fn new(interval: i64) -> Self {
         Self {
             interval,
-            last: HashMap::new(),
+            last: Keyed::default(),
         }
     }
 
