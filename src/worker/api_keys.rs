@@ -74,7 +74,7 @@ pub fn note_use(env: &Env, ctx: &Context, id: &str) {
         id: id.to_owned(),
         at,
     };
-    ctx.wait_until(async move {
+    super::later(ctx, async move {
         if let Err(e) = send(&env, &command).await {
             worker::console_error!("api key use: {}", e.code);
         }
