@@ -400,6 +400,26 @@ export function client(worker, { apiKey } = {}) {
   };
 }
 
+/** Name of the page's session cookie. */
+export const SESSION_COOKIE = '__Host-ap_session';
+
+/**
+ * A session cookie (`name=value`) for `user` from the development sign-in (the worker needs
+ * `DEV_SIGN_IN: 'true'`), without a browser.
+ */
+export async function sessionCookie(worker, user) {
+  const res = await fetch(`${worker.url}/dev/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: worker.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user }).toString(),
+  });
+  await res.arrayBuffer();
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  assert.ok(cookie, `no session cookie from the development sign-in: ${res.status}`);
+  return cookie.split(';')[0];
+}
+
 /** Asserts an error response: status, `{"error":{"code","message"}}` with the given code. */
 export function assertError(res, status, code) {
   const where = `${res.status} ${res.text}`;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { REPO, assertError, useWorker } from './harness.mjs';
+import { REPO, assertError, sessionCookie, useWorker } from './harness.mjs';
 
 const TIMEOUT = { timeout: 120_000 };
 const PUBLIC = join(REPO, 'public');
@@ -30,19 +30,6 @@ const pick = (headers, names) => Object.fromEntries(names.map((n) => [n, headers
 
 describe('static files (public/, Workers static assets)', TIMEOUT, () => {
   const ctx = useWorker({ vars: { DEV_SIGN_IN: 'true' } });
-
-  /** A session cookie of the development sign-in. */
-  async function session(user) {
-    const res = await fetch(`${ctx.worker.url}/dev/sign-in`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { origin: ctx.worker.url, 'content-type': 'application/x-www-form-urlencoded' },
-      body: `user=${encodeURIComponent(user)}`,
-    });
-    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
-    assert.match(cookie, /^__Host-ap_session=/, `no session cookie: ${res.status}`);
-    return cookie;
-  }
 
   test('the script and style are the files of public/, with the security headers the Worker gives its pages', async () => {
     const page = await ctx.api.request('GET', '/', { auth: false });
@@ -102,7 +89,7 @@ describe('static files (public/, Workers static assets)', TIMEOUT, () => {
     assert.match(signedOut.text, /Sign in to manage app passwords/);
     assert.notEqual(signedOut.text, html);
 
-    const cookie = await session('static-assets-user');
+    const cookie = await sessionCookie(ctx.worker, 'static-assets-user');
     const signedIn = await ctx.api.request('GET', '/', { auth: false, headers: { cookie } });
     assert.equal(signedIn.status, 200, signedIn.text);
     assert.equal(signedIn.text, html);
