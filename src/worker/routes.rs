@@ -339,10 +339,11 @@ fn ready<'a>(answer: Result<Response, ApiError>) -> Answer<'a> {
 fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Answer<'_> {
     match endpoint {
         E::Health => ready(health()),
-        E::OpenApi => ready(openapi()),
+        E::OpenApi | E::Asset => {
+            boxed(async move { portal::static_file(&call.req, call.env).await })
+        }
         E::Favicon => ready(favicon()),
         E::Page => boxed(async move { portal::page(&call.req, call.env).await }),
-        E::Asset => ready(portal::asset(call.param("file"))),
         E::SignIn => boxed(async move { portal::sign_in(&call.req, call.env).await }),
         E::Callback => boxed(async move { portal::callback(&call.req, call.env).await }),
         E::SignOut => boxed(async move { portal::sign_out(&call.req, call.env).await }),
@@ -374,14 +375,6 @@ fn health() -> Result<Response, ApiError> {
     }
     let version = env!("CARGO_PKG_VERSION");
     Ok(http::json(200, &Health { ok: true, version })?)
-}
-
-/// `GET /openapi.json`: assets/openapi.json, readable from any origin (API tools load it).
-fn openapi() -> Result<Response, ApiError> {
-    let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
-    headers.set("access-control-allow-origin", "*")?;
-    Ok(Response::ok(super::OPENAPI)?.with_headers(headers))
 }
 
 /// `GET /favicon.ico`: browsers ask for it on their own; 204, so no 404 lands in their console.
