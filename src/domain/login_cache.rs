@@ -13,9 +13,9 @@
 //! credentials seen by this process drops that user's entries and keeps them out for
 //! [`MAX_TTL_SECS`] (so a stale storage read cannot put a revoked credential back).
 
+use super::keyed::Keyed;
 use super::rules::Credential;
 use super::throttle::Blocklist;
-use std::collections::{BTreeMap, HashMap};
 
 /// Longest time an entry is trusted, in seconds (KV's own staleness bound).
 pub const MAX_TTL_SECS: i64 = 60;
@@ -64,9 +64,7 @@ struct Slot {
 #[derive(Debug)]
 pub struct LoginCache {
     capacity: usize,
-    entries: HashMap<String, Slot>,
-    /// tick → key, oldest use first.
-    order: BTreeMap<u64, String>,
+    entries: Keyed<Slot>,
     next_tick: u64,
     /// Users whose credentials changed here recently: nothing of theirs is cached until then.
     quiet: Blocklist,
@@ -79,8 +77,7 @@ impl LoginCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            entries: HashMap::new(),
-            order: BTreeMap::new(),
+            entries: Keyed::default(),
             next_tick: 0,
             quiet: Blocklist::default(),
             hits: 0,
@@ -93,9 +90,17 @@ impl LoginCache {
     }
 
     fn remove(&mut self, key: &str) {
-        if let Some(slot) = self.entries.remove(key) {
-            self.order.remove(&slot.tick);
-        }
+        self.entries.remove(key);
+    }
+
+    /// The key used least recently. A scan, not an order kept on the side: it runs only when an
+    /// insertion finds the cache full, right after an Argon2 run that costs far more (and one
+    /// ordered map less keeps the wasm smaller, issue 13).
+    fn least_recent(&self) -> Option<String> {
+        self.entries
+            .iter()
+            .min_by_key(|(_, slot)| slot.tick)
+            .map(|(key, _)| key.clone())
     }
 
     /// The credential remembered under `lookup_key`, if it has not expired at `now` (then it
@@ -108,9 +113,7 @@ impl LoginCache {
         }
         let tick = self.tick();
         let slot = self.entries.get_mut(lookup_key)?;
-        self.order.remove(&slot.tick);
         slot.tick = tick;
-        self.order.insert(tick, lookup_key.to_owned());
         self.hits = self.hits.saturating_add(1);
         Some(slot.credential.clone())
     }
@@ -124,13 +127,12 @@ impl LoginCache {
         }
         self.remove(lookup_key);
         while self.entries.len() >= self.capacity {
-            let Some((_, oldest)) = self.order.pop_first() else {
+            let Some(oldest) = self.least_recent() else {
                 break;
             };
             self.entries.remove(&oldest);
         }
         let tick = self.tick();
-        self.order.insert(tick, lookup_key.to_owned());
         self.entries.insert(
             lookup_key.to_owned(),
             Slot {
@@ -160,7 +162,6 @@ impl LoginCache {
     /// Drops every entry.
     pub fn clear(&mut self) {
         self.entries.clear();
-        self.order.clear();
     }
 
     /// How many lookups were answered from the cache.
@@ -243,7 +244,12 @@ mod tests {
         cache.insert("d", cred("u", "5"), 2, 60);
         assert_eq!(cache.len(), 3);
         assert_eq!(cache.get("d", 2).map(|c| c.id), Some("5".into()));
-        assert_eq!(cache.order.len(), cache.entries.len());
+        // Uses since: "a", "c", then "d" (re-inserted and read): "a" goes next.
+        cache.insert("e", cred("u", "6"), 2, 60);
+        assert!(cache.get("a", 2).is_none());
+        for key in ["c", "d", "e"] {
+            assert!(cache.get(key, 2).is_some(), "{key}");
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod body;
 pub mod error;
 pub mod format;
 pub mod hash;
+pub mod keyed;
 pub mod login_cache;
 pub mod name;
 pub mod oidc;

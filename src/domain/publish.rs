@@ -15,9 +15,9 @@
 //! - a failed write leaves its key pending, and the shell retries it later (a Durable Object
 //!   alarm), so the store converges on the record however often it fails.
 
+use super::keyed::Keyed;
 use super::rules::{Credential, UserRecord};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// One key of the store whose copy may differ from what the record wants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct Mark {
 pub struct Pending {
     /// Pending keys.
     #[serde(default)]
-    keys: BTreeMap<String, Mark>,
+    keys: Keyed<Mark>,
     /// The generation of the next mark.
     #[serde(default)]
     next: u64,
@@ -96,41 +96,39 @@ pub fn wanted(record: &UserRecord, lookup_key: &str) -> Option<Wanted> {
 /// ```
 #[must_use]
 pub fn changes(before: &UserRecord, after: &UserRecord) -> Vec<(String, String)> {
-    type Copies = BTreeMap<String, (String, Credential, Option<String>)>;
-    // Inserted one by one, and merged below in key order: `collect` into a B-tree sorts first (a
-    // large stable sort per element type in the wasm, issue 13).
-    let copies = |r: &UserRecord| -> Copies {
-        let mut copies = BTreeMap::new();
-        for e in r.app_passwords.iter().filter(|_| r.mfa_enabled) {
-            let credential = Credential {
-                last_used_at: None,
-                ..r.credential(e)
-            };
-            let copy = (e.id.clone(), credential, e.secret_id.clone());
-            copies.insert(e.lookup_key.clone(), copy);
-        }
-        copies
-    };
+    // (lookup key, entry id, copy, secret id). A user has at most a few hundred app passwords:
+    // plain lists compared pairwise, not a map (a B-tree per element type is large in the wasm,
+    // issue 13).
+    type Copy<'r> = (&'r str, &'r str, Credential, Option<&'r str>);
+    fn copies(r: &UserRecord) -> Vec<Copy<'_>> {
+        r.app_passwords
+            .iter()
+            .filter(|_| r.mfa_enabled)
+            .map(|e| {
+                let credential = Credential {
+                    last_used_at: None,
+                    ..r.credential(e)
+                };
+                (
+                    e.lookup_key.as_str(),
+                    e.id.as_str(),
+                    credential,
+                    e.secret_id.as_deref(),
+                )
+            })
+            .collect()
+    }
     let (old, new) = (copies(before), copies(after));
-    let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
-    let mut changed = Vec::new();
-    loop {
-        // The smaller key of the two maps' next ones, with its copy in each (or none).
-        let (key, a, b) = match (old.peek(), new.peek()) {
-            (None, None) => return changed,
-            (Some(&(k, a)), Some(&(l, b))) if k == l => {
-                (k, old.next().map(|_| a), new.next().map(|_| b))
-            }
-            (Some(&(k, a)), Some(&(l, _))) if k < l => (k, old.next().map(|_| a), None),
-            (Some(&(k, a)), None) => (k, old.next().map(|_| a), None),
-            (_, Some(&(l, b))) => (l, None, new.next().map(|_| b)),
-        };
-        match (a, b) {
-            (Some(a), Some(b)) if a == b => {}
-            (Some((id, ..)), _) | (None, Some((id, ..))) => changed.push((key.clone(), id.clone())),
-            (None, None) => {}
+    let mut changed: Vec<(String, String)> = Vec::new();
+    let removed_or_changed = old.iter().filter(|a| !new.contains(a));
+    let added = new.iter().filter(|b| !old.iter().any(|a| a.0 == b.0));
+    for (key, id, ..) in removed_or_changed.chain(added) {
+        // In key order, as the doc and the tests state it.
+        if let Err(at) = changed.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            changed.insert(at, ((*key).to_owned(), (*id).to_owned()));
         }
     }
+    changed
 }
 
 /// Every lookup key of `record` with its entry id, whatever MFA says. After a failed save the store
@@ -237,8 +235,11 @@ impl Pending {
     /// already failed this round), copies to put before keys to delete (so a re-keyed password
     /// keeps verifying while it moves). `None` when nothing is left to try.
     #[must_use]
-    pub fn next_write(&self, record: &UserRecord, skip: &BTreeSet<String>) -> Option<Write> {
-        let candidates = self.keys.iter().filter(|(key, _)| !skip.contains(*key));
+    pub fn next_write(&self, record: &UserRecord, skip: &[String]) -> Option<Write> {
+        let candidates = self
+            .keys
+            .iter()
+            .filter(|(key, _)| !skip.iter().any(|s| s == *key));
         let mut first_delete = None;
         for (key, mark) in candidates {
             let value = wanted(record, key);
@@ -343,21 +344,24 @@ mod tests {
         pending.mark(&every_key(&stored_off));
         pending.mark(&every_key(&memory));
         pending.mark(&was_pending.marks());
-        let mut written = BTreeSet::new();
+        let mut written: Vec<String> = Vec::new();
         while let Some(w) = pending.next_write(&stored_off, &written) {
             assert_eq!(w.value, None, "MFA is off in the stored record");
-            written.insert(w.lookup_key.clone());
+            assert!(!written.contains(&w.lookup_key), "written twice");
+            written.push(w.lookup_key.clone());
         }
         for k in [key(&stored, 0), key(&stored, 1), key(&memory, 2)] {
             assert!(written.contains(&k), "{k} not rewritten");
         }
-        assert!(written.contains("rekeyed") && written.contains("orphan"));
+        for k in ["rekeyed", "orphan"] {
+            assert!(written.iter().any(|w| w == k), "{k} not rewritten");
+        }
         assert_eq!(written.len(), 5);
         // With MFA on in the stored record, its copies are put back and the others deleted.
         let mut pending = Pending::default();
         pending.mark(&every_key(&stored));
         pending.mark(&every_key(&memory));
-        let w = pending.next_write(&stored, &BTreeSet::new()).unwrap();
+        let w = pending.next_write(&stored, &[]).unwrap();
         assert!(w.value.is_some(), "puts come before deletes");
     }
 
@@ -381,7 +385,7 @@ mod tests {
         let r = record(&["a"]);
         let mut pending = Pending::default();
         pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
-        let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
+        let put = pending.next_write(&r, &[]).unwrap();
         assert_eq!(put.value, wanted(&r, &key(&r, 0)));
         assert_eq!(
             put.value.unwrap().credential,
@@ -390,7 +394,7 @@ mod tests {
         // Deleted before the write was issued: the write is a deletion.
         let mut gone = r.clone();
         gone.app_passwords.clear();
-        let write = pending.next_write(&gone, &BTreeSet::new()).unwrap();
+        let write = pending.next_write(&gone, &[]).unwrap();
         assert_eq!(write.value, None);
     }
 
@@ -400,7 +404,7 @@ mod tests {
         let r = record(&["a"]);
         let mut pending = Pending::default();
         pending.mark(&changes(&UserRecord::new(r.user.clone()), &r));
-        let put = pending.next_write(&r, &BTreeSet::new()).unwrap();
+        let put = pending.next_write(&r, &[]).unwrap();
         assert!(put.value.is_some());
         let mut deleted = r.clone();
         deleted.app_passwords.clear();
@@ -409,7 +413,7 @@ mod tests {
         assert!(!pending.done(&put));
         assert!(pending.contains(&put.lookup_key));
         // ... and the next write, from the current record, deletes it.
-        let delete = pending.next_write(&deleted, &BTreeSet::new()).unwrap();
+        let delete = pending.next_write(&deleted, &[]).unwrap();
         assert_eq!(delete.value, None);
         assert!(pending.done(&delete));
         assert!(pending.is_empty());
@@ -424,12 +428,12 @@ mod tests {
         let marked = pending.mark(&changes(&r, &rekeyed));
         assert_eq!(marked.len(), 2);
         assert!(pending.has_id(&r.app_passwords[0].id));
-        let first = pending.next_write(&rekeyed, &BTreeSet::new()).unwrap();
+        let first = pending.next_write(&rekeyed, &[]).unwrap();
         assert!(first.value.is_some(), "the new copy is put first");
-        let skip = BTreeSet::from([first.lookup_key.clone()]);
+        let skip = [first.lookup_key.clone()];
         let second = pending.next_write(&rekeyed, &skip).unwrap();
         assert_eq!(second.value, None);
-        let skip = BTreeSet::from([first.lookup_key, second.lookup_key]);
+        let skip = [first.lookup_key, second.lookup_key];
         assert_eq!(pending.next_write(&rekeyed, &skip), None);
         assert_eq!(pending.len(), 2, "nothing was cleared");
     }

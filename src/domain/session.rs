@@ -8,12 +8,12 @@
 
 use super::error::{Error, Result};
 use super::hash::hex;
+use super::keyed::Keyed;
 use super::random::Entropy;
 use super::rules::valid_user;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 
 /// Default idle timeout: 30 minutes.
 pub const DEFAULT_IDLE_SECS: i64 = 30 * 60;
@@ -98,7 +98,7 @@ impl SessionTimes {
 
 /// One user's sessions, keyed by [`SessionId::key`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sessions(BTreeMap<String, SessionTimes>);
+pub struct Sessions(Keyed<SessionTimes>);
 
 impl Sessions {
     /// Records a new session at `now`; drops ended ones and, past [`MAX_SESSIONS_PER_USER`], the

@@ -12,9 +12,9 @@
 //! - [`Gate`]: "at most once per interval" per key, counting what it held back.
 
 use super::hash;
+use super::keyed::Keyed;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// Failed logins allowed per (user, address) per [`PERIOD_SECS`] (the `[[ratelimits]]` binding
 /// `PAIR_LIMITER` in wrangler.toml says the same; this is what the README and tests quote).
@@ -37,7 +37,65 @@ pub const MEMORY_ENTRIES: usize = 10_000;
 /// ```
 #[must_use]
 pub fn parse_remote_ip(text: &str) -> Option<String> {
-    text.parse::<IpAddr>().ok().map(|ip| ip.to_string())
+    match text.parse::<IpAddr>().ok()? {
+        IpAddr::V4(ip) => Some(ip.to_string()),
+        IpAddr::V6(ip) => Some(ipv6_text(&ip)),
+    }
+}
+
+/// The text `Ipv6Addr`'s `Display` gives (RFC 5952): lowercase hex groups without leading zeros,
+/// the first longest run of two or more zero groups as `::`, an IPv4-mapped address as
+/// `::ffff:a.b.c.d`. Written here because that `Display` (padding, width) is large in the wasm.
+fn ipv6_text(ip: &Ipv6Addr) -> String {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return format!("::ffff:{v4}");
+    }
+    let groups = ip.segments();
+    // (start, length) of the first longest run of zero groups, and of the current one.
+    let (mut longest, mut current) = ((0, 0), (0, 0));
+    for (i, &group) in groups.iter().enumerate() {
+        if group == 0 {
+            if current.1 == 0 {
+                current.0 = i;
+            }
+            current.1 += 1;
+            if current.1 > longest.1 {
+                longest = current;
+            }
+        } else {
+            current = (0, 0);
+        }
+    }
+    let mut text = String::with_capacity(39);
+    if longest.1 > 1 {
+        push_groups(&mut text, groups.get(..longest.0).unwrap_or_default());
+        text.push_str("::");
+        push_groups(
+            &mut text,
+            groups.get(longest.0 + longest.1..).unwrap_or_default(),
+        );
+    } else {
+        push_groups(&mut text, &groups);
+    }
+    text
+}
+
+/// Appends `groups` in lowercase hex without leading zeros, separated by `:`.
+fn push_groups(text: &mut String, groups: &[u16]) {
+    for (n, &group) in groups.iter().enumerate() {
+        if n > 0 {
+            text.push(':');
+        }
+        let digits = [12, 8, 4, 0].map(|shift| u32::from(group >> shift) & 0xf);
+        let significant = digits.iter().skip_while(|&&d| d == 0).count().max(1);
+        let skipped = digits.len() - significant;
+        text.extend(
+            digits
+                .iter()
+                .skip(skipped)
+                .filter_map(|&d| char::from_digit(d, 16)),
+        );
+    }
 }
 
 /// Where failed attempts are counted: the client's address, or the caller when it gave none.
@@ -82,11 +140,7 @@ pub fn address_key(origin: &Origin) -> String {
 }
 
 /// Drops expired entries when full; if still full, drops the entry that ends first.
-fn make_room<V>(
-    map: &mut HashMap<String, V>,
-    expired: impl Fn(&V) -> bool,
-    end: impl Fn(&V) -> i64,
-) {
+fn make_room<V>(map: &mut Keyed<V>, expired: impl Fn(&V) -> bool, end: impl Fn(&V) -> i64) {
     if map.len() < MEMORY_ENTRIES {
         return;
     }
@@ -104,7 +158,7 @@ fn make_room<V>(
 /// "Blocked until" per key, bounded to [`MEMORY_ENTRIES`].
 #[derive(Debug, Default)]
 pub struct Blocklist {
-    until: HashMap<String, i64>,
+    until: Keyed<i64>,
 }
 
 impl Blocklist {
@@ -151,7 +205,7 @@ impl Blocklist {
 pub struct Gate {
     interval: i64,
     /// key → (time it last passed, occurrences held back since).
-    last: HashMap<String, (i64, u32)>,
+    last: Keyed<(i64, u32)>,
 }
 
 impl Gate {
@@ -160,7 +214,7 @@ impl Gate {
     pub fn new(interval: i64) -> Self {
         Self {
             interval,
-            last: HashMap::new(),
+            last: Keyed::default(),
         }
     }
 
@@ -203,6 +257,20 @@ mod tests {
             parse_remote_ip("2001:0db8::0001").as_deref(),
             Some("2001:db8::1")
         );
+        for (given, canonical) in [
+            ("::FFFF:192.0.2.1", "::ffff:192.0.2.1"),
+            ("::192.0.2.1", "::c000:201"),
+            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+            ("1:0:0:2:0:0:3:4", "1::2:0:0:3:4"),
+            ("1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"),
+            ("0:0:0:0:0:0:0:0", "::"),
+        ] {
+            assert_eq!(
+                parse_remote_ip(given).as_deref(),
+                Some(canonical),
+                "{given}"
+            );
+        }
         for bad in [
             "",
             " 1.2.3.4",
@@ -216,6 +284,25 @@ mod tests {
             "1.2.3.4/24",
         ] {
             assert_eq!(parse_remote_ip(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The IPv6 text is the standard library's, for addresses with runs of zero groups of
+        /// every length and place, and IPv4-mapped ones.
+        #[test]
+        fn ipv6_text_is_the_standard_display(
+            groups in proptest::array::uniform8(proptest::prop_oneof![
+                proptest::strategy::Just(0u16),
+                proptest::strategy::Just(0xffffu16),
+                proptest::prelude::any::<u16>(),
+            ])
+        ) {
+            let ip = Ipv6Addr::from(groups);
+            proptest::prop_assert_eq!(ipv6_text(&ip), ip.to_string());
+            let text = ip.to_string();
+            proptest::prop_assert_eq!(parse_remote_ip(&text.to_uppercase()), Some(text));
         }
     }
 

@@ -13,11 +13,11 @@ use super::routes::Call;
 use super::{kv, now, post_to_object};
 use crate::domain::api_key::{self, ApiKeyEntry, Published};
 use crate::domain::audit::{Event, Kind, Named};
+use crate::domain::keyed::Keyed;
 use crate::domain::rules::LAST_USE_INTERVAL_SECS;
 use crate::domain::throttle::Gate;
 use core::cell::RefCell;
 use serde::Deserialize;
-use std::collections::HashMap;
 use worker::{Context, Env, Response};
 
 /// How long this isolate trusts a key it found in KV without reading it again, in seconds.
@@ -27,7 +27,7 @@ const CACHE_ENTRIES: usize = 1_000;
 
 thread_local! {
     /// key hash → (the key's published data, when it was read).
-    static CACHE: RefCell<HashMap<String, (Published, i64)>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<Keyed<(Published, i64)>> = RefCell::new(Keyed::default());
     /// When this isolate last sent a use of each key to the tenant object.
     static USE_SENT: RefCell<Gate> = RefCell::new(Gate::new(LAST_USE_INTERVAL_SECS));
 }
@@ -74,7 +74,7 @@ pub fn note_use(env: &Env, ctx: &Context, id: &str) {
         id: id.to_owned(),
         at,
     };
-    ctx.wait_until(async move {
+    super::later(ctx, async move {
         if let Err(e) = send(&env, &command).await {
             worker::console_error!("api key use: {}", e.code);
         }

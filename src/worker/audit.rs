@@ -27,7 +27,7 @@ pub fn login(env: &Env, ctx: &Context, user: &str, event: Event) {
         },
     };
     let env = env.clone();
-    ctx.wait_until(async move {
+    super::later(ctx, async move {
         if let Err(e) = send_message(&env, &message).await {
             worker::console_error!("audit event: {}", e.code);
         }

@@ -35,6 +35,13 @@ fn now() -> i64 {
     i64::try_from(worker::Date::now().as_millis() / 1000).unwrap_or(i64::MAX)
 }
 
+/// Runs `work` after the response (`wait_until`). Boxed, so every caller shares one copy of the
+/// runtime's promise glue in the wasm instead of one per future type.
+fn later(ctx: &Context, work: impl core::future::Future<Output = ()> + 'static) {
+    let work: core::pin::Pin<Box<dyn core::future::Future<Output = ()>>> = Box::pin(work);
+    ctx.wait_until(work);
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let response = match routes::route(req, &env, &ctx).await {

@@ -13,6 +13,8 @@ use crate::domain::api_key::{self, Published, Scope};
 use crate::domain::audit::Actor;
 use crate::domain::hash;
 use crate::domain::{Error, UserId};
+use core::future::Future;
+use core::pin::Pin;
 use worker::{Context, Env, Headers, Method, Request, Response};
 
 /// Who may call a route.
@@ -320,31 +322,47 @@ pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, A
     dispatch(route.endpoint, call).await
 }
 
-async fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Result<Response, ApiError> {
+/// A handler's answer, still to come. Boxed, so each handler's state machine stays its own function
+/// instead of being inlined into one that holds (and drops) every handler's state.
+type Answer<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + 'a>>;
+
+/// An [`Answer`] from a handler's future (which also gives an `async` block its output type).
+fn boxed<'a>(answer: impl Future<Output = Result<Response, ApiError>> + 'a) -> Answer<'a> {
+    Box::pin(answer)
+}
+
+/// An answer already known.
+fn ready<'a>(answer: Result<Response, ApiError>) -> Answer<'a> {
+    boxed(core::future::ready(answer))
+}
+
+fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Answer<'_> {
     match endpoint {
-        E::Health => health(),
-        E::OpenApi | E::Asset => portal::static_file(&call.req, call.env).await,
-        E::Favicon => favicon(),
-        E::Page => portal::page(&call.req, call.env).await,
-        E::SignIn => portal::sign_in(&call.req, call.env).await,
-        E::Callback => portal::callback(&call.req, call.env).await,
-        E::SignOut => portal::sign_out(&call.req, call.env).await,
-        E::SignOutEverywhere => portal::sign_out_everywhere(call).await,
-        E::DevSignIn => portal::dev_sign_in(call).await,
-        E::Verify => verify::verify(call).await,
-        E::GetSettings => app_passwords::get_settings(call).await,
-        E::PutSettings => app_passwords::put_settings(call).await,
-        E::Stats => stats::stats(),
-        E::CreateApiKey => api_keys::create(call).await,
-        E::ListApiKeys => api_keys::list(call).await,
-        E::RevokeApiKey => api_keys::revoke(call).await,
-        E::CreateAppPassword => app_passwords::create(call).await,
-        E::ListAppPasswords => app_passwords::list(call).await,
-        E::DeleteAppPassword => app_passwords::delete(call).await,
-        E::DeleteAllAppPasswords => app_passwords::delete_all(call).await,
-        E::SetMfa => app_passwords::set_mfa(call).await,
-        E::PasswordChanged => app_passwords::password_changed(call).await,
-        E::Events => app_passwords::events(call).await,
+        E::Health => ready(health()),
+        E::OpenApi | E::Asset => {
+            boxed(async move { portal::static_file(&call.req, call.env).await })
+        }
+        E::Favicon => ready(favicon()),
+        E::Page => boxed(async move { portal::page(&call.req, call.env).await }),
+        E::SignIn => boxed(async move { portal::sign_in(&call.req, call.env).await }),
+        E::Callback => boxed(async move { portal::callback(&call.req, call.env).await }),
+        E::SignOut => boxed(async move { portal::sign_out(&call.req, call.env).await }),
+        E::SignOutEverywhere => boxed(portal::sign_out_everywhere(call)),
+        E::DevSignIn => boxed(portal::dev_sign_in(call)),
+        E::Verify => boxed(verify::verify(call)),
+        E::GetSettings => boxed(app_passwords::get_settings(call)),
+        E::PutSettings => boxed(app_passwords::put_settings(call)),
+        E::Stats => ready(stats::stats()),
+        E::CreateApiKey => boxed(api_keys::create(call)),
+        E::ListApiKeys => boxed(api_keys::list(call)),
+        E::RevokeApiKey => boxed(api_keys::revoke(call)),
+        E::CreateAppPassword => boxed(app_passwords::create(call)),
+        E::ListAppPasswords => boxed(app_passwords::list(call)),
+        E::DeleteAppPassword => boxed(app_passwords::delete(call)),
+        E::DeleteAllAppPasswords => boxed(app_passwords::delete_all(call)),
+        E::SetMfa => boxed(app_passwords::set_mfa(call)),
+        E::PasswordChanged => boxed(app_passwords::password_changed(call)),
+        E::Events => boxed(app_passwords::events(call)),
     }
 }
 

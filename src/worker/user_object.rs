@@ -41,7 +41,6 @@ use crate::domain::{Error, OnPasswordChange, Protocol, Settings, UserId, UserRec
 use core::cell::{Cell, RefCell};
 use futures_util::lock::Mutex;
 use serde::Serialize;
-use std::collections::BTreeSet;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
 /// Storage key of the record.
@@ -495,13 +494,7 @@ impl UserObject {
         &self,
         f: impl FnOnce(&mut Sessions) -> crate::domain::Result<bool>,
     ) -> std::result::Result<Response, ApiError> {
-        if self.sessions.borrow().is_none() {
-            let stored: Option<Sessions> = stored::get(&self.state.storage(), SESSIONS_KEY).await?;
-            let mut slot = self.sessions.borrow_mut();
-            if slot.is_none() {
-                *slot = Some(stored.unwrap_or_default());
-            }
-        }
+        self.load_sessions().await?;
         let (outcome, snapshot) = {
             let mut slot = self.sessions.borrow_mut();
             let sessions = slot.get_or_insert_with(Sessions::default);
@@ -511,6 +504,27 @@ impl UserObject {
             let changed = matches!(outcome, Ok(true)) || sessions.len() != before;
             (outcome, changed.then(|| sessions.clone()))
         };
+        self.sessions_answer(outcome, snapshot).await
+    }
+
+    /// Reads the sessions from storage the first time they are needed.
+    async fn load_sessions(&self) -> std::result::Result<(), ApiError> {
+        if self.sessions.borrow().is_none() {
+            let stored: Option<Sessions> = stored::get(&self.state.storage(), SESSIONS_KEY).await?;
+            let mut slot = self.sessions.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(stored.unwrap_or_default());
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of [`Self::sessions`], not generic: saves the changed sessions, then answers.
+    async fn sessions_answer(
+        &self,
+        outcome: crate::domain::Result<bool>,
+        snapshot: Option<Sessions>,
+    ) -> std::result::Result<Response, ApiError> {
         if let Some(sessions) = snapshot {
             stored::put(&self.state.storage(), SESSIONS_KEY, &sessions).await?;
         }
@@ -544,9 +558,15 @@ impl UserObject {
             let marked = !self.pending.borrow_mut().mark(&keys).is_empty();
             (out, *record != before, marked)
         };
-        if !changed && !marked {
-            return Ok(out);
+        if changed || marked {
+            self.persist(marked).await?;
         }
+        Ok(out)
+    }
+
+    /// The part of [`Self::commit_with`] after the rule: saves record and marks, then sets the
+    /// retry alarm when keys were `marked`. Not generic, so one copy serves every rule.
+    async fn persist(&self, marked: bool) -> std::result::Result<(), ApiError> {
         if let Err(e) = self.save().await {
             // KV may already hold what memory had (a concurrent flush): on reload, every key of
             // the stored and the discarded record, and what was pending, is rewritten.
@@ -568,7 +588,7 @@ impl UserObject {
             // Before any KV write: if this object stops now, the alarm still writes the keys.
             self.schedule_retry().await;
         }
-        Ok(out)
+        Ok(())
     }
 
     async fn save(&self) -> std::result::Result<(), ApiError> {
@@ -631,7 +651,7 @@ impl UserObject {
     /// concurrent deletion cannot leave a deleted credential in KV, whatever order KV applies them.
     async fn flush(&self) -> std::result::Result<(), ApiError> {
         let _turn = self.writer.lock().await;
-        let mut failed = BTreeSet::new();
+        let mut failed = Vec::new();
         let mut cleared = false;
         loop {
             let write = {
@@ -644,7 +664,7 @@ impl UserObject {
                 Ok(()) => cleared |= self.pending.borrow_mut().done(&write),
                 Err(e) => {
                     worker::console_error!("user object: kv write: {}", e);
-                    failed.insert(write.lookup_key);
+                    failed.push(write.lookup_key);
                 }
             }
         }

@@ -400,7 +400,7 @@ fn after_response(env: &Env, ctx: &Context, actor: &Actor, commands: Vec<Command
     }
     let env = env.clone();
     let actor = actor.clone();
-    ctx.wait_until(async move {
+    super::later(ctx, async move {
         for command in commands {
             let message = Message {
                 actor: actor.clone(),
