@@ -9,6 +9,7 @@ mod app_passwords;
 mod audit;
 mod commands;
 mod config;
+mod fields;
 mod http;
 mod kv;
 mod login_cache;
@@ -113,14 +114,14 @@ async fn register_mfa(env: &Env, user: String) -> Result<Option<FirstPassword>, 
 
 /// Sends a command to the user's Durable Object and decodes its typed reply (see [`commands`]);
 /// an error it answered comes back as the same [`ApiError`] (code, status, message, limit).
-async fn ask<T: serde::de::DeserializeOwned>(
+async fn ask<T: fields::FromJson>(
     env: &Env,
     actor: &Actor,
     command: &Command,
 ) -> Result<T, ApiError> {
     let bytes = relay(env, actor, command).await?.bytes().await?;
     let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-    http::own_json(text).map_err(|e| ApiError::internal("user object reply", &e))
+    fields::parse(text).map_err(|e| ApiError::internal("user object reply", &e))
 }
 
 /// Sends a command to the user's Durable Object and returns its successful answer as it is (a
