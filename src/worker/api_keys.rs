@@ -86,25 +86,13 @@ async fn send(env: &Env, command: &TenantCommand) -> Result<Response, ApiError> 
     post_to_object(env, TENANT_BINDING, "tenant", command).await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    scopes: Vec<String>,
-}
-
 /// `POST /v1/api-keys` `{"name","scopes"}` → 201 with the key, shown this once.
 pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
-    let body: CreateBody = http::read_json(&mut call.req).await?;
-    let scopes = api_key::parse_scopes(&body.scopes)?;
-    let mut response = send(
-        call.env,
-        &TenantCommand::CreateApiKey {
-            name: body.name,
-            scopes,
-        },
-    )
-    .await?;
+    use crate::domain::body::Shape::{Text, Texts};
+    let mut body = http::read_fields(&mut call.req, &[("name", Text), ("scopes", Texts)]).await?;
+    let name = body.text("name")?;
+    let scopes = api_key::parse_scopes(&body.opt_texts("scopes").unwrap_or_default())?;
+    let mut response = send(call.env, &TenantCommand::CreateApiKey { name, scopes }).await?;
     if response.status_code() == 201 {
         #[derive(Deserialize)]
         struct Created {

@@ -213,7 +213,25 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 
 /// Parses a request body with [`body::parse`]: 400 `invalid_json` or `invalid_request`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    body::parse(bytes).map_err(|e| ApiError::new(400, e.code, e.message))
+    Ok(body::parse(bytes)?)
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `fields` with [`body::parse_fields`]: the
+/// same answers as [`read_json`] of a struct of these fields with `deny_unknown_fields`, with one
+/// reader for every body in the wasm.
+pub async fn read_fields(
+    req: &mut Request,
+    fields: &'static [(&'static str, body::Shape)],
+) -> Result<body::Object, ApiError> {
+    let bytes = read_body(req).await?;
+    Ok(body::parse_fields(&bytes, fields)?)
+}
+
+/// 400 with the body error's code and message.
+impl From<body::BodyError> for ApiError {
+    fn from(e: body::BodyError) -> Self {
+        Self::new(400, e.code, e.message)
+    }
 }
 
 fn too_large() -> ApiError {
