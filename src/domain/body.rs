@@ -519,7 +519,9 @@ mod tests {
             format!("{{{full}}}"),
             format!("{{{least}}}"),
             format!(" {{ {least} }} "),
-            format!(r#"{{{least},"opt_text":null,"opt_flag":null,"opt_count":null,"opt_texts":null}}"#),
+            format!(
+                r#"{{{least},"opt_text":null,"opt_flag":null,"opt_count":null,"opt_texts":null}}"#
+            ),
             String::new(),
             "[]".into(),
             "{".into(),
