@@ -1025,7 +1025,9 @@ mod tests {
         let good = r#""issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","jwks_uri":"https://idp.example/k""#;
         for doc in [
             format!("{{{good}}}"),
-            format!(r#"{{{good},"token_endpoint_auth_methods_supported":["none"],"extra":{{"a":[1]}}}}"#),
+            format!(
+                r#"{{{good},"token_endpoint_auth_methods_supported":["none"],"extra":{{"a":[1]}}}}"#
+            ),
             format!(r#"{{{good},"token_endpoint_auth_methods_supported":null}}"#),
             format!(r#"{{{good},"issuer":"https://idp.example"}}"#),
             format!(r#"{{{good},"extra":1,"extra":2}}"#),

@@ -16,7 +16,6 @@ use crate::domain::audit::{Event, Kind, Named};
 use crate::domain::rules::LAST_USE_INTERVAL_SECS;
 use crate::domain::throttle::Gate;
 use core::cell::RefCell;
-use serde::Deserialize;
 use std::collections::HashMap;
 use worker::{Context, Env, Response};
 
@@ -94,18 +93,20 @@ pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
     let scopes = api_key::parse_scopes(&body.opt_texts("scopes").unwrap_or_default())?;
     let mut response = send(call.env, &TenantCommand::CreateApiKey { name, scopes }).await?;
     if response.status_code() == 201 {
-        #[derive(Deserialize)]
-        struct Created {
-            id: String,
-            name: String,
-            scopes: Vec<api_key::Scope>,
-        }
-        let created: Created = http::answer_json(&mut response.cloned()?).await?;
+        let bytes = response.cloned()?.bytes().await?;
+        let named = |value| -> super::fields::Result<Named> {
+            let mut created = super::fields::Fields::new(value)?;
+            let (id, name) = (created.string("id")?, created.string("name")?);
+            Ok(Named {
+                scopes: Some(created.typed("scopes")?),
+                ..Named::new(&id, &name)
+            })
+        };
+        let named = serde_json::from_slice(&bytes)
+            .and_then(named)
+            .map_err(|e| ApiError::internal("tenant object reply", &e))?;
         let mut event = Event::new(Kind::ApiKeyCreated, now(), call.caller.actor());
-        event.api_key = Some(Named {
-            scopes: Some(created.scopes),
-            ..Named::new(&created.id, &created.name)
-        });
+        event.api_key = Some(named);
         audit::print(&event, None);
     }
     Ok(response)
