@@ -24,6 +24,7 @@ pub mod argon2;
 pub mod audit;
 pub mod body;
 pub mod error;
+pub mod fields;
 pub mod format;
 pub mod hash;
 pub mod login_cache;

@@ -94,11 +94,11 @@ pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
     let mut response = send(call.env, &TenantCommand::CreateApiKey { name, scopes }).await?;
     if response.status_code() == 201 {
         let bytes = response.cloned()?.bytes().await?;
-        let named = |value| -> super::fields::Result<Named> {
-            let mut created = super::fields::Fields::new(value)?;
+        let named = |value| -> crate::domain::fields::Result<Named> {
+            let mut created = crate::domain::fields::Fields::new(value)?;
             let (id, name) = (created.string("id")?, created.string("name")?);
             Ok(Named {
-                scopes: Some(created.typed("scopes")?),
+                scopes: Some(created.get("scopes")?),
                 ..Named::new(&id, &name)
             })
         };

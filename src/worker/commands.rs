@@ -6,12 +6,12 @@
 //! HTTP answer (status, body) itself.
 //!
 //! The types are written with their derived `Serialize` and read by the hand-written
-//! `from_json` readers below ([`super::fields`]: one small reader per type instead of serde's
+//! `from_json` readers below ([`crate::domain::fields`]: one small reader per type instead of serde's
 //! per-type copies of serde_json's readers); the tests read every variant back.
 
-use super::fields::{self, Fields, FromJson, Result};
 use crate::domain::api_key::Scope;
 use crate::domain::audit::{Actor, Event};
+use crate::domain::fields::{self, Fields, FromJson, Result};
 use crate::domain::rules::{Issued, Summary};
 use crate::domain::session::SessionPolicy;
 use crate::domain::{OnPasswordChange, Protocol, Settings};
@@ -350,9 +350,9 @@ impl FromJson for Created {
             name: f.string("name")?,
             password: f.string("password")?,
             display: f.string("display")?,
-            created_at: f.int("created_at")?,
-            scopes: f.typed("scopes")?,
-            expires_at: f.typed("expires_at")?,
+            created_at: f.get("created_at")?,
+            scopes: f.get("scopes")?,
+            expires_at: f.get("expires_at")?,
         })
     }
 }
@@ -361,7 +361,7 @@ impl FromJson for MfaState {
     /// Reads the object's [`MfaState`] reply.
     fn from_json(value: Value) -> Result<Self> {
         let mut f = Fields::new(value)?;
-        let mfa_enabled = f.boolean("mfa_enabled")?;
+        let mfa_enabled = f.get("mfa_enabled")?;
         let initial_app_password = match f.value("initial_app_password") {
             Value::Null => None,
             created => Some(Created::from_json(created)?),
@@ -377,7 +377,7 @@ impl FromJson for Deleted {
     /// Reads the object's [`Deleted`] reply.
     fn from_json(value: Value) -> Result<Self> {
         Ok(Self {
-            deleted: Fields::new(value)?.count("deleted")?,
+            deleted: Fields::new(value)?.get("deleted")?,
         })
     }
 }
@@ -386,7 +386,7 @@ impl FromJson for Revoked {
     /// Reads the object's [`Revoked`] reply.
     fn from_json(value: Value) -> Result<Self> {
         Ok(Self {
-            revoked: Fields::new(value)?.count("revoked")?,
+            revoked: Fields::new(value)?.get("revoked")?,
         })
     }
 }
@@ -395,7 +395,7 @@ impl FromJson for Events {
     /// Reads the object's [`Events`] reply.
     fn from_json(value: Value) -> Result<Self> {
         Ok(Self {
-            events: Fields::new(value)?.typed("events")?,
+            events: Fields::new(value)?.get("events")?,
         })
     }
 }
@@ -405,7 +405,7 @@ impl FromJson for Message {
     fn from_json(value: Value) -> Result<Self> {
         let mut f = Fields::new(value)?;
         Ok(Self {
-            actor: f.typed("actor")?,
+            actor: f.get("actor")?,
             command: Command::from_json(f.value("command"))?,
         })
     }
@@ -421,13 +421,13 @@ impl FromJson for Command {
             "create" => Self::Create {
                 user,
                 name: f.string("name")?,
-                scopes: f.typed("scopes")?,
-                expires_in_days: f.typed("expires_in_days")?,
-                settings: f.typed("settings")?,
+                scopes: f.get("scopes")?,
+                expires_in_days: f.get("expires_in_days")?,
+                settings: f.get("settings")?,
             },
             "list" => Self::List {
                 user,
-                settings: f.typed("settings")?,
+                settings: f.get("settings")?,
             },
             "delete" => Self::Delete {
                 user,
@@ -436,21 +436,21 @@ impl FromJson for Command {
             "delete_all" => Self::DeleteAll { user },
             "set_mfa" => Self::SetMfa {
                 user,
-                enabled: f.boolean("enabled")?,
-                initial_name: f.opt_string("initial_name")?,
-                settings: f.typed("settings")?,
+                enabled: f.get("enabled")?,
+                initial_name: f.get("initial_name")?,
+                settings: f.get("settings")?,
             },
             "record_use" => Self::RecordUse {
                 user,
                 id: f.string("id")?,
-                at: f.int("at")?,
-                protocol: f.typed("protocol")?,
-                remote_ip: f.opt_string("remote_ip")?,
-                publish: f.flag("publish")?,
+                at: f.get("at")?,
+                protocol: f.get("protocol")?,
+                remote_ip: f.get("remote_ip")?,
+                publish: f.or_default("publish")?,
             },
             "record_event" => Self::RecordEvent {
                 user,
-                event: f.typed("event")?,
+                event: f.get("event")?,
             },
             "events" => Self::Events { user },
             "rehash" => Self::Rehash {
@@ -461,12 +461,12 @@ impl FromJson for Command {
             "start_session" => Self::StartSession {
                 user,
                 key: f.string("key")?,
-                policy: f.typed("policy")?,
+                policy: f.get("policy")?,
             },
             "check_session" => Self::CheckSession {
                 user,
                 key: f.string("key")?,
-                policy: f.typed("policy")?,
+                policy: f.get("policy")?,
             },
             "end_session" => Self::EndSession {
                 user,
@@ -475,7 +475,7 @@ impl FromJson for Command {
             "end_all_sessions" => Self::EndAllSessions { user },
             "password_changed" => Self::PasswordChanged {
                 user,
-                policy: f.typed("policy")?,
+                policy: f.get("policy")?,
             },
             "find" => Self::Find {
                 user,
@@ -502,14 +502,14 @@ impl FromJson for TenantCommand {
         Ok(match name.as_str() {
             "create_api_key" => Self::CreateApiKey {
                 name: f.string("name")?,
-                scopes: f.typed("scopes")?,
+                scopes: f.get("scopes")?,
             },
             "revoke_api_key" => Self::RevokeApiKey {
                 id: f.string("id")?,
             },
             "record_api_key_use" => Self::RecordApiKeyUse {
                 id: f.string("id")?,
-                at: f.int("at")?,
+                at: f.get("at")?,
             },
             other => return Err(fields::unknown_variant(other)),
         })

@@ -7,10 +7,10 @@
 use super::config::KV_BINDING;
 use crate::domain::Credential;
 use crate::domain::api_key::Published;
+use crate::domain::fields::FromJson;
 use crate::domain::publish::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use worker::{Env, KvStore};
 
 /// KV reads made by this isolate.
@@ -49,7 +49,7 @@ async fn put_json<T: Serialize>(
     Ok(())
 }
 
-async fn get_json<T: DeserializeOwned>(env: &Env, name: &str) -> worker::Result<Option<T>> {
+async fn get_json<T: FromJson>(env: &Env, name: &str) -> worker::Result<Option<T>> {
     READS.fetch_add(1, Ordering::Relaxed);
     // As text, read by serde_json like every JSON the Worker reads (`json()` has KV parse it and
     // serde-wasm-bindgen convert it: a second decoder of the type). `null` is no value, as there.

@@ -9,7 +9,6 @@ mod app_passwords;
 mod audit;
 mod commands;
 mod config;
-mod fields;
 mod http;
 mod kv;
 mod login_cache;
@@ -24,6 +23,7 @@ mod user_object;
 mod verify;
 
 use crate::domain::audit::Actor;
+use crate::domain::fields;
 use crate::domain::rules::Settings;
 use commands::{Command, Message};
 use config::{TENANT_BINDING, USERS_BINDING};
@@ -120,7 +120,7 @@ async fn ask<T: fields::FromJson>(
 ) -> Result<T, ApiError> {
     let bytes = relay(env, actor, command).await?.bytes().await?;
     let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-    fields::parse(text).map_err(|e| ApiError::internal("user object reply", &e))
+    http::own_json(text).map_err(|e| ApiError::internal("user object reply", &e))
 }
 
 /// Sends a command to the user's Durable Object and returns its successful answer as it is (a
@@ -142,7 +142,7 @@ fn relayed(status: u16, body: &[u8]) -> ApiError {
         Ok((
             error.string("code")?,
             error.string("message")?,
-            error.typed("limit")?,
+            error.get("limit")?,
         ))
     };
     let known = |code: &str| {

@@ -7,9 +7,9 @@
 //! whose maps are ES `Map`s (turned into objects here; `JSON.stringify` alone would drop them).
 
 use super::http::ApiError;
+use crate::domain::fields::FromJson;
 use js_sys::{JSON, Map, Object};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use worker::Storage;
 use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -17,7 +17,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 
 /// Reads `key`: `None` when absent; 503 `storage_unavailable` when unreachable or not a `T` in
 /// any form (fail closed: a record that does not parse is never replaced by a default).
-pub async fn get<T: DeserializeOwned>(storage: &Storage, key: &str) -> Result<Option<T>, ApiError> {
+pub async fn get<T: FromJson>(storage: &Storage, key: &str) -> Result<Option<T>, ApiError> {
     let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("stored {key}"), e);
     let read = storage
         .as_raw()

@@ -79,7 +79,7 @@ impl DurableObject for TenantObject {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         if req.method() == Method::Post {
-            let answer = match super::fields::parse::<TenantCommand>(&req.bytes().await?) {
+            let answer = match crate::domain::fields::parse::<TenantCommand>(&req.bytes().await?) {
                 Ok(command) => self.api_keys(command).await,
                 Err(e) => Err(ApiError::internal("tenant object: bad command", &e)),
             };

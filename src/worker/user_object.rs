@@ -101,7 +101,7 @@ impl DurableObject for UserObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let message = match super::fields::parse::<Message>(&req.bytes().await?) {
+        let message = match crate::domain::fields::parse::<Message>(&req.bytes().await?) {
             Ok(m) => m,
             Err(e) => return ApiError::internal("user object: bad command", &e).response(),
         };
