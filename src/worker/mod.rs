@@ -7,6 +7,7 @@
 mod api_keys;
 mod app_passwords;
 mod audit;
+mod binding;
 mod commands;
 mod config;
 mod http;

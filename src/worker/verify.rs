@@ -384,12 +384,16 @@ impl Attempt<'_> {
 /// Asks a rate limiter to count one failure under `key`; `false` once past its limit. A missing
 /// or failing binding is logged and counts as within the limit (logins keep working).
 async fn within_limit(env: &Env, binding: &str, key: &str) -> bool {
-    let outcome = match env.rate_limiter(binding) {
-        Ok(limiter) => limiter.limit(key.to_owned()).await,
-        Err(e) => Err(e),
+    // `limit({key})` → `{success}`, called directly (worker's wrapper converts both with serde).
+    let outcome = async {
+        let options = super::binding::object("key", &key.into())?;
+        let answer = super::binding::call(env, binding, "limit", &[options]).await?;
+        js_sys::Reflect::get(&answer, &"success".into())?
+            .as_bool()
+            .ok_or_else(|| worker::Error::RustError("no success in the answer".into()))
     };
-    match outcome {
-        Ok(outcome) => outcome.success,
+    match outcome.await {
+        Ok(success) => success,
         Err(e) => {
             worker::console_error!("rate limiter {binding}: {e}");
             true
