@@ -8,7 +8,7 @@
 
 use super::http::ApiError;
 use crate::domain::fields::FromJson;
-use js_sys::{JSON, Map, Object};
+use js_sys::{JSON, Map, Object, Reflect};
 use serde::Serialize;
 use worker::Storage;
 use worker::wasm_bindgen::closure::Closure;
@@ -41,10 +41,39 @@ pub async fn get<T: FromJson>(storage: &Storage, key: &str) -> Result<Option<T>,
 
 /// Stores `value` under `key` as a plain value (the parsed JSON text of `value`).
 pub async fn put<T: Serialize>(storage: &Storage, key: &str, value: &T) -> Result<(), ApiError> {
+    let value = plain(key, value)?;
+    storage
+        .put_raw(key, value)
+        .await
+        .map_err(|e| ApiError::internal(&format!("store {key}"), &e))
+}
+
+/// Stores two values in one write (both or neither), each as [`put`] stores one (worker's
+/// `put_multiple` would convert them with serde-wasm-bindgen: a second encoder of each type).
+pub async fn put_two<A: Serialize, B: Serialize>(
+    storage: &Storage,
+    (first_key, first): (&str, &A),
+    (second_key, second): (&str, &B),
+) -> Result<(), ApiError> {
+    let values = Object::new();
+    for (key, value) in [
+        (first_key, plain(first_key, first)?),
+        (second_key, plain(second_key, second)?),
+    ] {
+        Reflect::set(&values, &JsValue::from_str(key), &value)
+            .map_err(|e| ApiError::internal("store", &js_text(&e)))?;
+    }
+    storage
+        .put_multiple_raw(values)
+        .await
+        .map_err(|e| ApiError::internal(&format!("store {first_key}, {second_key}"), &e))
+}
+
+/// `value` as the plain value stored for it: `JSON.parse` of its JSON text.
+fn plain<T: Serialize>(key: &str, value: &T) -> Result<JsValue, ApiError> {
     let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("store {key}"), e);
     let text = serde_json::to_string(value).map_err(|e| failed(&e))?;
-    let value = JSON::parse(&text).map_err(|e| failed(&js_text(&e)))?;
-    storage.put_raw(key, value).await.map_err(|e| failed(&e))
+    JSON::parse(&text).map_err(|e| failed(&js_text(&e)))
 }
 
 /// `JSON.stringify(value)` with every ES `Map` written as an object (string keys: the maps we

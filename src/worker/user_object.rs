@@ -40,7 +40,6 @@ use crate::domain::session::Sessions;
 use crate::domain::{Error, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
 use core::cell::{Cell, RefCell};
 use futures_util::lock::Mutex;
-use serde::Serialize;
 use std::collections::BTreeSet;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
@@ -54,13 +53,6 @@ pub const MAX_RETRY_SECS: u32 = 60;
 const SESSIONS_KEY: &str = "sessions";
 /// Storage key of the recent audit events.
 const EVENTS: &str = "events";
-
-/// The record and its pending KV keys, as stored together.
-#[derive(Serialize)]
-struct Saved<'a> {
-    record: &'a UserRecord,
-    pending: &'a Pending,
-}
 
 /// The per-user Durable Object (binding `USERS`, named `user:<id>`).
 #[durable_object(alarm)]
@@ -575,15 +567,7 @@ impl UserObject {
         let slot = self.record.borrow().clone();
         let record = slot.ok_or_else(not_loaded)?;
         let pending = self.pending.borrow().clone();
-        let saved = Saved {
-            record: &record,
-            pending: &pending,
-        };
-        self.state
-            .storage()
-            .put_multiple(&saved)
-            .await
-            .map_err(|e| ApiError::internal("user object: save", &e))
+        stored::put_two(&self.state.storage(), (KEY, &record), (PENDING, &pending)).await
     }
 
     /// A deletion of `id`, which is no longer in the record: if an earlier deletion of it answered
