@@ -6,6 +6,8 @@
 //! ``unknown field `x` ``), and a submitted value may be a password. Only a field name of our own
 //! types (a missing or repeated field) is named.
 
+use super::fields::FromJson;
+use super::rules::OnPasswordChange;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 
@@ -111,6 +113,11 @@ pub enum Shape {
     OptFlag,
     /// Any JSON value (`serde_json::Value`).
     Any,
+    /// `Option<OnPasswordChange>` (a tenant setting).
+    OptOnPasswordChange,
+    /// A list of objects, each read as [`read_object`] reads one with these fields (unknown ones
+    /// skipped); each item becomes an object of the fields it has.
+    Objects(&'static [(&'static str, Shape)]),
 }
 
 impl Shape {
@@ -118,7 +125,7 @@ impl Shape {
     const fn required(self) -> bool {
         matches!(
             self,
-            Self::Text | Self::Flag | Self::Int | Self::Texts | Self::Any
+            Self::Text | Self::Flag | Self::Int | Self::Texts | Self::Any | Self::Objects(_)
         )
     }
 }
@@ -168,6 +175,20 @@ impl Object {
         self.opt_flag(name).ok_or_else(not_read)
     }
 
+    /// An `OptCount` field told apart when given as `null` (`Some(None)`: clear it) from left out
+    /// (`None`: keep it).
+    #[must_use]
+    pub fn given_count(&mut self, name: &str) -> Option<Option<u32>> {
+        let value = self.take(name)?;
+        Some(value.as_u64().and_then(|n| u32::try_from(n).ok()))
+    }
+
+    /// An `OptOnPasswordChange` field (`None` when missing or `null`).
+    #[must_use]
+    pub fn opt_on_password_change(&mut self, name: &str) -> Option<OnPasswordChange> {
+        OnPasswordChange::from_json(self.take(name)?).ok()
+    }
+
     /// An `OptCount` field (`None` when missing or `null`).
     #[must_use]
     pub fn opt_count(&mut self, name: &str) -> Option<u32> {
@@ -200,6 +221,18 @@ impl Object {
                     .collect(),
             ),
             _ => None,
+        }
+    }
+
+    /// An `Objects` field: each item's fields, by name.
+    #[must_use]
+    pub fn objects(&mut self, name: &str) -> Vec<super::fields::Fields> {
+        match self.take(name) {
+            Some(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|item| super::fields::Fields::new(item).ok())
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -281,12 +314,50 @@ impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
     }
 }
 
+/// The items of a [`Shape::Objects`] list.
+struct ObjectsVisitor(&'static [(&'static str, Shape)]);
+
+impl<'de> serde::de::Visitor<'de> for ObjectsVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(values) = seq.next_element_seed(ObjectVisitor {
+            fields: self.0,
+            deny_unknown: false,
+        })? {
+            let item = self
+                .0
+                .iter()
+                .zip(values)
+                .filter_map(|((name, _), value)| Some(((*name).to_owned(), value?)))
+                .collect();
+            items.push(serde_json::Value::Object(item));
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+}
+
+/// Reads one object of a [`Shape::Objects`] list.
+impl<'de> serde::de::DeserializeSeed<'de> for ObjectVisitor {
+    type Value = Vec<Option<serde_json::Value>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
 /// Reads one value as the type of its [`Shape`], with serde's reader of that type.
 impl<'de> serde::de::DeserializeSeed<'de> for Shape {
     type Value = serde_json::Value;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         use serde::Deserialize;
+        use serde::de::Error;
         use serde_json::Value;
         Ok(match self {
             Self::Text => Value::String(String::deserialize(d)?),
@@ -300,6 +371,11 @@ impl<'de> serde::de::DeserializeSeed<'de> for Shape {
                 Option::<Vec<String>>::deserialize(d)?.map_or(Value::Null, Value::from)
             }
             Self::Any => Value::deserialize(d)?,
+            Self::Objects(fields) => d.deserialize_seq(ObjectsVisitor(fields))?,
+            Self::OptOnPasswordChange => match Option::<OnPasswordChange>::deserialize(d)? {
+                Some(policy) => serde_json::to_value(policy).map_err(D::Error::custom)?,
+                None => Value::Null,
+            },
         })
     }
 }
@@ -480,6 +556,13 @@ mod tests {
         texts_or_none: Vec<String>,
         opt_texts: Option<Vec<String>>,
         any: serde_json::Value,
+        policy: Option<OnPasswordChange>,
+        #[serde(default, deserialize_with = "given")]
+        given: Option<Option<u32>>,
+    }
+
+    fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+        <Option<u32> as serde::Deserialize>::deserialize(d).map(Some)
     }
 
     const EVERY: &[(&str, Shape)] = &[
@@ -493,6 +576,8 @@ mod tests {
         ("texts_or_none", Shape::TextsOrNone),
         ("opt_texts", Shape::OptTexts),
         ("any", Shape::Any),
+        ("policy", Shape::OptOnPasswordChange),
+        ("given", Shape::OptCount),
     ];
 
     fn by_fields(body: &str) -> Result<Every, BodyError> {
@@ -508,6 +593,8 @@ mod tests {
             texts_or_none: o.opt_texts("texts_or_none").unwrap_or_default(),
             opt_texts: o.opt_texts("opt_texts"),
             any: o.any("any"),
+            policy: o.opt_on_password_change("policy"),
+            given: o.given_count("given"),
         })
     }
 
@@ -554,6 +641,14 @@ mod tests {
             r#""text":"again""#,
             r#""any":null"#,
             r#""opt_text":null,"opt_text":"x""#,
+            r#""policy":"revoke_all""#,
+            r#""policy":null"#,
+            r#""policy":"x""#,
+            r#""policy":1"#,
+            r#""policy":{"keep":null}"#,
+            r#""given":null"#,
+            r#""given":3"#,
+            r#""given":-1"#,
         ] {
             bodies.push(format!("{{{least},{extra}}}"));
             bodies.push(format!("{{{extra},{least}}}"));

@@ -624,6 +624,19 @@ pub enum PublicKey {
     },
 }
 
+/// The fields of a JSON Web Key that [`find_key`] reads.
+const JWK: &[(&str, Shape)] = &[
+    ("kty", Shape::Text),
+    ("kid", Shape::OptText),
+    ("use", Shape::OptText),
+    ("alg", Shape::OptText),
+    ("crv", Shape::OptText),
+    ("n", Shape::OptText),
+    ("e", Shape::OptText),
+    ("x", Shape::OptText),
+    ("y", Shape::OptText),
+];
+
 /// Picks the key that verifies `jwt` from a JWKS document.
 ///
 /// A key matches when its `kid` equals the token's (or the token has none and exactly one key
@@ -635,15 +648,9 @@ pub enum PublicKey {
 /// # Errors
 /// [`SignInError::ProviderUnavailable`] for a document that is not a JWKS.
 pub fn find_key(jwks: &[u8], jwt: &Jwt) -> Result<Option<PublicKey>, SignInError> {
-    #[derive(Deserialize)]
-    struct Jwks {
-        keys: Vec<Jwk>,
-    }
-    #[derive(Deserialize)]
     struct Jwk {
         kty: String,
         kid: Option<String>,
-        #[serde(rename = "use")]
         use_: Option<String>,
         alg: Option<String>,
         crv: Option<String>,
@@ -655,7 +662,27 @@ pub fn find_key(jwks: &[u8], jwt: &Jwt) -> Result<Option<PublicKey>, SignInError
     if jwks.len() > MAX_DOCUMENT_BYTES {
         return Err(SignInError::ProviderUnavailable);
     }
-    let set: Jwks = serde_json::from_slice(jwks).map_err(|_| SignInError::ProviderUnavailable)?;
+    let mut set = read_object(jwks, &[("keys", Shape::Objects(JWK))], false)
+        .map_err(|_| SignInError::ProviderUnavailable)?;
+    let keys: Vec<Jwk> = set
+        .objects("keys")
+        .into_iter()
+        .map(|mut k| {
+            let mut text = |name| k.get::<Option<String>>(name).ok().flatten();
+            Some(Jwk {
+                kty: text("kty")?,
+                kid: text("kid"),
+                use_: text("use"),
+                alg: text("alg"),
+                crv: text("crv"),
+                n: text("n"),
+                e: text("e"),
+                x: text("x"),
+                y: text("y"),
+            })
+        })
+        .collect::<Option<_>>()
+        .ok_or(SignInError::ProviderUnavailable)?;
     let alg_name = match jwt.alg {
         Alg::Rs256 => "RS256",
         Alg::Es256 => "ES256",
@@ -680,7 +707,7 @@ pub fn find_key(jwks: &[u8], jwt: &Jwt) -> Result<Option<PublicKey>, SignInError
             _ => None,
         }
     };
-    let mut candidates = set.keys.iter().filter_map(|k| {
+    let mut candidates = keys.iter().filter_map(|k| {
         let kid_matches = match (&jwt.kid, &k.kid) {
             (Some(want), Some(have)) => want == have,
             (Some(_), None) => false,
@@ -1018,6 +1045,53 @@ mod tests {
             ProviderMetadata::discovery_url("https://idp.example/tenant/"),
             "https://idp.example/tenant/.well-known/openid-configuration"
         );
+    }
+
+    #[test]
+    fn key_sets_read_as_the_derived_reader_does() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Jwks {
+            keys: Vec<Jwk>,
+        }
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Jwk {
+            kty: String,
+            kid: Option<String>,
+            #[serde(rename = "use")]
+            use_: Option<String>,
+            alg: Option<String>,
+            crv: Option<String>,
+            n: Option<String>,
+            e: Option<String>,
+            x: Option<String>,
+            y: Option<String>,
+        }
+        for doc in [
+            r#"{"keys":[]}"#,
+            r#"{"keys":[{"kty":"RSA","kid":"a","use":"sig","n":"AQAB","e":"AQAB","other":[1]}],"x":1}"#,
+            r#"{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b"},{"kty":"RSA"}]}"#,
+            r#"{"keys":[{"kty":"RSA","kty":"EC"}]}"#,
+            r#"{"keys":[{"kty":"RSA","n":"a","n":"b"}]}"#,
+            r#"{"keys":[{"kty":"RSA","x":1}]}"#,
+            r#"{"keys":[{"kid":"a"}]}"#,
+            r#"{"keys":[{"kty":"RSA","kid":null}]}"#,
+            r#"{"keys":[{"kty":"RSA","extra":1,"extra":2}]}"#,
+            r#"{"keys":[{"kty":"RSA"}],"keys":[]}"#,
+            r#"{"keys":null}"#,
+            r#"{"keys":{}}"#,
+            r#"{"keys":[1]}"#,
+            r#"{}"#,
+            r#"{"keys":[{"kty":"RSA"}]} x"#,
+            r#"{"keys":[{"kty":"RSA"}"#,
+        ] {
+            assert_eq!(
+                read_object(doc.as_bytes(), &[("keys", Shape::Objects(JWK))], false).is_ok(),
+                serde_json::from_slice::<Jwks>(doc.as_bytes()).is_ok(),
+                "{doc}"
+            );
+        }
     }
 
     #[test]
