@@ -138,13 +138,17 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
 /// # Errors
 /// When `value` is not the name of one of `all`.
 pub fn unit_variant<T: Serialize + Copy>(all: &[T], value: &Value) -> Result<T> {
-    // Compared as JSON text: the text writer of each enum is in the wasm already.
-    let wanted = match value {
-        Value::String(_) => value.to_string(),
-        _ => return Err(wrong_type("a name")),
+    // Compared with the JSON text each writes (`"name"`): that writer is in the wasm already.
+    let Value::String(name) = value else {
+        return Err(wrong_type("a name"));
+    };
+    let writes_name = |v: &T| {
+        serde_json::to_string(v).is_ok_and(|written| {
+            written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) == Some(name.as_str())
+        })
     };
     all.iter()
-        .find(|v| serde_json::to_string(v).is_ok_and(|written| written == wanted))
+        .find(|v| writes_name(v))
         .copied()
         .ok_or_else(|| wrong_type("a known name"))
 }

@@ -109,7 +109,8 @@ async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
         None
     } else {
         let body: serde_json::Value = http::read_json(&mut call.req).await?;
-        Some(body.to_string().into())
+        let text = serde_json::to_string(&body).map_err(|e| ApiError::internal("encode", &e))?;
+        Some(text.into())
     };
     let stub = call
         .env

@@ -26,7 +26,8 @@ pub async fn call(
 
 /// The JavaScript value of the JSON `value` (`JSON.parse` of its text).
 pub fn js_value(value: &serde_json::Value) -> worker::Result<JsValue> {
-    Ok(JSON::parse(&value.to_string())?)
+    let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    Ok(JSON::parse(&text)?)
 }
 
 /// An object with the one property `name` = `value`.
