@@ -624,6 +624,21 @@ pub enum PublicKey {
     },
 }
 
+/// A JSON Web Key as [`find_key`] reads it (the tests compare the reader with serde's derived one).
+#[cfg_attr(test, derive(Deserialize))]
+struct Jwk {
+    kty: String,
+    kid: Option<String>,
+    #[cfg_attr(test, serde(rename = "use"))]
+    use_: Option<String>,
+    alg: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
 /// The fields of a JSON Web Key that [`find_key`] reads.
 const JWK: &[(&str, Shape)] = &[
     ("kty", Shape::Text),
@@ -648,17 +663,6 @@ const JWK: &[(&str, Shape)] = &[
 /// # Errors
 /// [`SignInError::ProviderUnavailable`] for a document that is not a JWKS.
 pub fn find_key(jwks: &[u8], jwt: &Jwt) -> Result<Option<PublicKey>, SignInError> {
-    struct Jwk {
-        kty: String,
-        kid: Option<String>,
-        use_: Option<String>,
-        alg: Option<String>,
-        crv: Option<String>,
-        n: Option<String>,
-        e: Option<String>,
-        x: Option<String>,
-        y: Option<String>,
-    }
     if jwks.len() > MAX_DOCUMENT_BYTES {
         return Err(SignInError::ProviderUnavailable);
     }
@@ -1053,20 +1057,6 @@ mod tests {
         #[allow(dead_code)]
         struct Jwks {
             keys: Vec<Jwk>,
-        }
-        #[derive(serde::Deserialize)]
-        #[allow(dead_code)]
-        struct Jwk {
-            kty: String,
-            kid: Option<String>,
-            #[serde(rename = "use")]
-            use_: Option<String>,
-            alg: Option<String>,
-            crv: Option<String>,
-            n: Option<String>,
-            e: Option<String>,
-            x: Option<String>,
-            y: Option<String>,
         }
         for doc in [
             r#"{"keys":[]}"#,
