@@ -11,6 +11,9 @@ pub const KV_BINDING: &str = "APP_PASSWORDS";
 pub const USERS_BINDING: &str = "USERS";
 /// Durable Object namespace of the tenant settings (one object).
 pub const TENANT_BINDING: &str = "TENANT";
+/// The static files of public/ (wrangler.toml `[assets]`): the page's HTML, script and style, and
+/// the OpenAPI document.
+pub const ASSETS_BINDING: &str = "ASSETS";
 
 /// The server secret and hashing parameters.
 pub struct Config {

@@ -45,9 +45,6 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     with_security_headers(response)
 }
 
-/// The OpenAPI 3.1 description of every route (`GET /openapi.json`).
-const OPENAPI: &str = include_str!("../../assets/openapi.json");
-
 /// RFC 9110 § 11.6.1: a 401 names the scheme that would be accepted.
 const WWW_AUTHENTICATE: &str = "Bearer realm=\"app-passwords\"";
 

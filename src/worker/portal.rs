@@ -1,6 +1,6 @@
 //! The self-service page: sign-in through the organisation's OpenID Provider, server-side
-//! sessions, the `/v1/me` API the page calls, and the static page itself (assets/, compiled in;
-//! nothing from another origin).
+//! sessions, the `/v1/me` API the page calls, and the page itself (public/, served as Workers static
+//! assets; nothing from another origin).
 //!
 //! - `GET /sign-in` → the provider (see [`super::oidc`]); `GET /oidc/callback` → with MFA in the
 //!   ID token: MFA registration on the first sign-in (MFA turned on, the first app password shown
@@ -10,11 +10,15 @@
 //!   SameSite=Strict`). Sign-out deletes the session, so the old cookie is refused at once.
 //! - `/v1/me/...` act only on the cookie's user. CSRF: the cookie is `SameSite=Strict`, and every
 //!   state-changing call must carry an `Origin` equal to the page's own origin.
+//! - `GET /` depends on the session, so the Worker answers it (wrangler.toml `run_worker_first`),
+//!   with public/index.html read through the `ASSETS` binding. The script and style
+//!   (`/assets/app.js`, `/assets/app.css`) are answered by the static-asset layer before the Worker
+//!   runs, with the headers of public/_headers (the same as [`page_headers`]).
 //! - `/dev/sign-in` exists only when the `DEV_SIGN_IN` var is `"true"` (written to `.dev.vars` by
 //!   `make dev`; absent from wrangler.toml, so never deployed).
 
 use super::commands::Command;
-use super::config::{session_policy, session_secret};
+use super::config::{ASSETS_BINDING, session_policy, session_secret};
 use super::http::{self, ApiError};
 use super::routes::Call;
 use super::{ask, oidc};
@@ -24,15 +28,16 @@ use crate::domain::random::SystemEntropy;
 use crate::domain::rules::MAX_USER_BYTES;
 use crate::domain::session::SessionId;
 use crate::domain::{Error, UserId};
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Env, Headers, Request, Response};
 
 /// Name of the session cookie. `__Host-`: Secure, `Path=/`, no `Domain`, so no sibling host can
 /// set or shadow it.
 pub const COOKIE: &str = "__Host-ap_session";
 
-const PAGE_HTML: &str = include_str!("../../assets/index.html");
-const APP_JS: &str = include_str!("../../assets/app.js");
-const APP_CSS: &str = include_str!("../../assets/app.css");
+/// Where the `ASSETS` binding finds the page (any host: the binding only looks at the path).
+const PAGE_URL: &str = "https://assets.invalid/index.html";
 
 /// Strict policy: only our own script, style and API; no framing.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -121,23 +126,29 @@ fn cookie(req: &Request, name: &str) -> Option<String> {
     })
 }
 
-/// Adds the page's security headers (CSP, HSTS, no caching) to an HTML or asset response.
-fn page_response(body: &str, content_type: &str, status: u16) -> worker::Result<Response> {
+/// The page's security headers (CSP, HSTS, no caching, no framing) with its content type.
+/// public/_headers gives the static script and style the same.
+fn page_headers(content_type: &str) -> worker::Result<Headers> {
     let headers = Headers::new();
     headers.set("content-type", content_type)?;
     headers.set("content-security-policy", CSP)?;
     headers.set("strict-transport-security", HSTS)?;
     headers.set("cache-control", "no-store")?;
     headers.set("x-frame-options", "DENY")?;
+    Ok(headers)
+}
+
+/// An HTML page the Worker wrote, with the page's security headers.
+fn page_response(body: &str, content_type: &str, status: u16) -> worker::Result<Response> {
     Ok(Response::ok(body)?
         .with_status(status)
-        .with_headers(headers))
+        .with_headers(page_headers(content_type)?))
 }
 
 /// `GET /`: the page for a live session, or a page that explains how to sign in.
 pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
     match session_user(req, env).await {
-        Ok(_) => Ok(page_response(PAGE_HTML, "text/html; charset=utf-8", 200)?),
+        Ok(_) => app_page(env).await,
         Err(e) if e.status == 401 && cookie(req, COOKIE).is_some() => Ok(sign_in_page(
             env,
             401,
@@ -156,13 +167,38 @@ pub async fn page(req: &Request, env: &Env) -> Result<Response, ApiError> {
     }
 }
 
-/// `GET /assets/{file}`: the page's script, style, and the first password's Copy script.
-pub fn asset(file: &str) -> Result<Response, ApiError> {
-    Ok(match file {
-        "app.js" => page_response(APP_JS, "text/javascript; charset=utf-8", 200)?,
-        "app.css" => page_response(APP_CSS, "text/css; charset=utf-8", 200)?,
-        _ => return Err(ApiError::new(404, "not_found_route", "no such route")),
-    })
+/// The page of a signed-in user: public/index.html from the `ASSETS` binding (streamed through,
+/// not copied into the Worker), with the page's headers instead of the binding's.
+async fn app_page(env: &Env) -> Result<Response, ApiError> {
+    let response = from_assets(env, PAGE_URL).await?;
+    if response.status_code() != 200 {
+        let status = response.status_code();
+        return Err(ApiError::internal("ASSETS index.html", &status));
+    }
+    Ok(response.with_headers(page_headers("text/html; charset=utf-8")?))
+}
+
+/// `GET /assets/{file}` and `GET /openapi.json` when the static-asset layer (wrangler.toml
+/// `[assets]`) passed the request on to the Worker: a file public/ does not have (404
+/// `not_found_route`), or, if the Worker runs first for these paths, the file from the `ASSETS`
+/// binding with the headers of public/_headers.
+pub async fn static_file(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let response = from_assets(env, &req.inner().url()).await?;
+    match response.status_code() {
+        200 => Ok(response),
+        _ => Err(ApiError::new(404, "not_found_route", "no such route")),
+    }
+}
+
+/// `GET url` through the `ASSETS` binding. The runtime's `fetch(string)` directly: worker's
+/// `Fetcher::fetch` would link its `RequestInit` (with the `cf` options), kilobytes of wasm.
+async fn from_assets(env: &Env, url: &str) -> Result<Response, ApiError> {
+    let fetcher: worker::worker_sys::Fetcher = env.assets(ASSETS_BINDING)?.into_rpc();
+    let answer = JsFuture::from(fetcher.fetch_with_str(url).map_err(worker::Error::from)?)
+        .await
+        .map_err(worker::Error::from)?;
+    let answer: web_sys::Response = answer.dyn_into().map_err(worker::Error::from)?;
+    Ok(Response::from(answer))
 }
 
 /// `GET /sign-in[?step_up=1]`: to the identity provider, with a fresh transaction cookie.

@@ -323,10 +323,9 @@ pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response, A
 async fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Result<Response, ApiError> {
     match endpoint {
         E::Health => health(),
-        E::OpenApi => openapi(),
+        E::OpenApi | E::Asset => portal::static_file(&call.req, call.env).await,
         E::Favicon => favicon(),
         E::Page => portal::page(&call.req, call.env).await,
-        E::Asset => portal::asset(call.param("file")),
         E::SignIn => portal::sign_in(&call.req, call.env).await,
         E::Callback => portal::callback(&call.req, call.env).await,
         E::SignOut => portal::sign_out(&call.req, call.env).await,
@@ -358,14 +357,6 @@ fn health() -> Result<Response, ApiError> {
     }
     let version = env!("CARGO_PKG_VERSION");
     Ok(http::json(200, &Health { ok: true, version })?)
-}
-
-/// `GET /openapi.json`: assets/openapi.json, readable from any origin (API tools load it).
-fn openapi() -> Result<Response, ApiError> {
-    let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
-    headers.set("access-control-allow-origin", "*")?;
-    Ok(Response::ok(super::OPENAPI)?.with_headers(headers))
 }
 
 /// `GET /favicon.ico`: browsers ask for it on their own; 204, so no 404 lands in their console.

@@ -10,7 +10,16 @@ import { chromium } from 'playwright-core';
 import { REPO, client, rememberPassword, startWorker } from '../worker/harness.mjs';
 import { startIdp } from '../../tools/dev-idp.mjs';
 
-export { assertError, assertRefused, assertVerified, mapLimit, rememberPassword, testNoPasswordsInLogs } from '../worker/harness.mjs';
+export {
+  assertError,
+  assertRefused,
+  assertVerified,
+  mapLimit,
+  rememberPassword,
+  SESSION_COOKIE,
+  sessionCookie,
+  testNoPasswordsInLogs,
+} from '../worker/harness.mjs';
 
 /** Debian's Chromium (tools/install-chromium); never a browser downloaded by Playwright. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -93,9 +102,6 @@ export async function closePage({ browser, worker }) {
 // ---------------------------------------------------------------------------------------------
 // Signing in.
 
-/** Name of the page's session cookie. */
-export const SESSION_COOKIE = '__Host-ap_session';
-
 /**
  * Signs `user` in through the development sign-in form (DEV_SIGN_IN=true) in `page`; asserts the
  * 303 to `/` and that the page loaded. For users whose MFA is already on (no first password page).
@@ -112,20 +118,6 @@ export async function signIn(page, worker, user) {
   assert.equal(redirect?.status(), 303, 'the development sign-in did not redirect to /');
   await waitForList(page);
   return redirect;
-}
-
-/** A session cookie (`name=value`) for `user` from the development sign-in, without a browser. */
-export async function sessionCookie(worker, user) {
-  const res = await fetch(`${worker.url}/dev/sign-in`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { origin: worker.url, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ user }).toString(),
-  });
-  await res.arrayBuffer();
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  assert.ok(cookie, `no session cookie from the development sign-in: ${res.status}`);
-  return cookie.split(';')[0];
 }
 
 /** Turns MFA on for `user` as the identity provider does; returns the first app password issued. */

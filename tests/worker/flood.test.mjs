@@ -223,7 +223,8 @@ function routes(marker) {
     create, create, create, mfa, mfa, verify, verify, settings,
     { path: '/healthz', methods: ['GET'] },
     { path: '/', methods: ['GET'] },
-    { path: '/assets/app.js', methods: ['GET'] },
+    // A file public/ does not have: the Worker's route (app.js itself is the asset layer's).
+    { path: `/assets/${marker}.js`, methods: ['GET'] },
     { path: '/sign-out', methods: ['POST'], cookieless: true },
     { path: '/dev/sign-in', methods: ['POST'] },
     verify,

@@ -147,19 +147,27 @@ export function freshPersistDir() {
 }
 
 /**
- * wrangler.toml without `[build]` (no rebuild) and with `main` as an absolute path. `rateLimits`
- * (`{ PAIR_LIMITER: n, ... }`) replaces the limits of those `[[ratelimits]]` bindings.
+ * wrangler.toml without `[build]` (no rebuild), with `main` and the `[assets]` directory as absolute
+ * paths (the copy lives in a temporary directory). `rateLimits` (`{ PAIR_LIMITER: n, ... }`)
+ * replaces the limits of those `[[ratelimits]]` bindings.
  */
 function testConfig(rateLimits = {}, main = SHIM) {
   const lines = readFileSync(join(REPO, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
-  let inBuild = false;
+  let section = '';
   let limiter;
+  let assets;
   const replaced = new Set();
   for (const line of lines) {
     const header = line.match(/^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/);
-    if (header) inBuild = header[1] === 'build' || header[1].startsWith('build.');
-    if (inBuild) continue;
+    if (header) section = header[1];
+    if (section === 'build' || section.startsWith('build.')) continue;
+    const directory = section === 'assets' && line.match(/^\s*directory\s*=\s*"([^"]+)"/);
+    if (directory) {
+      assets = resolve(REPO, directory[1]);
+      out.push(`directory = ${JSON.stringify(assets)}`);
+      continue;
+    }
     limiter = line.match(/^\s*name\s*=\s*"(\w+)"/)?.[1] ?? limiter;
     if (limiter in rateLimits && /^\s*simple\s*=/.test(line)) {
       out.push(line.replace(/limit\s*=\s*\d+/, `limit = ${rateLimits[limiter]}`));
@@ -173,6 +181,7 @@ function testConfig(rateLimits = {}, main = SHIM) {
     out.push(line);
   }
   assert.ok(out.some((l) => l.startsWith('main = ')), 'wrangler.toml has no top-level main');
+  assert.ok(assets && existsSync(assets), `wrangler.toml's [assets] directory ${assets} does not exist`);
   assert.deepEqual([...replaced].sort(), Object.keys(rateLimits).sort(), 'rate limiters not in wrangler.toml');
   return out.join('\n');
 }
@@ -389,6 +398,26 @@ export function client(worker, { apiKey } = {}) {
     /** A client of the same worker that authenticates with `key`. */
     withKey: (key) => client(worker, { apiKey: key }),
   };
+}
+
+/** Name of the page's session cookie. */
+export const SESSION_COOKIE = '__Host-ap_session';
+
+/**
+ * A session cookie (`name=value`) for `user` from the development sign-in (the worker needs
+ * `DEV_SIGN_IN: 'true'`), without a browser.
+ */
+export async function sessionCookie(worker, user) {
+  const res = await fetch(`${worker.url}/dev/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: worker.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user }).toString(),
+  });
+  await res.arrayBuffer();
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  assert.ok(cookie, `no session cookie from the development sign-in: ${res.status}`);
+  return cookie.split(';')[0];
 }
 
 /** Asserts an error response: status, `{"error":{"code","message"}}` with the given code. */

@@ -11,7 +11,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { REPO, VERIFY_REASONS, makeValidPassword, testNoPasswordsInLogs, useWorker } from './harness.mjs';
 
 const TIMEOUT = { timeout: 120_000 };
-const DOC = JSON.parse(readFileSync(join(REPO, 'assets', 'openapi.json'), 'utf8'));
+const DOC = JSON.parse(readFileSync(join(REPO, 'public', 'openapi.json'), 'utf8'));
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 /** The route table as the end-to-end tests know it (kept equal to the Worker's by a unit test). */
 const ROUTES = join(REPO, 'tests', 'worker', 'routes.json');
@@ -70,7 +70,7 @@ function assertDocumented(res, method, template) {
 describe('the OpenAPI document', TIMEOUT, () => {
   const ctx = useWorker({ vars: { DEV_SIGN_IN: 'true' } });
 
-  test('GET /openapi.json serves assets/openapi.json without a token', async () => {
+  test('GET /openapi.json serves public/openapi.json without a token', async () => {
     const res = await ctx.api.request('GET', '/openapi.json', { auth: false });
     assert.equal(res.status, 200, res.text);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
