@@ -1,10 +1,12 @@
 //! Durable Object storage holds structured-cloned values (plain objects), not JSON text.
 //!
-//! Both directions go through serde_json, the one JSON encoder and decoder of each type in the wasm
-//! (a second pair through serde-wasm-bindgen doubled that code): [`put`] stores `JSON.parse` of the
-//! value's JSON text, and [`get`] reads the `JSON.stringify` of the stored value. Every form written
-//! before still reads: JSON strings (the first layout), and values written by serde-wasm-bindgen,
-//! whose maps are ES `Map`s (turned into objects here; `JSON.stringify` alone would drop them).
+//! Both directions go through JSON text, so each type has one encoder (its serde_json `Serialize`)
+//! and one decoder (its [`FromJson`] reader) in the wasm (a second pair through serde-wasm-bindgen
+//! doubled that code): [`put`] and [`put_two`] store `JSON.parse` of the value's JSON text, and
+//! [`get`] reads the `JSON.stringify` of the stored value. Every form written before still reads:
+//! JSON strings (the first layout), and values written by serde-wasm-bindgen (worker's
+//! `put_multiple`, used before [`put_two`]), whose maps are ES `Map`s (turned into objects here;
+//! `JSON.stringify` alone would drop them).
 
 use super::http::ApiError;
 use crate::domain::fields::FromJson;
