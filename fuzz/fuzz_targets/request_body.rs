@@ -1,10 +1,11 @@
 //! Request bodies, through the parser every JSON endpoint uses (`domain::body::parse`), into the
 //! shapes of the API's bodies: only a JSON object is accepted, and every refusal carries one of the
-//! fixed messages — never a piece of the input.
+//! fixed messages — never a piece of the input. The field reader the Worker uses
+//! (`domain::body::parse_fields`) must answer each body exactly as the derived reader does.
 #![no_main]
 #![allow(dead_code)]
 
-use app_passwords::domain::body::{BodyError, is_fixed_message, parse};
+use app_passwords::domain::body::{BodyError, Shape, is_fixed_message, parse, parse_fields};
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 
@@ -51,7 +52,24 @@ fn check<T>(bytes: &[u8], result: Result<T, BodyError>) {
     }
 }
 
+/// `parse_fields` with `fields` refuses exactly what `parse::<T>` refuses, with the same error.
+fn same<T>(bytes: &[u8], derived: &Result<T, BodyError>, fields: &'static [(&'static str, Shape)]) {
+    assert_eq!(parse_fields(bytes, fields).err(), derived.as_ref().err().cloned());
+}
+
 fuzz_target!(|bytes: &[u8]| {
+    same(bytes, &parse::<Create>(bytes), &[("name", Shape::Text), ("scopes", Shape::OptTexts)]);
+    same(bytes, &parse::<Mfa>(bytes), &[("enabled", Shape::Flag), ("initial_name", Shape::OptText)]);
+    same(
+        bytes,
+        &parse::<Verify>(bytes),
+        &[("user", Shape::Text), ("password", Shape::Text), ("protocol", Shape::OptText)],
+    );
+    same(
+        bytes,
+        &parse::<SettingsUpdate>(bytes),
+        &[("app_passwords_allowed", Shape::OptFlag), ("limit", Shape::OptCount)],
+    );
     check(bytes, parse::<Create>(bytes));
     check(bytes, parse::<Mfa>(bytes));
     check(bytes, parse::<Verify>(bytes));

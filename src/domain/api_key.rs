@@ -20,10 +20,12 @@
 //! ```
 
 use super::error::{Error, Result};
+use super::fields::{self, Fields, FromJson};
 use super::hash;
 use super::random::Entropy;
 use super::rules::{parse_set, use_due, valid_name};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Every API key starts with this, so that a leaked key is recognisable (secret scanners, logs).
@@ -268,6 +270,47 @@ impl ApiKeys {
     #[must_use]
     pub fn summaries(&self) -> Vec<ApiKeySummary> {
         self.keys.iter().map(ApiKeyEntry::summary).collect()
+    }
+}
+
+// Readers of our own JSON (see `fields`), for the forms the derived `Serialize` writes.
+impl FromJson for Scope {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        fields::unit_variant(&Self::ALL, &value)
+    }
+}
+
+impl FromJson for ApiKeyEntry {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            id: f.get("id")?,
+            name: f.get("name")?,
+            scopes: f.get("scopes")?,
+            created_at: f.get("created_at")?,
+            last_used_at: f.get("last_used_at")?,
+            hash: f.get("hash")?,
+        })
+    }
+}
+
+impl FromJson for Published {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            id: f.get("id")?,
+            name: f.get("name")?,
+            scopes: f.get("scopes")?,
+        })
+    }
+}
+
+impl FromJson for ApiKeys {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            keys: f.or_default("keys")?,
+        })
     }
 }
 

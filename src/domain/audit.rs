@@ -11,8 +11,10 @@
 //! [`LOGIN_FAILED_INTERVAL_SECS`] (see [`super::throttle::Gate`]).
 
 use super::api_key::Scope;
+use super::fields::{self, Fields, FromJson};
 use super::rules::{LAST_USE_INTERVAL_SECS, Protocol};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Events a user's store keeps (newest kept, oldest dropped).
 pub const KEEP_EVENTS: usize = 100;
@@ -109,6 +111,19 @@ impl Actor {
     }
 }
 
+impl Actor {
+    /// The actor a [`Self::label`] names (any other text is an API key's id, as written before
+    /// the `key:` prefix).
+    #[must_use]
+    pub fn from_label(text: &str) -> Self {
+        match text {
+            "root" => Self::Root,
+            "session" => Self::Session,
+            other => Self::Key(other.strip_prefix("key:").unwrap_or(other).to_owned()),
+        }
+    }
+}
+
 impl Serialize for Actor {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.label())
@@ -117,12 +132,7 @@ impl Serialize for Actor {
 
 impl<'de> Deserialize<'de> for Actor {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Ok(match text.as_str() {
-            "root" => Self::Root,
-            "session" => Self::Session,
-            other => Self::Key(other.strip_prefix("key:").unwrap_or(other).to_owned()),
-        })
+        String::deserialize(d).map(|text| Self::from_label(&text))
     }
 }
 
@@ -275,6 +285,55 @@ impl EventLog {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+// Readers of our own JSON (see `fields`), for the forms the derived `Serialize` writes.
+impl FromJson for Kind {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        fields::unit_variant(&Self::ALL, &value)
+    }
+}
+
+impl FromJson for Actor {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        String::from_json(value).map(|text| Self::from_label(&text))
+    }
+}
+
+impl FromJson for Named {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            id: f.get("id")?,
+            name: f.get("name")?,
+            scopes: f.get("scopes")?,
+        })
+    }
+}
+
+impl FromJson for Event {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            event: f.get("event")?,
+            at: f.get("at")?,
+            actor: f.get("actor")?,
+            app_password: f.get("app_password")?,
+            api_key: f.get("api_key")?,
+            protocol: f.get("protocol")?,
+            remote_ip: f.get("remote_ip")?,
+            reason: f.get("reason")?,
+            count: f.get("count")?,
+            settings: f.get("settings")?,
+        })
+    }
+}
+
+/// Transparent: the list itself.
+impl FromJson for EventLog {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        FromJson::from_json(value).map(Self)
     }
 }
 

@@ -6,6 +6,8 @@
 //! ``unknown field `x` ``), and a submitted value may be a password. Only a field name of our own
 //! types (a missing or repeated field) is named.
 
+use super::fields::FromJson;
+use super::rules::OnPasswordChange;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 
@@ -41,22 +43,341 @@ impl BodyError {
 /// # Errors
 /// [`BodyError`] `invalid_json` or `invalid_request`, with fixed messages.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
-    // An object starts with `{`; anything else is refused before serde sees it (a struct would
-    // accept a JSON array of its fields).
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(
-            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-                Ok(_) => {
-                    BodyError::new("invalid_request", "the request body must be a JSON object")
-                }
-                Err(_) => not_json(bytes),
-            },
-        );
+    an_object(bytes)?;
+    serde_json::from_slice(bytes).map_err(|e| classify(&e, bytes))
+}
+
+/// Parses a request body, a JSON object, into its `fields` ([`read_object`]), refusing any other
+/// field: the same answers as [`parse`] of a struct with these fields and
+/// `#[serde(deny_unknown_fields)]`, without a serde_json reader per struct in the wasm.
+///
+/// ```
+/// use app_passwords::domain::body::{Shape, parse_fields};
+/// let mut body = parse_fields(br#"{"name":"Phone"}"#, &[("name", Shape::Text)]).unwrap();
+/// assert_eq!(body.text("name").unwrap(), "Phone");
+/// assert_eq!(parse_fields(br#"{}"#, &[("name", Shape::Text)]).err().unwrap().code, "invalid_request");
+/// ```
+///
+/// # Errors
+/// [`BodyError`] `invalid_json` or `invalid_request`, with fixed messages.
+pub fn parse_fields(
+    bytes: &[u8],
+    fields: &'static [(&'static str, Shape)],
+) -> Result<Object, BodyError> {
+    an_object(bytes)?;
+    read_object(bytes, fields, true).map_err(|e| classify(&e, bytes))
+}
+
+/// An object starts with `{`; anything else is refused before serde sees it (a struct would
+/// accept a JSON array of its fields).
+fn an_object(bytes: &[u8]) -> Result<(), BodyError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return Ok(());
     }
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+    Err(
+        match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => BodyError::new("invalid_request", "the request body must be a JSON object"),
+            Err(_) => not_json(bytes),
+        },
+    )
+}
+
+fn classify(e: &serde_json::Error, bytes: &[u8]) -> BodyError {
+    match e.classify() {
         serde_json::error::Category::Data => shape_error(&e.to_string()),
         _ => not_json(bytes),
-    })
+    }
+}
+
+/// The Rust type a field of [`read_object`] is read as; `Option` types read `null` and a missing
+/// field as absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `String`.
+    Text,
+    /// `Option<String>`.
+    OptText,
+    /// `bool`.
+    Flag,
+    /// `Option<u32>`.
+    OptCount,
+    /// `i64`.
+    Int,
+    /// `Vec<String>`.
+    Texts,
+    /// `Vec<String>`, empty when missing (`#[serde(default)]`).
+    TextsOrNone,
+    /// `Option<Vec<String>>`.
+    OptTexts,
+    /// `Option<bool>`.
+    OptFlag,
+    /// Any JSON value (`serde_json::Value`).
+    Any,
+    /// `Option<OnPasswordChange>` (a tenant setting).
+    OptOnPasswordChange,
+    /// A list of objects, each read as [`read_object`] reads one with these fields (unknown ones
+    /// skipped); each item becomes an object of the fields it has.
+    Objects(&'static [(&'static str, Shape)]),
+}
+
+impl Shape {
+    /// Whether a struct with a field of this type refuses the object without it.
+    const fn required(self) -> bool {
+        matches!(
+            self,
+            Self::Text | Self::Flag | Self::Int | Self::Texts | Self::Any | Self::Objects(_)
+        )
+    }
+}
+
+/// The fields of an object read by [`read_object`]: each present one, as the JSON value of its
+/// [`Shape`] (`null` for an `Option` given `null`).
+#[derive(Debug)]
+pub struct Object {
+    fields: &'static [(&'static str, Shape)],
+    values: Vec<Option<serde_json::Value>>,
+}
+
+impl Object {
+    fn take(&mut self, name: &str) -> Option<serde_json::Value> {
+        let i = self.fields.iter().position(|(n, _)| *n == name)?;
+        self.values.get_mut(i)?.take()
+    }
+
+    /// A `Text` field, or an `OptText` one (`None` when missing or `null`).
+    #[must_use]
+    pub fn opt_text(&mut self, name: &str) -> Option<String> {
+        match self.take(name)? {
+            serde_json::Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A `Text` field (always there once read).
+    ///
+    /// # Errors
+    /// When `name` is not a `Text` field of the object.
+    pub fn text(&mut self, name: &str) -> Result<String, BodyError> {
+        self.opt_text(name).ok_or_else(not_read)
+    }
+
+    /// A `Flag` or `OptFlag` field (`None` when missing or `null`).
+    #[must_use]
+    pub fn opt_flag(&mut self, name: &str) -> Option<bool> {
+        self.take(name)?.as_bool()
+    }
+
+    /// A `Flag` field (always there once read).
+    ///
+    /// # Errors
+    /// When `name` is not a `Flag` field of the object.
+    pub fn flag(&mut self, name: &str) -> Result<bool, BodyError> {
+        self.opt_flag(name).ok_or_else(not_read)
+    }
+
+    /// An `OptCount` field told apart when given as `null` (`Some(None)`: clear it) from left out
+    /// (`None`: keep it).
+    #[must_use]
+    pub fn given_count(&mut self, name: &str) -> Option<Option<u32>> {
+        let value = self.take(name)?;
+        Some(value.as_u64().and_then(|n| u32::try_from(n).ok()))
+    }
+
+    /// An `OptOnPasswordChange` field (`None` when missing or `null`).
+    #[must_use]
+    pub fn opt_on_password_change(&mut self, name: &str) -> Option<OnPasswordChange> {
+        OnPasswordChange::from_json(self.take(name)?).ok()
+    }
+
+    /// An `OptCount` field (`None` when missing or `null`).
+    #[must_use]
+    pub fn opt_count(&mut self, name: &str) -> Option<u32> {
+        self.take(name)?
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+    }
+
+    /// An `Int` field (always there once read).
+    ///
+    /// # Errors
+    /// When `name` is not an `Int` field of the object.
+    pub fn int(&mut self, name: &str) -> Result<i64, BodyError> {
+        self.take(name)
+            .and_then(|v| v.as_i64())
+            .ok_or_else(not_read)
+    }
+
+    /// A `Texts`, `TextsOrNone` or `OptTexts` field (`None` when missing or `null`).
+    #[must_use]
+    pub fn opt_texts(&mut self, name: &str) -> Option<Vec<String>> {
+        match self.take(name)? {
+            serde_json::Value::Array(items) => Some(
+                items
+                    .into_iter()
+                    .filter_map(|v| match v {
+                        serde_json::Value::String(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// An `Objects` field: each item's fields, by name.
+    #[must_use]
+    pub fn objects(&mut self, name: &str) -> Vec<super::fields::Fields> {
+        match self.take(name) {
+            Some(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|item| super::fields::Fields::new(item).ok())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// An `Any` field, as it was given (`null` when missing).
+    #[must_use]
+    pub fn any(&mut self, name: &str) -> serde_json::Value {
+        self.take(name).unwrap_or_default()
+    }
+}
+
+/// A field the reader did not fill in: a mistake of ours in naming a field, answered as a shape
+/// error rather than a panic.
+fn not_read() -> BodyError {
+    BodyError::new("invalid_request", OTHER_SHAPE)
+}
+
+/// Reads the JSON object in `bytes` into its `fields`, as serde's derived reader of a struct with
+/// fields of these [`Shape`]s reads it from the text, but with one reader for every struct: each
+/// field in the order given, a field given twice refused (`duplicate field`), a field not listed
+/// refused (`unknown field`) when `deny_unknown`, else skipped; then a required field missing is
+/// refused (`missing field`), the first in `fields` order. Each value is read as its type by
+/// serde's own reader of that type, so a wrong type fails where and as it did.
+///
+/// # Errors
+/// serde_json's error, as the derived reader gives it (category and message).
+pub fn read_object(
+    bytes: &[u8],
+    fields: &'static [(&'static str, Shape)],
+    deny_unknown: bool,
+) -> serde_json::Result<Object> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let values = serde::Deserializer::deserialize_map(
+        &mut de,
+        ObjectVisitor {
+            fields,
+            deny_unknown,
+        },
+    )?;
+    de.end()?;
+    Ok(Object { fields, values })
+}
+
+struct ObjectVisitor {
+    fields: &'static [(&'static str, Shape)],
+    deny_unknown: bool,
+}
+
+impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+    type Value = Vec<Option<serde_json::Value>>;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let mut values: Vec<Option<serde_json::Value>> = vec![None; self.fields.len()];
+        while let Some(key) = map.next_key::<String>()? {
+            let found = self
+                .fields
+                .iter()
+                .zip(values.iter_mut())
+                .find(|((n, _), _)| *n == key);
+            match found {
+                Some(((name, _), Some(_))) => return Err(A::Error::duplicate_field(name)),
+                Some(((_, shape), slot)) => *slot = Some(map.next_value_seed(*shape)?),
+                None if self.deny_unknown => return Err(A::Error::unknown_field(&key, &[])),
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        for ((name, shape), value) in self.fields.iter().zip(&values) {
+            if value.is_none() && shape.required() {
+                return Err(A::Error::missing_field(name));
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// The items of a [`Shape::Objects`] list.
+struct ObjectsVisitor(&'static [(&'static str, Shape)]);
+
+impl<'de> serde::de::Visitor<'de> for ObjectsVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a list of objects")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(values) = seq.next_element_seed(ObjectVisitor {
+            fields: self.0,
+            deny_unknown: false,
+        })? {
+            let item = self
+                .0
+                .iter()
+                .zip(values)
+                .filter_map(|((name, _), value)| Some(((*name).to_owned(), value?)))
+                .collect();
+            items.push(serde_json::Value::Object(item));
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+}
+
+/// Reads one object of a [`Shape::Objects`] list.
+impl<'de> serde::de::DeserializeSeed<'de> for ObjectVisitor {
+    type Value = Vec<Option<serde_json::Value>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+/// Reads one value as the type of its [`Shape`], with serde's reader of that type.
+impl<'de> serde::de::DeserializeSeed<'de> for Shape {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        use serde::Deserialize;
+        use serde::de::Error;
+        use serde_json::Value;
+        Ok(match self {
+            Self::Text => Value::String(String::deserialize(d)?),
+            Self::OptText => Option::<String>::deserialize(d)?.map_or(Value::Null, Value::String),
+            Self::Flag => Value::Bool(bool::deserialize(d)?),
+            Self::OptFlag => Option::<bool>::deserialize(d)?.map_or(Value::Null, Value::Bool),
+            Self::OptCount => Option::<u32>::deserialize(d)?.map_or(Value::Null, Value::from),
+            Self::Int => Value::from(i64::deserialize(d)?),
+            Self::Texts | Self::TextsOrNone => Value::from(Vec::<String>::deserialize(d)?),
+            Self::OptTexts => {
+                Option::<Vec<String>>::deserialize(d)?.map_or(Value::Null, Value::from)
+            }
+            Self::Any => Value::deserialize(d)?,
+            Self::Objects(fields) => d.deserialize_seq(ObjectsVisitor(fields))?,
+            Self::OptOnPasswordChange => match Option::<OnPasswordChange>::deserialize(d)? {
+                Some(policy) => serde_json::to_value(policy).map_err(D::Error::custom)?,
+                None => Value::Null,
+            },
+        })
+    }
 }
 
 fn not_json(bytes: &[u8]) -> BodyError {
@@ -218,5 +539,142 @@ mod tests {
             refused(r#"{"name":"a","name":"b"}"#).message,
             "the field \"name\" is given more than once"
         );
+    }
+
+    /// The derived reader [`parse_fields`] must answer as: every field shape once.
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Every {
+        text: String,
+        opt_text: Option<String>,
+        flag: bool,
+        opt_flag: Option<bool>,
+        opt_count: Option<u32>,
+        int: i64,
+        texts: Vec<String>,
+        #[serde(default)]
+        texts_or_none: Vec<String>,
+        opt_texts: Option<Vec<String>>,
+        any: serde_json::Value,
+        policy: Option<OnPasswordChange>,
+        #[serde(default, deserialize_with = "given")]
+        given: Option<Option<u32>>,
+    }
+
+    fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+        <Option<u32> as serde::Deserialize>::deserialize(d).map(Some)
+    }
+
+    const EVERY: &[(&str, Shape)] = &[
+        ("text", Shape::Text),
+        ("opt_text", Shape::OptText),
+        ("flag", Shape::Flag),
+        ("opt_flag", Shape::OptFlag),
+        ("opt_count", Shape::OptCount),
+        ("int", Shape::Int),
+        ("texts", Shape::Texts),
+        ("texts_or_none", Shape::TextsOrNone),
+        ("opt_texts", Shape::OptTexts),
+        ("any", Shape::Any),
+        ("policy", Shape::OptOnPasswordChange),
+        ("given", Shape::OptCount),
+    ];
+
+    fn by_fields(body: &str) -> Result<Every, BodyError> {
+        let mut o = parse_fields(body.as_bytes(), EVERY)?;
+        Ok(Every {
+            text: o.text("text")?,
+            opt_text: o.opt_text("opt_text"),
+            flag: o.flag("flag")?,
+            opt_flag: o.opt_flag("opt_flag"),
+            opt_count: o.opt_count("opt_count"),
+            int: o.int("int")?,
+            texts: o.opt_texts("texts").ok_or_else(not_read)?,
+            texts_or_none: o.opt_texts("texts_or_none").unwrap_or_default(),
+            opt_texts: o.opt_texts("opt_texts"),
+            any: o.any("any"),
+            policy: o.opt_on_password_change("policy"),
+            given: o.given_count("given"),
+        })
+    }
+
+    #[test]
+    fn parse_fields_answers_as_the_derived_reader() {
+        let full = r#""text":"t","opt_text":"o","flag":true,"opt_flag":false,"opt_count":7,"int":-3,"texts":["a"],"texts_or_none":["b"],"opt_texts":["c"],"any":{"x":[1]}"#;
+        let least = r#""text":"t","flag":false,"int":0,"texts":[],"any":null"#;
+        let mut bodies = vec![
+            format!("{{{full}}}"),
+            format!("{{{least}}}"),
+            format!(" {{ {least} }} "),
+            format!(
+                r#"{{{least},"opt_text":null,"opt_flag":null,"opt_count":null,"opt_texts":null}}"#
+            ),
+            String::new(),
+            "[]".into(),
+            "{".into(),
+            "{}".into(),
+            "null".into(),
+            format!("{{{least}}} x"),
+            format!("{{{least},}}"),
+        ];
+        // Every refusal: a wrong type, a value out of range, an unknown or repeated field, a
+        // missing one, broken JSON after each (the first fault is the one reported).
+        for extra in [
+            r#""text":1"#,
+            r#""opt_text":2"#,
+            r#""flag":null"#,
+            r#""flag":"true""#,
+            r#""opt_flag":1"#,
+            r#""opt_count":-1"#,
+            r#""opt_count":4294967296"#,
+            r#""opt_count":1.5"#,
+            r#""opt_count":"1""#,
+            r#""int":1.5"#,
+            r#""int":9223372036854775808"#,
+            r#""texts":null"#,
+            r#""texts":[1]"#,
+            r#""texts_or_none":null"#,
+            r#""opt_texts":"a""#,
+            r#""opt_texts":["a",null]"#,
+            r#""unknown":1"#,
+            r#""Text":"t""#,
+            r#""text":"again""#,
+            r#""any":null"#,
+            r#""opt_text":null,"opt_text":"x""#,
+            r#""policy":"revoke_all""#,
+            r#""policy":null"#,
+            r#""policy":"x""#,
+            r#""policy":1"#,
+            r#""policy":{"keep":null}"#,
+            r#""given":null"#,
+            r#""given":3"#,
+            r#""given":-1"#,
+        ] {
+            bodies.push(format!("{{{least},{extra}}}"));
+            bodies.push(format!("{{{extra},{least}}}"));
+            bodies.push(format!("{{{extra},{least},"));
+            bodies.push(format!("{{{extra},"));
+        }
+        for field in ["text", "flag", "int", "texts", "any"] {
+            let without: Vec<&str> = least
+                .split(',')
+                .filter(|f| !f.starts_with(&format!("\"{field}\"")))
+                .collect();
+            bodies.push(format!("{{{}}}", without.join(",")));
+        }
+        for body in &bodies {
+            let derived = parse::<Every>(body.as_bytes());
+            assert_eq!(by_fields(body), derived, "{body}");
+        }
+    }
+
+    #[test]
+    fn read_object_skips_unknown_fields_when_asked_but_not_repeated_ones() {
+        const FIELDS: &[(&str, Shape)] = &[("a", Shape::OptText)];
+        let mut o = read_object(br#"{"b":[1,{"c":2}],"a":"x","b":3}"#, FIELDS, false).unwrap();
+        assert_eq!(o.opt_text("a").as_deref(), Some("x"));
+        assert!(read_object(br#"{"a":"x","a":"y"}"#, FIELDS, false).is_err());
+        assert!(read_object(br#"{"b":1}"#, FIELDS, true).is_err());
+        assert!(read_object(br#"["x"]"#, FIELDS, false).is_err());
     }
 }

@@ -6,7 +6,8 @@
 //! - [`name`]: app-password names (Unicode rules, when two names are the same);
 //! - [`user`]: checked user ids;
 //! - [`rules`]: the per-user record, tenant settings and the login sequence;
-//! - [`body`]: JSON request bodies, strictly, with fixed error texts;
+//! - [`body`]: JSON request bodies and outside documents, strictly, with fixed error texts;
+//! - [`fields`]: reading our own stored JSON (records, KV values, messages) with small readers;
 //! - [`error`]: one error enum with stable codes;
 //! - [`random`]: where randomness comes in;
 //! - [`oidc`]: signing in through the organisation's OpenID Provider;
@@ -24,6 +25,7 @@ pub mod argon2;
 pub mod audit;
 pub mod body;
 pub mod error;
+pub mod fields;
 pub mod format;
 pub mod hash;
 pub mod keyed;

@@ -14,6 +14,7 @@
 //!
 //! Times are seconds since the Unix epoch, passed in; randomness comes from an [`Entropy`].
 
+use super::body::{Shape, read_object};
 use super::hash::constant_time_eq;
 use super::random::Entropy;
 use super::rules::valid_user;
@@ -201,6 +202,15 @@ pub struct ProviderMetadata {
 }
 
 impl ProviderMetadata {
+    /// The fields [`Self::parse`] reads ([`read_object`]: one reader for every document).
+    const FIELDS: &'static [(&'static str, Shape)] = &[
+        ("issuer", Shape::Text),
+        ("authorization_endpoint", Shape::Text),
+        ("token_endpoint", Shape::Text),
+        ("jwks_uri", Shape::Text),
+        ("token_endpoint_auth_methods_supported", Shape::TextsOrNone),
+    ];
+
     /// The discovery document's address for `issuer`.
     #[must_use]
     pub fn discovery_url(issuer: &str) -> String {
@@ -219,8 +229,25 @@ impl ProviderMetadata {
         if json.len() > MAX_DOCUMENT_BYTES {
             return Err(SignInError::ProviderUnavailable);
         }
-        let metadata: Self =
-            serde_json::from_slice(json).map_err(|_| SignInError::ProviderUnavailable)?;
+        let mut f =
+            read_object(json, Self::FIELDS, false).map_err(|_| SignInError::ProviderUnavailable)?;
+        let metadata = Self {
+            issuer: f
+                .opt_text("issuer")
+                .ok_or(SignInError::ProviderUnavailable)?,
+            authorization_endpoint: f
+                .opt_text("authorization_endpoint")
+                .ok_or(SignInError::ProviderUnavailable)?,
+            token_endpoint: f
+                .opt_text("token_endpoint")
+                .ok_or(SignInError::ProviderUnavailable)?,
+            jwks_uri: f
+                .opt_text("jwks_uri")
+                .ok_or(SignInError::ProviderUnavailable)?,
+            token_endpoint_auth_methods_supported: f
+                .opt_texts("token_endpoint_auth_methods_supported")
+                .unwrap_or_default(),
+        };
         let endpoints = [
             &metadata.authorization_endpoint,
             &metadata.token_endpoint,
@@ -319,7 +346,25 @@ impl Transaction {
             .map_err(|_| SignInError::NoTransaction)?;
         let json =
             Base64UrlUnpadded::decode_vec(payload).map_err(|_| SignInError::NoTransaction)?;
-        let tx: Self = serde_json::from_slice(&json).map_err(|_| SignInError::NoTransaction)?;
+        let mut f = read_object(
+            &json,
+            &[
+                ("state", Shape::Text),
+                ("nonce", Shape::Text),
+                ("verifier", Shape::Text),
+                ("created_at", Shape::Int),
+            ],
+            false,
+        )
+        .map_err(|_| SignInError::NoTransaction)?;
+        let tx = Self {
+            state: f.opt_text("state").ok_or(SignInError::NoTransaction)?,
+            nonce: f.opt_text("nonce").ok_or(SignInError::NoTransaction)?,
+            verifier: f.opt_text("verifier").ok_or(SignInError::NoTransaction)?,
+            created_at: f
+                .int("created_at")
+                .map_err(|_| SignInError::NoTransaction)?,
+        };
         let age = now.saturating_sub(tx.created_at);
         if !(-CLOCK_SKEW_SECS..=TRANSACTION_MAX_AGE_SECS).contains(&age) {
             return Err(SignInError::NoTransaction);
@@ -479,16 +524,12 @@ pub fn token_request(
 /// # Errors
 /// [`SignInError::CodeRejected`] when the response has no `id_token`.
 pub fn id_token_from_response(json: &[u8]) -> Result<String, SignInError> {
-    #[derive(Deserialize)]
-    struct TokenResponse {
-        id_token: Option<String>,
-    }
     if json.len() > MAX_DOCUMENT_BYTES {
         return Err(SignInError::MalformedToken);
     }
-    serde_json::from_slice::<TokenResponse>(json)
+    read_object(json, &[("id_token", Shape::OptText)], false)
         .ok()
-        .and_then(|r| r.id_token)
+        .and_then(|mut r| r.opt_text("id_token"))
         .ok_or(SignInError::CodeRejected)
 }
 
@@ -523,11 +564,6 @@ impl Jwt {
     /// [`SignInError::MalformedToken`] for anything but three base64url parts with a JSON header
     /// naming RS256 or ES256 (never `none`, never HMAC), within [`MAX_DOCUMENT_BYTES`].
     pub fn parse(token: &str) -> Result<Self, SignInError> {
-        #[derive(Deserialize)]
-        struct Header {
-            alg: String,
-            kid: Option<String>,
-        }
         if token.len() > MAX_DOCUMENT_BYTES {
             return Err(SignInError::MalformedToken);
         }
@@ -540,9 +576,17 @@ impl Jwt {
         let decode = |part: &str| {
             Base64UrlUnpadded::decode_vec(part).map_err(|_| SignInError::MalformedToken)
         };
-        let head: Header =
-            serde_json::from_slice(&decode(header)?).map_err(|_| SignInError::MalformedToken)?;
-        let alg = match head.alg.as_str() {
+        let mut head = read_object(
+            &decode(header)?,
+            &[("alg", Shape::Text), ("kid", Shape::OptText)],
+            false,
+        )
+        .map_err(|_| SignInError::MalformedToken)?;
+        let alg = match head
+            .opt_text("alg")
+            .ok_or(SignInError::MalformedToken)?
+            .as_str()
+        {
             "RS256" => Alg::Rs256,
             "ES256" => Alg::Es256,
             _ => return Err(SignInError::MalformedToken),
@@ -553,7 +597,7 @@ impl Jwt {
         }
         Ok(Self {
             alg,
-            kid: head.kid,
+            kid: head.opt_text("kid"),
             signing_input: format!("{header}.{payload}"),
             signature,
             payload: decode(payload)?,
@@ -580,6 +624,34 @@ pub enum PublicKey {
     },
 }
 
+/// A JSON Web Key as [`find_key`] reads it (the tests compare the reader with serde's derived one).
+#[cfg_attr(test, derive(Deserialize))]
+struct Jwk {
+    kty: String,
+    kid: Option<String>,
+    #[cfg_attr(test, serde(rename = "use"))]
+    use_: Option<String>,
+    alg: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+/// The fields of a JSON Web Key that [`find_key`] reads.
+const JWK: &[(&str, Shape)] = &[
+    ("kty", Shape::Text),
+    ("kid", Shape::OptText),
+    ("use", Shape::OptText),
+    ("alg", Shape::OptText),
+    ("crv", Shape::OptText),
+    ("n", Shape::OptText),
+    ("e", Shape::OptText),
+    ("x", Shape::OptText),
+    ("y", Shape::OptText),
+];
+
 /// Picks the key that verifies `jwt` from a JWKS document.
 ///
 /// A key matches when its `kid` equals the token's (or the token has none and exactly one key
@@ -591,27 +663,30 @@ pub enum PublicKey {
 /// # Errors
 /// [`SignInError::ProviderUnavailable`] for a document that is not a JWKS.
 pub fn find_key(jwks: &[u8], jwt: &Jwt) -> Result<Option<PublicKey>, SignInError> {
-    #[derive(Deserialize)]
-    struct Jwks {
-        keys: Vec<Jwk>,
-    }
-    #[derive(Deserialize)]
-    struct Jwk {
-        kty: String,
-        kid: Option<String>,
-        #[serde(rename = "use")]
-        use_: Option<String>,
-        alg: Option<String>,
-        crv: Option<String>,
-        n: Option<String>,
-        e: Option<String>,
-        x: Option<String>,
-        y: Option<String>,
-    }
     if jwks.len() > MAX_DOCUMENT_BYTES {
         return Err(SignInError::ProviderUnavailable);
     }
-    let set: Jwks = serde_json::from_slice(jwks).map_err(|_| SignInError::ProviderUnavailable)?;
+    let mut set = read_object(jwks, &[("keys", Shape::Objects(JWK))], false)
+        .map_err(|_| SignInError::ProviderUnavailable)?;
+    let keys: Vec<Jwk> = set
+        .objects("keys")
+        .into_iter()
+        .map(|mut k| {
+            let mut text = |name| k.get::<Option<String>>(name).ok().flatten();
+            Some(Jwk {
+                kty: text("kty")?,
+                kid: text("kid"),
+                use_: text("use"),
+                alg: text("alg"),
+                crv: text("crv"),
+                n: text("n"),
+                e: text("e"),
+                x: text("x"),
+                y: text("y"),
+            })
+        })
+        .collect::<Option<_>>()
+        .ok_or(SignInError::ProviderUnavailable)?;
     let alg_name = match jwt.alg {
         Alg::Rs256 => "RS256",
         Alg::Es256 => "ES256",
@@ -636,7 +711,7 @@ pub fn find_key(jwks: &[u8], jwt: &Jwt) -> Result<Option<PublicKey>, SignInError
             _ => None,
         }
     };
-    let mut candidates = set.keys.iter().filter_map(|k| {
+    let mut candidates = keys.iter().filter_map(|k| {
         let kid_matches = match (&jwt.kid, &k.kid) {
             (Some(want), Some(have)) => want == have,
             (Some(_), None) => false,
@@ -678,7 +753,6 @@ pub fn validate_claims(
     // No `#[serde(untagged)]` or `#[serde(flatten)]` here: both buffer through serde's generic
     // content form, much larger code in the Worker. `aud` is read as a JSON value, and the user
     // claim (named by the configuration) from a second read of the payload as a map.
-    #[derive(Deserialize)]
     struct Claims {
         iss: String,
         aud: serde_json::Value,
@@ -686,13 +760,37 @@ pub fn validate_claims(
         exp: i64,
         iat: i64,
         nonce: Option<String>,
-        #[serde(default)]
         amr: Vec<String>,
         acr: Option<String>,
         email_verified: Option<bool>,
     }
-    let claims: Claims =
-        serde_json::from_slice(payload).map_err(|_| SignInError::MalformedToken)?;
+    let mut f = read_object(
+        payload,
+        &[
+            ("iss", Shape::Text),
+            ("aud", Shape::Any),
+            ("azp", Shape::OptText),
+            ("exp", Shape::Int),
+            ("iat", Shape::Int),
+            ("nonce", Shape::OptText),
+            ("amr", Shape::TextsOrNone),
+            ("acr", Shape::OptText),
+            ("email_verified", Shape::OptFlag),
+        ],
+        false,
+    )
+    .map_err(|_| SignInError::MalformedToken)?;
+    let claims = Claims {
+        iss: f.opt_text("iss").ok_or(SignInError::MalformedToken)?,
+        aud: f.any("aud"),
+        azp: f.opt_text("azp"),
+        exp: f.int("exp").map_err(|_| SignInError::MalformedToken)?,
+        iat: f.int("iat").map_err(|_| SignInError::MalformedToken)?,
+        nonce: f.opt_text("nonce"),
+        amr: f.opt_texts("amr").unwrap_or_default(),
+        acr: f.opt_text("acr"),
+        email_verified: f.opt_flag("email_verified"),
+    };
     let mut other: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(payload).map_err(|_| SignInError::MalformedToken)?;
     // The named claims are not the user claim (as with `flatten`, which took them out first).
@@ -951,6 +1049,64 @@ mod tests {
             ProviderMetadata::discovery_url("https://idp.example/tenant/"),
             "https://idp.example/tenant/.well-known/openid-configuration"
         );
+    }
+
+    #[test]
+    fn key_sets_read_as_the_derived_reader_does() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Jwks {
+            keys: Vec<Jwk>,
+        }
+        for doc in [
+            r#"{"keys":[]}"#,
+            r#"{"keys":[{"kty":"RSA","kid":"a","use":"sig","n":"AQAB","e":"AQAB","other":[1]}],"x":1}"#,
+            r#"{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b"},{"kty":"RSA"}]}"#,
+            r#"{"keys":[{"kty":"RSA","kty":"EC"}]}"#,
+            r#"{"keys":[{"kty":"RSA","n":"a","n":"b"}]}"#,
+            r#"{"keys":[{"kty":"RSA","x":1}]}"#,
+            r#"{"keys":[{"kid":"a"}]}"#,
+            r#"{"keys":[{"kty":"RSA","kid":null}]}"#,
+            r#"{"keys":[{"kty":"RSA","extra":1,"extra":2}]}"#,
+            r#"{"keys":[{"kty":"RSA"}],"keys":[]}"#,
+            r#"{"keys":null}"#,
+            r#"{"keys":{}}"#,
+            r#"{"keys":[1]}"#,
+            r#"{}"#,
+            r#"{"keys":[{"kty":"RSA"}]} x"#,
+            r#"{"keys":[{"kty":"RSA"}"#,
+        ] {
+            assert_eq!(
+                read_object(doc.as_bytes(), &[("keys", Shape::Objects(JWK))], false).is_ok(),
+                serde_json::from_slice::<Jwks>(doc.as_bytes()).is_ok(),
+                "{doc}"
+            );
+        }
+    }
+
+    #[test]
+    fn discovery_reads_as_the_derived_reader_does() {
+        let good = r#""issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","jwks_uri":"https://idp.example/k""#;
+        for doc in [
+            format!("{{{good}}}"),
+            format!(
+                r#"{{{good},"token_endpoint_auth_methods_supported":["none"],"extra":{{"a":[1]}}}}"#
+            ),
+            format!(r#"{{{good},"token_endpoint_auth_methods_supported":null}}"#),
+            format!(r#"{{{good},"issuer":"https://idp.example"}}"#),
+            format!(r#"{{{good},"extra":1,"extra":2}}"#),
+            format!(r#"{{{good},"jwks_uri":1}}"#),
+            r#"{"issuer":"https://idp.example"}"#.into(),
+            format!("{{{good}}} trailing"),
+        ] {
+            let derived = serde_json::from_slice::<ProviderMetadata>(doc.as_bytes())
+                .map_err(|_| SignInError::ProviderUnavailable);
+            assert_eq!(
+                ProviderMetadata::parse(doc.as_bytes(), "https://idp.example"),
+                derived,
+                "{doc}"
+            );
+        }
     }
 
     #[test]

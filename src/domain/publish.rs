@@ -15,9 +15,11 @@
 //! - a failed write leaves its key pending, and the shell retries it later (a Durable Object
 //!   alarm), so the store converges on the record however often it fails.
 
+use super::fields::{self, Fields, FromJson};
 use super::keyed::Keyed;
 use super::rules::{Credential, UserRecord};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// One key of the store whose copy may differ from what the record wants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +269,28 @@ impl Pending {
         } else {
             false
         }
+    }
+}
+
+// Readers of our own JSON (see `fields`), for the forms the derived `Serialize` writes.
+impl FromJson for Mark {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            generation: f.get("generation")?,
+            id: f.get("id")?,
+        })
+    }
+}
+
+impl FromJson for Pending {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            keys: f.or_default("keys")?,
+            next: f.or_default("next")?,
+            unconfirmed: f.or_default("unconfirmed")?,
+        })
     }
 }
 

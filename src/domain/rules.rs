@@ -6,10 +6,12 @@
 //! arguments: the record never reads a clock or a generator itself.
 
 use super::error::{Error, Result};
+use super::fields::{self, Fields, FromJson};
 use super::format::{self, Password};
 use super::hash::{self, HashParams, ServerSecret};
 use super::random::Entropy;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use super::name::{MAX_NAME_CHARS, name_key, valid_name};
 pub use super::user::{MAX_USER_BYTES, UserId, valid_user};
@@ -986,5 +988,81 @@ impl UserRecord {
                 return Ok(id);
             }
         }
+    }
+}
+
+// Readers of our own JSON (see `fields`): the forms the derived `Serialize` above writes, and
+// every older one the derived `Deserialize` reads.
+impl FromJson for OnPasswordChange {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        fields::unit_variant(&[Self::Keep, Self::RevokeAll], &value)
+    }
+}
+
+impl FromJson for Protocol {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        fields::unit_variant(&Self::ALL, &value)
+    }
+}
+
+impl FromJson for Settings {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        let settings = Self {
+            app_passwords_allowed: f.get("app_passwords_allowed")?,
+            limit: f.get("limit")?,
+            max_lifetime_days: f.get("max_lifetime_days")?,
+            expire_unused_after_days: f.get("expire_unused_after_days")?,
+            on_password_change: f.or_default("on_password_change")?,
+            strict_revocation: f.or_default("strict_revocation")?,
+        };
+        f.no_others()?;
+        Ok(settings)
+    }
+}
+
+impl FromJson for Entry {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            id: f.get("id")?,
+            name: f.get("name")?,
+            created_at: f.get("created_at")?,
+            scopes: f.or_default("scopes")?,
+            last_used_at: f.get("last_used_at")?,
+            last_used_protocol: f.get("last_used_protocol")?,
+            last_used_ip: f.get("last_used_ip")?,
+            expires_at: f.get("expires_at")?,
+            lookup_key: f.get("lookup_key")?,
+            phc: f.get("phc")?,
+            secret_id: f.get("secret_id")?,
+        })
+    }
+}
+
+impl FromJson for Credential {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            user: f.get("user")?,
+            id: f.get("id")?,
+            name: f.get("name")?,
+            scopes: f.or_default("scopes")?,
+            expires_at: f.get("expires_at")?,
+            created_at: f.or_default("created_at")?,
+            last_used_at: f.get("last_used_at")?,
+            phc: f.get("phc")?,
+        })
+    }
+}
+
+impl FromJson for UserRecord {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            user: f.get("user")?,
+            mfa_enabled: f.or_default("mfa_enabled")?,
+            app_passwords: f.or_default("app_passwords")?,
+        })
     }
 }

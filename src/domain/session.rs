@@ -7,12 +7,14 @@
 //! use or [`SessionPolicy::max_secs`] after sign-in, whichever comes first.
 
 use super::error::{Error, Result};
+use super::fields::{self, Fields, FromJson};
 use super::hash::hex;
 use super::keyed::Keyed;
 use super::random::Entropy;
 use super::rules::valid_user;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Default idle timeout: 30 minutes.
@@ -224,6 +226,34 @@ impl SessionId {
         let mut bytes = [0u8; 32];
         Base64UrlUnpadded::decode(id, &mut bytes).map_err(|_| Error::SessionInvalid)?;
         Ok((user, Self(bytes)))
+    }
+}
+
+// Readers of our own JSON (see `fields`), for the forms the derived `Serialize` writes.
+impl FromJson for SessionPolicy {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            idle_secs: f.get("idle_secs")?,
+            max_secs: f.get("max_secs")?,
+        })
+    }
+}
+
+impl FromJson for SessionTimes {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            created_at: f.get("created_at")?,
+            last_seen_at: f.get("last_seen_at")?,
+        })
+    }
+}
+
+/// A newtype: the map itself.
+impl FromJson for Sessions {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        FromJson::from_json(value).map(Self)
     }
 }
 

@@ -1,8 +1,10 @@
 //! User ids: opaque strings that the core checks once, at the boundary, into a [`UserId`].
 
 use super::error::{Error, Result};
+use super::fields::{self, FromJson};
 use core::fmt;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Longest user id, in bytes (ids are opaque; any UTF-8 of 1 to this many bytes).
 pub const MAX_USER_BYTES: usize = 256;
@@ -82,6 +84,13 @@ impl fmt::Debug for UserId {
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A stored user id is checked again, as by the derived reader (`try_from = "String"`).
+impl FromJson for UserId {
+    fn from_json(value: Value) -> fields::Result<Self> {
+        Self::try_from(String::from_json(value)?).map_err(serde::de::Error::custom)
     }
 }
 

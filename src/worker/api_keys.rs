@@ -17,7 +17,6 @@ use crate::domain::keyed::Keyed;
 use crate::domain::rules::LAST_USE_INTERVAL_SECS;
 use crate::domain::throttle::Gate;
 use core::cell::RefCell;
-use serde::Deserialize;
 use worker::{Context, Env, Response};
 
 /// How long this isolate trusts a key it found in KV without reading it again, in seconds.
@@ -86,38 +85,28 @@ async fn send(env: &Env, command: &TenantCommand) -> Result<Response, ApiError> 
     post_to_object(env, TENANT_BINDING, "tenant", command).await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    scopes: Vec<String>,
-}
-
 /// `POST /v1/api-keys` `{"name","scopes"}` → 201 with the key, shown this once.
 pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
-    let body: CreateBody = http::read_json(&mut call.req).await?;
-    let scopes = api_key::parse_scopes(&body.scopes)?;
-    let mut response = send(
-        call.env,
-        &TenantCommand::CreateApiKey {
-            name: body.name,
-            scopes,
-        },
-    )
-    .await?;
+    use crate::domain::body::Shape::{Text, Texts};
+    let mut body = http::read_fields(&mut call.req, &[("name", Text), ("scopes", Texts)]).await?;
+    let name = body.text("name")?;
+    let scopes = api_key::parse_scopes(&body.opt_texts("scopes").unwrap_or_default())?;
+    let mut response = send(call.env, &TenantCommand::CreateApiKey { name, scopes }).await?;
     if response.status_code() == 201 {
-        #[derive(Deserialize)]
-        struct Created {
-            id: String,
-            name: String,
-            scopes: Vec<api_key::Scope>,
-        }
-        let created: Created = http::answer_json(&mut response.cloned()?).await?;
+        let bytes = response.cloned()?.bytes().await?;
+        let named = |value| -> crate::domain::fields::Result<Named> {
+            let mut created = crate::domain::fields::Fields::new(value)?;
+            let (id, name) = (created.string("id")?, created.string("name")?);
+            Ok(Named {
+                scopes: Some(created.get("scopes")?),
+                ..Named::new(&id, &name)
+            })
+        };
+        let named = serde_json::from_slice(&bytes)
+            .and_then(named)
+            .map_err(|e| ApiError::internal("tenant object reply", &e))?;
         let mut event = Event::new(Kind::ApiKeyCreated, now(), call.caller.actor());
-        event.api_key = Some(Named {
-            scopes: Some(created.scopes),
-            ..Named::new(&created.id, &created.name)
-        });
+        event.api_key = Some(named);
         audit::print(&event, None);
     }
     Ok(response)

@@ -9,35 +9,30 @@ use super::routes::Call;
 use super::{ask, forward, login_cache, now, settings};
 use crate::domain::audit::{Event, Kind};
 use crate::domain::rules::{Settings, parse_scopes};
-use serde::Deserialize;
 use worker::{Method, Response};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    scopes: Option<Vec<String>>,
-    expires_in_days: Option<u32>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MfaBody {
-    enabled: bool,
-    initial_name: Option<String>,
-}
 
 /// `POST …/app-passwords` `{"name","scopes"?,"expires_in_days"?}` → 201 with the password, shown
 /// this once.
 pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
-    let body: CreateBody = http::read_json(&mut call.req).await?;
-    let scopes = parse_scopes(&body.scopes.unwrap_or_default())?;
+    use crate::domain::body::Shape::{OptCount, OptTexts, Text};
+    let mut body = http::read_fields(
+        &mut call.req,
+        &[
+            ("name", Text),
+            ("scopes", OptTexts),
+            ("expires_in_days", OptCount),
+        ],
+    )
+    .await?;
+    let name = body.text("name")?;
+    let scopes = parse_scopes(&body.opt_texts("scopes").unwrap_or_default())?;
+    let expires_in_days = body.opt_count("expires_in_days");
     let settings = settings(call.env).await?;
     let command = Command::Create {
         user: call.user(),
-        name: body.name,
+        name,
         scopes,
-        expires_in_days: body.expires_in_days,
+        expires_in_days,
         settings,
     };
     let created: Created = ask(call.env, &call.caller.actor(), &command).await?;
@@ -73,11 +68,16 @@ pub async fn delete_all(call: Call<'_>) -> Result<Response, ApiError> {
 
 /// `PUT /v1/users/{user}/mfa` `{"enabled","initial_name"?}`.
 pub async fn set_mfa(mut call: Call<'_>) -> Result<Response, ApiError> {
-    let body: MfaBody = http::read_json(&mut call.req).await?;
+    use crate::domain::body::Shape::{Flag, OptText};
+    let mut body = http::read_fields(
+        &mut call.req,
+        &[("enabled", Flag), ("initial_name", OptText)],
+    )
+    .await?;
     let command = Command::SetMfa {
         user: call.user(),
-        enabled: body.enabled,
-        initial_name: body.initial_name,
+        enabled: body.flag("enabled")?,
+        initial_name: body.opt_text("initial_name"),
         settings: settings(call.env).await?,
     };
     let state: MfaState = ask(call.env, &call.caller.actor(), &command).await?;
@@ -109,7 +109,8 @@ async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
         None
     } else {
         let body: serde_json::Value = http::read_json(&mut call.req).await?;
-        Some(body.to_string().into())
+        let text = serde_json::to_string(&body).map_err(|e| ApiError::internal("encode", &e))?;
+        Some(text.into())
     };
     let stub = call
         .env

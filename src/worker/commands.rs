@@ -4,17 +4,23 @@
 //! The object answers data, not HTTP: a reply type below, or an error (`{"error":{…}}` with its
 //! status). The front Worker decodes the reply into the same type ([`super::ask`]) and renders the
 //! HTTP answer (status, body) itself.
+//!
+//! The types are written with their derived `Serialize` and read by the hand-written
+//! `from_json` readers below ([`crate::domain::fields`]: one small reader per type instead of serde's
+//! per-type copies of serde_json's readers); the tests read every variant back.
 
 use crate::domain::api_key::Scope;
 use crate::domain::audit::{Actor, Event};
+use crate::domain::fields::{self, Fields, FromJson, Result};
 use crate::domain::rules::{Issued, Summary};
 use crate::domain::session::SessionPolicy;
 use crate::domain::{OnPasswordChange, Protocol, Settings};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 /// A newly issued app password: the only time the plaintext leaves (`Create`, and `SetMfa` at
 /// registration). Not `Debug`: it carries the password.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Created {
     /// Entry id.
     pub id: String,
@@ -74,7 +80,7 @@ pub struct Listing {
 }
 
 /// Reply to `SetMfa`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct MfaState {
     /// The state now.
     pub mfa_enabled: bool,
@@ -83,28 +89,28 @@ pub struct MfaState {
 }
 
 /// Reply to `DeleteAll`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Deleted {
     /// How many were deleted.
     pub deleted: usize,
 }
 
 /// Reply to `PasswordChanged`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Revoked {
     /// How many were revoked.
     pub revoked: usize,
 }
 
 /// Reply to `Events`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Events {
     /// Newest first.
     pub events: Vec<Event>,
 }
 
 /// A command with the caller it is done for (the audit events' actor).
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Message {
     /// Who asked.
     pub actor: Actor,
@@ -118,7 +124,7 @@ pub struct Message {
 /// where an internally tagged `op` field would buffer every message first (and cost the Worker
 /// its generic buffering code). A message in another deploy's form fails to parse, and the object
 /// answers 503 `storage_unavailable`; nothing is done.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Create an app password.
@@ -130,7 +136,6 @@ pub enum Command {
         /// Protocols; empty = all.
         scopes: Vec<Protocol>,
         /// Lifetime in days; `None`: the tenant's maximum, or none.
-        #[serde(default)]
         expires_in_days: Option<u32>,
         /// Tenant settings in force.
         settings: Settings,
@@ -176,10 +181,9 @@ pub enum Command {
         /// Protocol, when the caller said.
         protocol: Option<Protocol>,
         /// Client address, when the caller said.
-        #[serde(default)]
         remote_ip: Option<String>,
-        /// Also rewrite the KV copy, whose last use is stale (for expire-if-unused).
-        #[serde(default)]
+        /// Also rewrite the KV copy, whose last use is stale (for expire-if-unused; `false` when
+        /// missing).
         publish: bool,
     },
     /// Keep an audit event the Worker has printed (failed or throttled logins).
@@ -311,7 +315,7 @@ impl Command {
 
 /// The messages the Worker sends to the tenant's Durable Object about API keys (settings keep
 /// their own `GET`/`PUT`). Externally tagged, like [`Command`].
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TenantCommand {
     /// Create an API key.
@@ -335,4 +339,401 @@ pub enum TenantCommand {
         /// Time of use.
         at: i64,
     },
+}
+
+impl FromJson for Created {
+    /// Reads the object's [`Created`] reply.
+    fn from_json(value: Value) -> Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            id: f.string("id")?,
+            name: f.string("name")?,
+            password: f.string("password")?,
+            display: f.string("display")?,
+            created_at: f.get("created_at")?,
+            scopes: f.get("scopes")?,
+            expires_at: f.get("expires_at")?,
+        })
+    }
+}
+
+impl FromJson for MfaState {
+    /// Reads the object's [`MfaState`] reply.
+    fn from_json(value: Value) -> Result<Self> {
+        let mut f = Fields::new(value)?;
+        let mfa_enabled = f.get("mfa_enabled")?;
+        let initial_app_password = match f.value("initial_app_password") {
+            Value::Null => None,
+            created => Some(Created::from_json(created)?),
+        };
+        Ok(Self {
+            mfa_enabled,
+            initial_app_password,
+        })
+    }
+}
+
+impl FromJson for Deleted {
+    /// Reads the object's [`Deleted`] reply.
+    fn from_json(value: Value) -> Result<Self> {
+        Ok(Self {
+            deleted: Fields::new(value)?.get("deleted")?,
+        })
+    }
+}
+
+impl FromJson for Revoked {
+    /// Reads the object's [`Revoked`] reply.
+    fn from_json(value: Value) -> Result<Self> {
+        Ok(Self {
+            revoked: Fields::new(value)?.get("revoked")?,
+        })
+    }
+}
+
+impl FromJson for Events {
+    /// Reads the object's [`Events`] reply.
+    fn from_json(value: Value) -> Result<Self> {
+        Ok(Self {
+            events: Fields::new(value)?.get("events")?,
+        })
+    }
+}
+
+impl FromJson for Message {
+    /// Reads a [`Message`] the front Worker wrote.
+    fn from_json(value: Value) -> Result<Self> {
+        let mut f = Fields::new(value)?;
+        Ok(Self {
+            actor: f.get("actor")?,
+            command: Command::from_json(f.value("command"))?,
+        })
+    }
+}
+
+impl FromJson for Command {
+    /// Reads a [`Command`] (externally tagged, as its `Serialize` writes it).
+    fn from_json(value: Value) -> Result<Self> {
+        let (name, body) = fields::variant(value)?;
+        let mut f = Fields::new(body)?;
+        let user = f.string("user")?;
+        Ok(match name.as_str() {
+            "create" => Self::Create {
+                user,
+                name: f.string("name")?,
+                scopes: f.get("scopes")?,
+                expires_in_days: f.get("expires_in_days")?,
+                settings: f.get("settings")?,
+            },
+            "list" => Self::List {
+                user,
+                settings: f.get("settings")?,
+            },
+            "delete" => Self::Delete {
+                user,
+                id: f.string("id")?,
+            },
+            "delete_all" => Self::DeleteAll { user },
+            "set_mfa" => Self::SetMfa {
+                user,
+                enabled: f.get("enabled")?,
+                initial_name: f.get("initial_name")?,
+                settings: f.get("settings")?,
+            },
+            "record_use" => Self::RecordUse {
+                user,
+                id: f.string("id")?,
+                at: f.get("at")?,
+                protocol: f.get("protocol")?,
+                remote_ip: f.get("remote_ip")?,
+                publish: f.or_default("publish")?,
+            },
+            "record_event" => Self::RecordEvent {
+                user,
+                event: f.get("event")?,
+            },
+            "events" => Self::Events { user },
+            "rehash" => Self::Rehash {
+                user,
+                id: f.string("id")?,
+                password: f.string("password")?,
+            },
+            "start_session" => Self::StartSession {
+                user,
+                key: f.string("key")?,
+                policy: f.get("policy")?,
+            },
+            "check_session" => Self::CheckSession {
+                user,
+                key: f.string("key")?,
+                policy: f.get("policy")?,
+            },
+            "end_session" => Self::EndSession {
+                user,
+                key: f.string("key")?,
+            },
+            "end_all_sessions" => Self::EndAllSessions { user },
+            "password_changed" => Self::PasswordChanged {
+                user,
+                policy: f.get("policy")?,
+            },
+            "find" => Self::Find {
+                user,
+                lookup_key: f.string("lookup_key")?,
+            },
+            "rekey" => Self::Rekey {
+                user,
+                id: f.string("id")?,
+                password: f.string("password")?,
+            },
+            other => return Err(fields::unknown_variant(other)),
+        })
+    }
+}
+
+impl FromJson for TenantCommand {
+    /// Reads a [`TenantCommand`] (externally tagged, as its `Serialize` writes it).
+    fn from_json(value: Value) -> Result<Self> {
+        let (name, body) = fields::variant(value)?;
+        if name == "list_api_keys" {
+            return Ok(Self::ListApiKeys);
+        }
+        let mut f = Fields::new(body)?;
+        Ok(match name.as_str() {
+            "create_api_key" => Self::CreateApiKey {
+                name: f.string("name")?,
+                scopes: f.get("scopes")?,
+            },
+            "revoke_api_key" => Self::RevokeApiKey {
+                id: f.string("id")?,
+            },
+            "record_api_key_use" => Self::RecordApiKeyUse {
+                id: f.string("id")?,
+                at: f.get("at")?,
+            },
+            other => return Err(fields::unknown_variant(other)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::Kind;
+    use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Writes `value` with its derived `Serialize`, reads it back with its reader, and writes
+    /// that again: both writings must be the same JSON.
+    fn round_trip<T: Serialize + FromJson>(value: &T) {
+        let written = serde_json::to_value(value).unwrap();
+        let read = T::from_json(written.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), written);
+    }
+
+    fn every_command() -> Vec<Command> {
+        let user = || "alice@example.com".to_owned();
+        let settings = Settings {
+            max_lifetime_days: Some(90),
+            on_password_change: OnPasswordChange::RevokeAll,
+            ..Settings::default()
+        };
+        let policy = SessionPolicy::default();
+        let mut event = Event::new(Kind::LoginFailed, 1_700_000_000, Actor::Key("k1".into()));
+        event.protocol = Some(Protocol::Imap);
+        vec![
+            Command::Create {
+                user: user(),
+                name: "Phone".into(),
+                scopes: vec![Protocol::Imap, Protocol::Smtp],
+                expires_in_days: Some(30),
+                settings,
+            },
+            Command::Create {
+                user: user(),
+                name: "Laptop".into(),
+                scopes: vec![],
+                expires_in_days: None,
+                settings: Settings::default(),
+            },
+            Command::List {
+                user: user(),
+                settings,
+            },
+            Command::Delete {
+                user: user(),
+                id: "ap1".into(),
+            },
+            Command::DeleteAll { user: user() },
+            Command::SetMfa {
+                user: user(),
+                enabled: true,
+                initial_name: Some("First".into()),
+                settings,
+            },
+            Command::SetMfa {
+                user: user(),
+                enabled: false,
+                initial_name: None,
+                settings,
+            },
+            Command::RecordUse {
+                user: user(),
+                id: "ap1".into(),
+                at: -5,
+                protocol: Some(Protocol::Dav),
+                remote_ip: Some("192.0.2.1".into()),
+                publish: true,
+            },
+            Command::RecordUse {
+                user: user(),
+                id: "ap1".into(),
+                at: 7,
+                protocol: None,
+                remote_ip: None,
+                publish: false,
+            },
+            Command::RecordEvent {
+                user: user(),
+                event,
+            },
+            Command::Events { user: user() },
+            Command::Rehash {
+                user: user(),
+                id: "ap1".into(),
+                password: "abcd".into(),
+            },
+            Command::StartSession {
+                user: user(),
+                key: "00ff".into(),
+                policy,
+            },
+            Command::CheckSession {
+                user: user(),
+                key: "00ff".into(),
+                policy,
+            },
+            Command::EndSession {
+                user: user(),
+                key: "00ff".into(),
+            },
+            Command::EndAllSessions { user: user() },
+            Command::PasswordChanged {
+                user: user(),
+                policy: OnPasswordChange::RevokeAll,
+            },
+            Command::Find {
+                user: user(),
+                lookup_key: "lk".into(),
+            },
+            Command::Rekey {
+                user: user(),
+                id: "ap1".into(),
+                password: "abcd".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_command_reads_back_as_written() {
+        let commands = every_command();
+        let mut names: Vec<String> = commands
+            .iter()
+            .map(|c| fields::variant(serde_json::to_value(c).unwrap()).unwrap().0)
+            .collect();
+        names.dedup();
+        assert_eq!(names.len(), 16, "one case at least for every variant");
+        for (command, actor) in commands.into_iter().zip(
+            [Actor::Root, Actor::Session, Actor::Key("k1".into())]
+                .into_iter()
+                .cycle(),
+        ) {
+            round_trip(&Message { actor, command });
+        }
+    }
+
+    #[test]
+    fn every_tenant_command_reads_back_as_written() {
+        for command in [
+            TenantCommand::CreateApiKey {
+                name: "IdP".into(),
+                scopes: vec![Scope::Users, Scope::Verify],
+            },
+            TenantCommand::ListApiKeys,
+            TenantCommand::RevokeApiKey { id: "k1".into() },
+            TenantCommand::RecordApiKeyUse {
+                id: "k1".into(),
+                at: 1_700_000_000,
+            },
+        ] {
+            round_trip(&command);
+        }
+    }
+
+    #[test]
+    fn every_reply_reads_back_as_written() {
+        let created = || Created {
+            id: "ap1".into(),
+            name: "Phone".into(),
+            password: "abcdefghijklmnopqrstuvwx".into(),
+            display: "abcd efgh ijkl mnop qrst uvwx".into(),
+            created_at: 1_700_000_000,
+            scopes: vec![Protocol::Pop],
+            expires_at: Some(1_800_000_000),
+        };
+        round_trip(&created());
+        round_trip(&Created {
+            scopes: vec![],
+            expires_at: None,
+            ..created()
+        });
+        round_trip(&MfaState {
+            mfa_enabled: true,
+            initial_app_password: Some(created()),
+        });
+        round_trip(&MfaState {
+            mfa_enabled: false,
+            initial_app_password: None,
+        });
+        round_trip(&Deleted { deleted: 3 });
+        round_trip(&Revoked { revoked: 0 });
+        round_trip(&Events {
+            events: vec![Event::new(Kind::AppPasswordCreated, 1, Actor::Root)],
+        });
+    }
+
+    #[test]
+    fn defaulted_fields_may_be_missing_and_others_may_not() {
+        let read = |v| Command::from_json(v).map(|c| serde_json::to_value(c).unwrap());
+        let settings = serde_json::to_value(Settings::default()).unwrap();
+        assert_eq!(
+            read(json!({"record_use": {"user": "u", "id": "a", "at": 1}})).unwrap(),
+            json!({"record_use": {"user": "u", "id": "a", "at": 1, "protocol": null,
+                "remote_ip": null, "publish": false}})
+        );
+        assert_eq!(
+            read(
+                json!({"create": {"user": "u", "name": "n", "scopes": [], "settings": settings,
+                "unknown": 1}})
+            )
+            .unwrap()["create"]["expires_in_days"],
+            Value::Null
+        );
+        for bad in [
+            json!({"create": {"user": "u", "name": "n", "settings": settings}}),
+            json!({"delete": {"user": "u"}}),
+            json!({"delete": {"user": "u", "id": 1}}),
+            json!({"record_use": {"user": "u", "id": "a", "at": 1.5}}),
+            json!({"record_use": {"user": "u", "id": "a", "at": 1, "publish": null}}),
+            json!({"set_mfa": {"user": "u", "enabled": "yes", "settings": settings}}),
+            json!({"unknown": {"user": "u"}}),
+            json!({"delete_all": {}}),
+            json!("delete_all"),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
+        assert!(TenantCommand::from_json(json!("revoke_api_key")).is_err());
+        assert!(TenantCommand::from_json(json!({"create_api_key": {"name": "x"}})).is_err());
+    }
 }

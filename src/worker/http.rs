@@ -4,6 +4,7 @@
 //! [`MAX_BODY_BYTES`] (read chunk by chunk, so a body without `Content-Length` is not buffered past
 //! the limit), and error messages are fixed texts that name at most one of our own field names.
 
+use crate::domain::fields::FromJson;
 use crate::domain::{Error, body};
 use js_sys::Uint8Array;
 use serde::Serialize;
@@ -146,17 +147,16 @@ pub fn request(
 }
 
 /// Decodes JSON the Worker wrote itself (stored values, KV values, the objects' commands and
-/// answers): parsed into a `serde_json::Value` by one parser, then read into `T`. Reading a type
-/// straight from the text inlines the parser into its decoder, about twice the wasm per type
-/// (issue 13). Outside input (request bodies, the identity provider's documents) is read straight
-/// from the text, where serde_json refuses duplicate fields; the Worker never writes any.
-pub fn own_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
-    serde_json::from_value(serde_json::from_slice(bytes)?)
+/// answers): parsed into a `serde_json::Value` by one parser, then read by `T`'s small reader
+/// ([`FromJson`]): a derived `Deserialize` would put serde_json's readers into the wasm once per
+/// type (issue 13). Outside input (request bodies, the identity provider's documents) is read
+/// from the text, where repeated fields are refused; the Worker never writes any.
+pub fn own_json<T: FromJson>(bytes: &[u8]) -> serde_json::Result<T> {
+    crate::domain::fields::parse(bytes)
 }
 
-/// Reads the JSON answer of one of our Durable Objects into `T` with [`own_json`] (worker's
-/// `Response::json` reads from a `&str`: another decoder of every type in the wasm).
-pub async fn answer_json<T: DeserializeOwned>(response: &mut Response) -> worker::Result<T> {
+/// Reads the JSON answer of one of our Durable Objects into `T` with [`own_json`].
+pub async fn answer_json<T: FromJson>(response: &mut Response) -> worker::Result<T> {
     Ok(own_json(&response.bytes().await?)?)
 }
 
@@ -213,7 +213,25 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 
 /// Parses a request body with [`body::parse`]: 400 `invalid_json` or `invalid_request`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    body::parse(bytes).map_err(|e| ApiError::new(400, e.code, e.message))
+    Ok(body::parse(bytes)?)
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `fields` with [`body::parse_fields`]: the
+/// same answers as [`read_json`] of a struct of these fields with `deny_unknown_fields`, with one
+/// reader for every body in the wasm.
+pub async fn read_fields(
+    req: &mut Request,
+    fields: &'static [(&'static str, body::Shape)],
+) -> Result<body::Object, ApiError> {
+    let bytes = read_body(req).await?;
+    Ok(body::parse_fields(&bytes, fields)?)
+}
+
+/// 400 with the body error's code and message.
+impl From<body::BodyError> for ApiError {
+    fn from(e: body::BodyError) -> Self {
+        Self::new(400, e.code, e.message)
+    }
 }
 
 fn too_large() -> ApiError {

@@ -4,13 +4,15 @@
 //! Written through by the Durable Objects (user and tenant), read by verification and
 //! authentication (one get each). Reads are counted per isolate for `GET /v1/stats`.
 
+use super::binding;
 use super::config::KV_BINDING;
 use crate::domain::Credential;
 use crate::domain::api_key::Published;
+use crate::domain::fields::FromJson;
 use crate::domain::publish::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use worker::wasm_bindgen::JsValue;
 use worker::{Env, KvStore};
 
 /// KV reads made by this isolate.
@@ -40,20 +42,22 @@ async fn put_json<T: Serialize>(
     metadata: Option<serde_json::Value>,
 ) -> worker::Result<()> {
     let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    // As bytes: `put` of a `String` goes through serde and `f64` formatting (a large routine).
-    let mut put = store(env)?.put_bytes(name, text.as_bytes())?;
+    let mut args = vec![JsValue::from_str(name), JsValue::from_str(&text)];
     if let Some(metadata) = metadata {
-        put = put.metadata(metadata)?;
+        args.push(binding::object("metadata", &binding::js_value(&metadata)?)?);
     }
-    put.execute().await?;
+    binding::call(env, KV_BINDING, "put", &args).await?;
     Ok(())
 }
 
-async fn get_json<T: DeserializeOwned>(env: &Env, name: &str) -> worker::Result<Option<T>> {
+async fn get_json<T: FromJson>(env: &Env, name: &str) -> worker::Result<Option<T>> {
     READS.fetch_add(1, Ordering::Relaxed);
-    // As text, read by serde_json like every JSON the Worker reads (`json()` has KV parse it and
-    // serde-wasm-bindgen convert it: a second decoder of the type). `null` is no value, as there.
-    match store(env)?.get(name).text().await? {
+    // As text, read by serde_json like every JSON the Worker reads. `null` is no value, as there.
+    let args = [JsValue::from_str(name), JsValue::from_str("text")];
+    match binding::call(env, KV_BINDING, "get", &args)
+        .await?
+        .as_string()
+    {
         Some(text) => Ok(super::http::own_json::<Option<T>>(text.as_bytes())?),
         None => Ok(None),
     }

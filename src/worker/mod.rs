@@ -7,6 +7,7 @@
 mod api_keys;
 mod app_passwords;
 mod audit;
+mod binding;
 mod commands;
 mod config;
 mod http;
@@ -23,11 +24,11 @@ mod user_object;
 mod verify;
 
 use crate::domain::audit::Actor;
+use crate::domain::fields;
 use crate::domain::rules::Settings;
 use commands::{Command, Message};
 use config::{TENANT_BINDING, USERS_BINDING};
 use http::ApiError;
-use serde::Deserialize;
 use worker::{Context, Env, Headers, Method, Request, Response, Result, event};
 
 /// The current time in seconds since the Unix epoch.
@@ -117,7 +118,7 @@ async fn register_mfa(env: &Env, user: String) -> Result<Option<FirstPassword>, 
 
 /// Sends a command to the user's Durable Object and decodes its typed reply (see [`commands`]);
 /// an error it answered comes back as the same [`ApiError`] (code, status, message, limit).
-async fn ask<T: serde::de::DeserializeOwned>(
+async fn ask<T: fields::FromJson>(
     env: &Env,
     actor: &Actor,
     command: &Command,
@@ -141,27 +142,25 @@ async fn relay(env: &Env, actor: &Actor, command: &Command) -> Result<Response, 
 /// The [`ApiError`] of an object's error answer `{"error":{"code","message"[,"limit"]}}`: one of
 /// the core's codes (or `server_misconfigured`); anything else is 503 `storage_unavailable`.
 fn relayed(status: u16, body: &[u8]) -> ApiError {
-    #[derive(Deserialize)]
-    struct Body {
-        error: Inner,
-    }
-    #[derive(Deserialize)]
-    struct Inner {
-        code: String,
-        message: String,
-        limit: Option<u32>,
-    }
+    let read = |value: serde_json::Value| -> fields::Result<(String, String, Option<u32>)> {
+        let mut error = fields::Fields::new(fields::Fields::new(value)?.value("error"))?;
+        Ok((
+            error.string("code")?,
+            error.string("message")?,
+            error.get("limit")?,
+        ))
+    };
     let known = |code: &str| {
         crate::domain::Error::ALL_CODES
             .into_iter()
             .chain(["server_misconfigured"])
             .find(|c| *c == code)
     };
-    match http::own_json::<Body>(body) {
-        Ok(Body { error }) => match known(&error.code) {
+    match serde_json::from_slice(body).and_then(read) {
+        Ok((code, message, limit)) => match known(&code) {
             Some(code) => ApiError {
-                limit: error.limit,
-                ..ApiError::new(status, code, error.message)
+                limit,
+                ..ApiError::new(status, code, message)
             },
             None => ApiError::internal("user object: unknown error code", &status),
         },

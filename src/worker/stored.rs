@@ -1,15 +1,17 @@
 //! Durable Object storage holds structured-cloned values (plain objects), not JSON text.
 //!
-//! Both directions go through serde_json, the one JSON encoder and decoder of each type in the wasm
-//! (a second pair through serde-wasm-bindgen doubled that code): [`put`] stores `JSON.parse` of the
-//! value's JSON text, and [`get`] reads the `JSON.stringify` of the stored value. Every form written
-//! before still reads: JSON strings (the first layout), and values written by serde-wasm-bindgen,
-//! whose maps are ES `Map`s (turned into objects here; `JSON.stringify` alone would drop them).
+//! Both directions go through JSON text, so each type has one encoder (its serde_json `Serialize`)
+//! and one decoder (its [`FromJson`] reader) in the wasm (a second pair through serde-wasm-bindgen
+//! doubled that code): [`put`] and [`put_two`] store `JSON.parse` of the value's JSON text, and
+//! [`get`] reads the `JSON.stringify` of the stored value. Every form written before still reads:
+//! JSON strings (the first layout), and values written by serde-wasm-bindgen (worker's
+//! `put_multiple`, used before [`put_two`]), whose maps are ES `Map`s (turned into objects here;
+//! `JSON.stringify` alone would drop them).
 
 use super::http::ApiError;
-use js_sys::{JSON, Map, Object};
+use crate::domain::fields::FromJson;
+use js_sys::{JSON, Map, Object, Reflect};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use worker::Storage;
 use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -17,7 +19,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 
 /// Reads `key`: `None` when absent; 503 `storage_unavailable` when unreachable or not a `T` in
 /// any form (fail closed: a record that does not parse is never replaced by a default).
-pub async fn get<T: DeserializeOwned>(storage: &Storage, key: &str) -> Result<Option<T>, ApiError> {
+pub async fn get<T: FromJson>(storage: &Storage, key: &str) -> Result<Option<T>, ApiError> {
     let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("stored {key}"), e);
     let read = storage
         .as_raw()
@@ -41,10 +43,39 @@ pub async fn get<T: DeserializeOwned>(storage: &Storage, key: &str) -> Result<Op
 
 /// Stores `value` under `key` as a plain value (the parsed JSON text of `value`).
 pub async fn put<T: Serialize>(storage: &Storage, key: &str, value: &T) -> Result<(), ApiError> {
+    let value = plain(key, value)?;
+    storage
+        .put_raw(key, value)
+        .await
+        .map_err(|e| ApiError::internal(&format!("store {key}"), &e))
+}
+
+/// Stores two values in one write (both or neither), each as [`put`] stores one (worker's
+/// `put_multiple` would convert them with serde-wasm-bindgen: a second encoder of each type).
+pub async fn put_two<A: Serialize, B: Serialize>(
+    storage: &Storage,
+    (first_key, first): (&str, &A),
+    (second_key, second): (&str, &B),
+) -> Result<(), ApiError> {
+    let values = Object::new();
+    for (key, value) in [
+        (first_key, plain(first_key, first)?),
+        (second_key, plain(second_key, second)?),
+    ] {
+        Reflect::set(&values, &JsValue::from_str(key), &value)
+            .map_err(|e| ApiError::internal("store", &js_text(&e)))?;
+    }
+    storage
+        .put_multiple_raw(values)
+        .await
+        .map_err(|e| ApiError::internal(&format!("store {first_key}, {second_key}"), &e))
+}
+
+/// `value` as the plain value stored for it: `JSON.parse` of its JSON text.
+fn plain<T: Serialize>(key: &str, value: &T) -> Result<JsValue, ApiError> {
     let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("store {key}"), e);
     let text = serde_json::to_string(value).map_err(|e| failed(&e))?;
-    let value = JSON::parse(&text).map_err(|e| failed(&js_text(&e)))?;
-    storage.put_raw(key, value).await.map_err(|e| failed(&e))
+    JSON::parse(&text).map_err(|e| failed(&js_text(&e)))
 }
 
 /// `JSON.stringify(value)` with every ES `Map` written as an object (string keys: the maps we

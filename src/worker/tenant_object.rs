@@ -8,10 +8,11 @@ use super::commands::TenantCommand;
 use super::http::{self, ApiError};
 use super::{kv, stored};
 use crate::domain::api_key::{ApiKeyEntry, ApiKeys};
+use crate::domain::body::Shape;
 use crate::domain::random::SystemEntropy;
 use crate::domain::{OnPasswordChange, Settings};
 use core::cell::RefCell;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
 
 /// Storage key of the settings.
@@ -20,18 +21,15 @@ const KEY: &str = "settings";
 const API_KEYS: &str = "api_keys";
 
 /// `PUT /v1/settings` body: each field optional, the others keep their value.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct SettingsUpdate {
     /// New switch value.
     pub app_passwords_allowed: Option<bool>,
     /// New limit.
     pub limit: Option<u32>,
     /// New maximum lifetime in days; `null` removes it.
-    #[serde(default, deserialize_with = "present")]
     pub max_lifetime_days: Option<Option<u32>>,
     /// New idle limit in days; `null` removes it.
-    #[serde(default, deserialize_with = "present")]
     pub expire_unused_after_days: Option<Option<u32>>,
     /// New policy for main-password changes.
     pub on_password_change: Option<OnPasswordChange>,
@@ -39,9 +37,29 @@ pub struct SettingsUpdate {
     pub strict_revocation: Option<bool>,
 }
 
-/// Tells a field given as `null` (`Some(None)`: clear it) from one left out (`None`: keep it).
-fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(d).map(Some)
+impl SettingsUpdate {
+    /// The fields of the body ([`http::read_fields`]; unknown ones are refused).
+    const FIELDS: &'static [(&'static str, Shape)] = &[
+        ("app_passwords_allowed", Shape::OptFlag),
+        ("limit", Shape::OptCount),
+        ("max_lifetime_days", Shape::OptCount),
+        ("expire_unused_after_days", Shape::OptCount),
+        ("on_password_change", Shape::OptOnPasswordChange),
+        ("strict_revocation", Shape::OptFlag),
+    ];
+
+    /// Reads the body of `req`: 400 `invalid_json` or `invalid_request` as for any body.
+    async fn read(req: &mut Request) -> std::result::Result<Self, ApiError> {
+        let mut body = http::read_fields(req, Self::FIELDS).await?;
+        Ok(Self {
+            app_passwords_allowed: body.opt_flag("app_passwords_allowed"),
+            limit: body.opt_count("limit"),
+            max_lifetime_days: body.given_count("max_lifetime_days"),
+            expire_unused_after_days: body.given_count("expire_unused_after_days"),
+            on_password_change: body.opt_on_password_change("on_password_change"),
+            strict_revocation: body.opt_flag("strict_revocation"),
+        })
+    }
 }
 
 /// Holds the tenant-wide [`Settings`].
@@ -79,7 +97,7 @@ impl DurableObject for TenantObject {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         if req.method() == Method::Post {
-            let answer = match super::http::own_json::<TenantCommand>(&req.bytes().await?) {
+            let answer = match crate::domain::fields::parse::<TenantCommand>(&req.bytes().await?) {
                 Ok(command) => self.api_keys(command).await,
                 Err(e) => Err(ApiError::internal("tenant object: bad command", &e)),
             };
@@ -110,7 +128,7 @@ impl TenantObject {
     }
 
     async fn update(&self, req: &mut Request) -> std::result::Result<Settings, ApiError> {
-        let update: SettingsUpdate = http::read_json(req).await?;
+        let update = SettingsUpdate::read(req).await?;
         // A full update (every field given) does not need the current record, so it also replaces a
         // corrupt one; a partial update of a corrupt record fails closed.
         let full = update.app_passwords_allowed.is_some()

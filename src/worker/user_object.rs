@@ -40,7 +40,6 @@ use crate::domain::session::Sessions;
 use crate::domain::{Error, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
 use core::cell::{Cell, RefCell};
 use futures_util::lock::Mutex;
-use serde::Serialize;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
 /// Storage key of the record.
@@ -53,13 +52,6 @@ pub const MAX_RETRY_SECS: u32 = 60;
 const SESSIONS_KEY: &str = "sessions";
 /// Storage key of the recent audit events.
 const EVENTS: &str = "events";
-
-/// The record and its pending KV keys, as stored together.
-#[derive(Serialize)]
-struct Saved<'a> {
-    record: &'a UserRecord,
-    pending: &'a Pending,
-}
 
 /// The per-user Durable Object (binding `USERS`, named `user:<id>`).
 #[durable_object(alarm)]
@@ -100,7 +92,7 @@ impl DurableObject for UserObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let message = match super::http::own_json::<Message>(&req.bytes().await?) {
+        let message = match crate::domain::fields::parse::<Message>(&req.bytes().await?) {
             Ok(m) => m,
             Err(e) => return ApiError::internal("user object: bad command", &e).response(),
         };
@@ -595,15 +587,7 @@ impl UserObject {
         let slot = self.record.borrow().clone();
         let record = slot.ok_or_else(not_loaded)?;
         let pending = self.pending.borrow().clone();
-        let saved = Saved {
-            record: &record,
-            pending: &pending,
-        };
-        self.state
-            .storage()
-            .put_multiple(&saved)
-            .await
-            .map_err(|e| ApiError::internal("user object: save", &e))
+        stored::put_two(&self.state.storage(), (KEY, &record), (PENDING, &pending)).await
     }
 
     /// A deletion of `id`, which is no longer in the record: if an earlier deletion of it answered

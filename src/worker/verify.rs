@@ -40,7 +40,7 @@ use crate::domain::{Protocol, UserId};
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use futures_util::future::join;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::rc::Rc;
 use worker::{Context, Env, Response};
 
@@ -73,13 +73,34 @@ pub fn blocked() -> usize {
     BLOCKED.with(|b| b.borrow().len())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The body of `POST /v1/verify`. Not `Debug`: it carries the password.
 struct VerifyBody {
     user: String,
     password: String,
     protocol: Option<String>,
     remote_ip: Option<String>,
+}
+
+impl VerifyBody {
+    async fn read(req: &mut worker::Request) -> Result<Self, ApiError> {
+        use crate::domain::body::Shape::{OptText, Text};
+        let mut body = http::read_fields(
+            req,
+            &[
+                ("user", Text),
+                ("password", Text),
+                ("protocol", OptText),
+                ("remote_ip", OptText),
+            ],
+        )
+        .await?;
+        Ok(Self {
+            user: body.text("user")?,
+            password: body.text("password")?,
+            protocol: body.opt_text("protocol"),
+            remote_ip: body.opt_text("remote_ip"),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -125,7 +146,7 @@ fn config(env: &Env) -> Result<Rc<Config>, ApiError> {
 
 /// `POST /v1/verify` `{"user","password","protocol"?,"remote_ip"?}`.
 pub async fn verify(mut call: Call<'_>) -> Result<Response, ApiError> {
-    let body: VerifyBody = http::read_json(&mut call.req).await?;
+    let body = VerifyBody::read(&mut call.req).await?;
     let user = UserId::new(&body.user)?;
     let protocol = body.protocol.as_deref().map(Protocol::parse).transpose()?;
     let remote_ip = match body.remote_ip.as_deref() {
@@ -363,12 +384,16 @@ impl Attempt<'_> {
 /// Asks a rate limiter to count one failure under `key`; `false` once past its limit. A missing
 /// or failing binding is logged and counts as within the limit (logins keep working).
 async fn within_limit(env: &Env, binding: &str, key: &str) -> bool {
-    let outcome = match env.rate_limiter(binding) {
-        Ok(limiter) => limiter.limit(key.to_owned()).await,
-        Err(e) => Err(e),
+    // `limit({key})` → `{success}`, called directly (worker's wrapper converts both with serde).
+    let outcome = async {
+        let options = super::binding::object("key", &key.into())?;
+        let answer = super::binding::call(env, binding, "limit", &[options]).await?;
+        js_sys::Reflect::get(&answer, &"success".into())?
+            .as_bool()
+            .ok_or_else(|| worker::Error::RustError("no success in the answer".into()))
     };
-    match outcome {
-        Ok(outcome) => outcome.success,
+    match outcome.await {
+        Ok(success) => success,
         Err(e) => {
             worker::console_error!("rate limiter {binding}: {e}");
             true
