@@ -5,6 +5,7 @@
 #![no_main]
 #![allow(dead_code)]
 
+use app_passwords::domain::OnPasswordChange;
 use app_passwords::domain::body::{BodyError, Shape, is_fixed_message, parse, parse_fields};
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
@@ -29,6 +30,7 @@ struct Verify {
     user: String,
     password: String,
     protocol: Option<String>,
+    remote_ip: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +38,10 @@ struct Verify {
 struct SettingsUpdate {
     app_passwords_allowed: Option<bool>,
     limit: Option<u32>,
+    max_lifetime_days: Option<u32>,
+    expire_unused_after_days: Option<u32>,
+    on_password_change: Option<OnPasswordChange>,
+    strict_revocation: Option<bool>,
 }
 
 fn check<T>(bytes: &[u8], result: Result<T, BodyError>) {
@@ -63,12 +69,25 @@ fuzz_target!(|bytes: &[u8]| {
     same(
         bytes,
         &parse::<Verify>(bytes),
-        &[("user", Shape::Text), ("password", Shape::Text), ("protocol", Shape::OptText)],
+        &[
+            ("user", Shape::Text),
+            ("password", Shape::Text),
+            ("protocol", Shape::OptText),
+            ("remote_ip", Shape::OptText),
+        ],
     );
     same(
         bytes,
         &parse::<SettingsUpdate>(bytes),
-        &[("app_passwords_allowed", Shape::OptFlag), ("limit", Shape::OptCount)],
+        // The fields of the tenant object's settings update (src/worker/tenant_object.rs).
+        &[
+            ("app_passwords_allowed", Shape::OptFlag),
+            ("limit", Shape::OptCount),
+            ("max_lifetime_days", Shape::OptCount),
+            ("expire_unused_after_days", Shape::OptCount),
+            ("on_password_change", Shape::OptOnPasswordChange),
+            ("strict_revocation", Shape::OptFlag),
+        ],
     );
     check(bytes, parse::<Create>(bytes));
     check(bytes, parse::<Mfa>(bytes));

@@ -179,15 +179,11 @@ async fn app_page(env: &Env) -> Result<Response, ApiError> {
 }
 
 /// `GET /assets/{file}` and `GET /openapi.json` when the static-asset layer (wrangler.toml
-/// `[assets]`) passed the request on to the Worker: a file public/ does not have (404
-/// `not_found_route`), or, if the Worker runs first for these paths, the file from the `ASSETS`
-/// binding with the headers of public/_headers.
-pub async fn static_file(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let response = from_assets(env, &req.inner().url()).await?;
-    match response.status_code() {
-        200 => Ok(response),
-        _ => Err(ApiError::new(404, "not_found_route", "no such route")),
-    }
+/// `[assets]`) passed the request on to the Worker: the layer serves every file public/ has, so
+/// this is a file it does not have (404 `not_found_route`). The Worker never relays these files
+/// itself: a file it answered would carry only its own headers, not public/_headers' page headers.
+pub fn static_file() -> ApiError {
+    ApiError::new(404, "not_found_route", "no such route")
 }
 
 /// `GET url` through the `ASSETS` binding. The runtime's `fetch(string)` directly: worker's

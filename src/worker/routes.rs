@@ -339,9 +339,7 @@ fn ready<'a>(answer: Result<Response, ApiError>) -> Answer<'a> {
 fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Answer<'_> {
     match endpoint {
         E::Health => ready(health()),
-        E::OpenApi | E::Asset => {
-            boxed(async move { portal::static_file(&call.req, call.env).await })
-        }
+        E::OpenApi | E::Asset => ready(Err(portal::static_file())),
         E::Favicon => ready(favicon()),
         E::Page => boxed(async move { portal::page(&call.req, call.env).await }),
         E::SignIn => boxed(async move { portal::sign_in(&call.req, call.env).await }),

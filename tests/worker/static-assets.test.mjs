@@ -82,6 +82,20 @@ describe('static files (public/, Workers static assets)', TIMEOUT, () => {
     }
   });
 
+  test('no other spelling of /index.html reaches the page file: 404 from the Worker, or a redirect to /index.html (itself 404)', async () => {
+    const html = readFileSync(join(PUBLIC, 'index.html'), 'utf8');
+    for (const path of ['/%69ndex.html', '/index%2ehtml', '//index.html', '/INDEX.HTML', '/index', '/index.html/',
+      '/assets/..%2findex.html', '/assets/%2e%2e/index.html', '/assets/../index.html']) {
+      const res = await ctx.api.request('GET', path, { auth: false });
+      assert.notEqual(res.text, html, path);
+      if (res.status === 307 || res.status === 308) {
+        assert.equal(new URL(res.headers.get('location'), 'http://x').pathname, '/index.html', path);
+      } else {
+        assertError(res, 404, 'not_found_route');
+      }
+    }
+  });
+
   test('/ depends on the session: the sign-in page without one, public/index.html with one, both with the page headers', async () => {
     const html = readFileSync(join(PUBLIC, 'index.html'), 'utf8');
     const signedOut = await ctx.api.request('GET', '/', { auth: false });
