@@ -24,14 +24,33 @@ function rateLimitSections() {
   });
 }
 
-function workerConfig(name, { rateLimits = false } = {}) {
+// Our wrangler.toml's `[assets]` section (directory made absolute): the static-asset layer that
+// `wrangler dev` puts in front of a Worker that has one. The reference Workers get the same layer, so
+// every Worker compared runs behind the same platform; the no-op Worker also runs once without it
+// ("bare"), which measures what the layer itself costs here.
+function assetsSection() {
+  const out = [];
+  let section = "";
+  for (const line of readFileSync(`${REPO}/wrangler.toml`, "utf8").split("\n")) {
+    const header = line.match(/^\s*\[\[?\s*([^\]]+?)\s*\]\]?/);
+    if (header) section = header[1];
+    if (section !== "assets") continue;
+    const directory = line.match(/^\s*directory\s*=\s*"([^"]+)"/);
+    out.push(directory ? `directory = ${JSON.stringify(`${REPO}/${directory[1]}`)}` : line);
+  }
+  if (!out.length) throw new Error("wrangler.toml has no [assets] section");
+  return out;
+}
+
+function workerConfig(name, { rateLimits = false, assets = true } = {}) {
   return `name = "bench-${name}"
 main = "${REPO}/bench/${name}/index.js"
 compatibility_date = "2026-11-01"
 [[kv_namespaces]]
 binding = "APP_PASSWORDS"
 id = "00000000000000000000000000000000"
-${rateLimits ? rateLimitSections().join("\n") : ""}`;
+${rateLimits ? rateLimitSections().join("\n") : ""}
+${assets ? assetsSection().join("\n") : ""}`;
 }
 
 // CPU time of a Worker's processes (wrangler and its workerd: one process group, as the harness
@@ -142,16 +161,17 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
   const rateLimits = RATE_LIMITS;
-  const [ourWorker, cachedWorker, jsWorker, noopWorker] = await Promise.all([
+  const [ourWorker, cachedWorker, jsWorker, noopWorker, bareWorker] = await Promise.all([
     // The login cache off: these rows measure first logins (KV read + Argon2id), as the JS Worker does.
     startWorker({ rateLimits, vars: { LOGIN_CACHE_TTL_SECS: "0" } }),
     // The login cache on (the default TTL, 60 s): repeated logins.
     startWorker({ rateLimits }),
     startWorker({ configText: workerConfig("js-worker") }),
     startWorker({ configText: workerConfig("noop-worker", { rateLimits: true }) }),
+    startWorker({ configText: workerConfig("noop-worker", { assets: false }) }),
   ]);
   const ourWorkers = [ourWorker, cachedWorker];
-  const cpus = new Map([ourWorker, cachedWorker, jsWorker, noopWorker].map((w) => [String(w.port), groupCpu(w.port)]));
+  const cpus = new Map([ourWorker, cachedWorker, jsWorker, noopWorker, bareWorker].map((w) => [String(w.port), groupCpu(w.port)]));
   try {
     for (let i = 0; i < USERS; i++) {
       const user = `bench-user-${i}@example.com`;
@@ -190,6 +210,8 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
         strict: true,
       },
       noop: target(noopWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
+      // The same no-op Worker without the static-asset layer.
+      noopBare: target(bareWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401),
       // The no-op Worker plus exactly the binding calls of our unknown-input path (one KV get of a
       // missing key, then both rate limiters at once): the platform's ceiling for that input. And
       // each binding alone, to split the step table.
@@ -230,7 +252,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
     // Per round: well-formed unknown input on ours against the no-op and the bindings ceiling.
     results.unknownRoundRatios = parts.oursUnknown?.map((p, i) => ({ noop: p.rps / parts.noop[i].rps, ceiling: p.rps / parts.ceiling[i].rps }));
   } finally {
-    await Promise.all([ourWorker.stop(), cachedWorker.stop(), jsWorker.stop(), noopWorker.stop()]);
+    await Promise.all([ourWorker.stop(), cachedWorker.stop(), jsWorker.stop(), noopWorker.stop(), bareWorker.stop()]);
   }
 
   // Argon2 runs per refused attempt, counted in-process through the same core (npm package):
