@@ -6,7 +6,9 @@
 #![allow(dead_code)]
 
 use app_passwords::domain::OnPasswordChange;
-use app_passwords::domain::body::{BodyError, Shape, is_fixed_message, parse, parse_fields};
+use app_passwords::domain::body::{
+    BodyError, SETTINGS_UPDATE_FIELDS, Shape, is_fixed_message, parse, parse_fields,
+};
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 
@@ -60,12 +62,23 @@ fn check<T>(bytes: &[u8], result: Result<T, BodyError>) {
 
 /// `parse_fields` with `fields` refuses exactly what `parse::<T>` refuses, with the same error.
 fn same<T>(bytes: &[u8], derived: &Result<T, BodyError>, fields: &'static [(&'static str, Shape)]) {
-    assert_eq!(parse_fields(bytes, fields).err(), derived.as_ref().err().cloned());
+    assert_eq!(
+        parse_fields(bytes, fields).err(),
+        derived.as_ref().err().cloned()
+    );
 }
 
 fuzz_target!(|bytes: &[u8]| {
-    same(bytes, &parse::<Create>(bytes), &[("name", Shape::Text), ("scopes", Shape::OptTexts)]);
-    same(bytes, &parse::<Mfa>(bytes), &[("enabled", Shape::Flag), ("initial_name", Shape::OptText)]);
+    same(
+        bytes,
+        &parse::<Create>(bytes),
+        &[("name", Shape::Text), ("scopes", Shape::OptTexts)],
+    );
+    same(
+        bytes,
+        &parse::<Mfa>(bytes),
+        &[("enabled", Shape::Flag), ("initial_name", Shape::OptText)],
+    );
     same(
         bytes,
         &parse::<Verify>(bytes),
@@ -79,15 +92,7 @@ fuzz_target!(|bytes: &[u8]| {
     same(
         bytes,
         &parse::<SettingsUpdate>(bytes),
-        // The fields of the tenant object's settings update (src/worker/tenant_object.rs).
-        &[
-            ("app_passwords_allowed", Shape::OptFlag),
-            ("limit", Shape::OptCount),
-            ("max_lifetime_days", Shape::OptCount),
-            ("expire_unused_after_days", Shape::OptCount),
-            ("on_password_change", Shape::OptOnPasswordChange),
-            ("strict_revocation", Shape::OptFlag),
-        ],
+        SETTINGS_UPDATE_FIELDS,
     );
     check(bytes, parse::<Create>(bytes));
     check(bytes, parse::<Mfa>(bytes));

@@ -120,6 +120,17 @@ pub enum Shape {
     Objects(&'static [(&'static str, Shape)]),
 }
 
+/// The fields of `PUT /v1/settings` (every one optional; unknown ones are refused), as the tenant's
+/// object reads them; the `request_body` fuzz target checks the reader against the derived one.
+pub const SETTINGS_UPDATE_FIELDS: &[(&str, Shape)] = &[
+    ("app_passwords_allowed", Shape::OptFlag),
+    ("limit", Shape::OptCount),
+    ("max_lifetime_days", Shape::OptCount),
+    ("expire_unused_after_days", Shape::OptCount),
+    ("on_password_change", Shape::OptOnPasswordChange),
+    ("strict_revocation", Shape::OptFlag),
+];
+
 impl Shape {
     /// Whether a struct with a field of this type refuses the object without it.
     const fn required(self) -> bool {

@@ -8,7 +8,7 @@ use super::commands::TenantCommand;
 use super::http::{self, ApiError};
 use super::{kv, stored};
 use crate::domain::api_key::{ApiKeyEntry, ApiKeys};
-use crate::domain::body::Shape;
+use crate::domain::body::SETTINGS_UPDATE_FIELDS;
 use crate::domain::random::SystemEntropy;
 use crate::domain::{OnPasswordChange, Settings};
 use core::cell::RefCell;
@@ -38,19 +38,9 @@ pub struct SettingsUpdate {
 }
 
 impl SettingsUpdate {
-    /// The fields of the body ([`http::read_fields`]; unknown ones are refused).
-    const FIELDS: &'static [(&'static str, Shape)] = &[
-        ("app_passwords_allowed", Shape::OptFlag),
-        ("limit", Shape::OptCount),
-        ("max_lifetime_days", Shape::OptCount),
-        ("expire_unused_after_days", Shape::OptCount),
-        ("on_password_change", Shape::OptOnPasswordChange),
-        ("strict_revocation", Shape::OptFlag),
-    ];
-
     /// Reads the body of `req`: 400 `invalid_json` or `invalid_request` as for any body.
     async fn read(req: &mut Request) -> std::result::Result<Self, ApiError> {
-        let mut body = http::read_fields(req, Self::FIELDS).await?;
+        let mut body = http::read_fields(req, SETTINGS_UPDATE_FIELDS).await?;
         Ok(Self {
             app_passwords_allowed: body.opt_flag("app_passwords_allowed"),
             limit: body.opt_count("limit"),
