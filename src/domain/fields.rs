@@ -34,10 +34,10 @@ pub fn parse<T: FromJson>(bytes: &[u8]) -> Result<T> {
     T::from_json(parse_value(bytes)?)
 }
 
-/// The parser of [`parse`], not generic: one copy in the wasm.
+/// The parser of [`parse`] ([`super::json`], serde_json's rules), not generic: one copy in the wasm.
 #[inline(never)]
-fn parse_value(bytes: &[u8]) -> Result<Value> {
-    serde_json::from_slice(bytes)
+pub fn parse_value(bytes: &[u8]) -> Result<Value> {
+    super::json::parse(bytes).map_err(serde_json::Error::custom)
 }
 
 fn wrong_type(expected: &str) -> serde_json::Error {

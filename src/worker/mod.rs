@@ -156,7 +156,7 @@ fn relayed(status: u16, body: &[u8]) -> ApiError {
             .chain(["server_misconfigured"])
             .find(|c| *c == code)
     };
-    match serde_json::from_slice(body).and_then(read) {
+    match fields::parse_value(body).and_then(read) {
         Ok((code, message, limit)) => match known(&code) {
             Some(code) => ApiError {
                 limit,
