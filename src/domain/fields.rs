@@ -113,10 +113,15 @@ impl<T: FromJson> FromJson for Option<T> {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: Value) -> Result<Self> {
-        match value {
-            Value::Array(items) => items.into_iter().map(T::from_json).collect(),
-            _ => Err(wrong_type("an array")),
+        // A loop, not `collect` into a `Result`: smaller in the wasm per item type.
+        let Value::Array(items) = value else {
+            return Err(wrong_type("an array"));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(T::from_json(item)?);
         }
+        Ok(out)
     }
 }
 
