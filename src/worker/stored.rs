@@ -87,8 +87,13 @@ pub async fn put_two<A: Serialize, B: Serialize>(
 
 /// `value` as the plain value stored for it: `JSON.parse` of its JSON text.
 fn plain<T: Serialize>(key: &str, value: &T) -> Result<JsValue, ApiError> {
+    parsed(key, serde_json::to_string(value))
+}
+
+/// [`plain`] of the JSON text: not generic, one copy in the wasm.
+fn parsed(key: &str, text: serde_json::Result<String>) -> Result<JsValue, ApiError> {
     let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("store {key}"), e);
-    let text = serde_json::to_string(value).map_err(|e| failed(&e))?;
+    let text = text.map_err(|e| failed(&e))?;
     JSON::parse(&text).map_err(|e| failed(&js_text(&e)))
 }
 
