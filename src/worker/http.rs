@@ -106,12 +106,12 @@ impl From<worker::Error> for ApiError {
 /// A JSON response with `status`, never cached. Its headers are set on the response's own
 /// (mutable) header list: no second list to build and copy on every answer.
 pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
-    let text = serde_json::to_vec(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    json_text(status, text)
+    json_text(status, serde_json::to_vec(body))
 }
 
 /// [`json`] after the encoding: not generic, so one copy in the wasm.
-fn json_text(status: u16, text: Vec<u8>) -> worker::Result<Response> {
+fn json_text(status: u16, text: serde_json::Result<Vec<u8>>) -> worker::Result<Response> {
+    let text = text.map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut response = Response::from_body(ResponseBody::Body(text))?.with_status(status);
     let headers = response.headers_mut();
     headers.set("content-type", "application/json; charset=utf-8")?;
