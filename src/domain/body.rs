@@ -7,8 +7,10 @@
 //! types (a missing or repeated field) is named.
 
 use super::fields::FromJson;
+use super::json;
 use super::rules::OnPasswordChange;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::borrow::Cow;
 
 /// Why a body was refused: a stable code and a fixed message.
@@ -47,6 +49,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     serde_json::from_slice(bytes).map_err(|e| classify(&e, bytes))
 }
 
+/// Parses a request body that may be any JSON object, as [`parse`] of a `serde_json::Value` does
+/// (with [`json::parse`], no serde_json reader in the wasm).
+///
+/// # Errors
+/// [`BodyError`] `invalid_json` or `invalid_request`, with fixed messages.
+pub fn parse_value(bytes: &[u8]) -> Result<Value, BodyError> {
+    an_object(bytes)?;
+    json::parse(bytes).map_err(|_| not_json(bytes))
+}
+
 /// Parses a request body, a JSON object, into its `fields` ([`read_object`]), refusing any other
 /// field: the same answers as [`parse`] of a struct with these fields and
 /// `#[serde(deny_unknown_fields)]`, without a serde_json reader per struct in the wasm.
@@ -65,7 +77,10 @@ pub fn parse_fields(
     fields: &'static [(&'static str, Shape)],
 ) -> Result<Object, BodyError> {
     an_object(bytes)?;
-    read_object(bytes, fields, true).map_err(|e| classify(&e, bytes))
+    read_object(bytes, fields, true).map_err(|e| match e {
+        json::Error::Data(message) => shape_error(&message),
+        json::Error::Syntax => not_json(bytes),
+    })
 }
 
 /// An object starts with `{`; anything else is refused before serde sees it (a struct would
@@ -74,12 +89,11 @@ fn an_object(bytes: &[u8]) -> Result<(), BodyError> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         return Ok(());
     }
-    Err(
-        match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-            Ok(_) => BodyError::new("invalid_request", "the request body must be a JSON object"),
-            Err(_) => not_json(bytes),
-        },
-    )
+    Err(if json::is_json(bytes) {
+        BodyError::new("invalid_request", "the request body must be a JSON object")
+    } else {
+        not_json(bytes)
+    })
 }
 
 fn classify(e: &serde_json::Error, bytes: &[u8]) -> BodyError {
@@ -261,134 +275,139 @@ fn not_read() -> BodyError {
 }
 
 /// Reads the JSON object in `bytes` into its `fields`, as serde's derived reader of a struct with
-/// fields of these [`Shape`]s reads it from the text, but with one reader for every struct: each
-/// field in the order given, a field given twice refused (`duplicate field`), a field not listed
-/// refused (`unknown field`) when `deny_unknown`, else skipped; then a required field missing is
-/// refused (`missing field`), the first in `fields` order. Each value is read as its type by
-/// serde's own reader of that type, so a wrong type fails where and as it did.
+/// fields of these [`Shape`]s reads it from the text with serde_json, but with one reader for every
+/// struct ([`super::json`]): each field in the order given, a field given twice refused
+/// (`duplicate field`), a field not listed refused (`unknown field`) when `deny_unknown`, else
+/// skipped; then a required field missing is refused (`missing field`), the first in `fields`
+/// order. Each value is read as serde_json reads its type, so a wrong type fails where and as it
+/// did.
 ///
 /// # Errors
-/// serde_json's error, as the derived reader gives it (category and message).
+/// The [`json::Error`] serde_json's derived reader gives (kind and message prefix).
 pub fn read_object(
     bytes: &[u8],
     fields: &'static [(&'static str, Shape)],
     deny_unknown: bool,
-) -> serde_json::Result<Object> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let values = serde::Deserializer::deserialize_map(
-        &mut de,
-        ObjectVisitor {
-            fields,
-            deny_unknown,
-        },
-    )?;
-    de.end()?;
+) -> json::Result<Object> {
+    let mut reader = json::Reader::new(bytes);
+    let values = object(&mut reader, fields, deny_unknown)?;
+    reader.end()?;
     Ok(Object { fields, values })
 }
 
-struct ObjectVisitor {
+/// One object's `fields` (serde_json's `deserialize_map` with the derived struct visitor).
+fn object(
+    r: &mut json::Reader<'_>,
     fields: &'static [(&'static str, Shape)],
     deny_unknown: bool,
-}
-
-impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
-    type Value = Vec<Option<serde_json::Value>>;
-
-    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("a JSON object")
+) -> json::Result<Vec<Option<Value>>> {
+    match r.ws() {
+        Some(b'{') => {}
+        Some(_) => return Err(r.invalid_type()),
+        None => return Err(json::Error::Syntax),
     }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        use serde::de::Error;
-        let mut values: Vec<Option<serde_json::Value>> = vec![None; self.fields.len()];
-        while let Some(key) = map.next_key::<String>()? {
-            let found = self
-                .fields
-                .iter()
-                .zip(values.iter_mut())
-                .find(|((n, _), _)| *n == key);
-            match found {
-                Some(((name, _), Some(_))) => return Err(A::Error::duplicate_field(name)),
-                Some(((_, shape), slot)) => *slot = Some(map.next_value_seed(*shape)?),
-                None if self.deny_unknown => return Err(A::Error::unknown_field(&key, &[])),
-                None => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
+    let mut values: Vec<Option<Value>> = vec![None; fields.len()];
+    let mut field = |r: &mut json::Reader<'_>, key: String| {
+        let found = fields
+            .iter()
+            .zip(values.iter_mut())
+            .find(|((n, _), _)| *n == key);
+        match found {
+            Some(((name, _), Some(_))) => Err(json::data(format!("duplicate field `{name}`"))),
+            Some(((_, shape), slot)) => {
+                r.colon()?;
+                *slot = Some(read_shape(r, *shape)?);
+                Ok(())
+            }
+            None if deny_unknown => Err(json::data("unknown field")),
+            None => {
+                r.colon()?;
+                r.skip()
             }
         }
-        for ((name, shape), value) in self.fields.iter().zip(&values) {
-            if value.is_none() && shape.required() {
-                return Err(A::Error::missing_field(name));
-            }
+    };
+    r.entries(&mut field)?;
+    // serde's visitor checks this once it has seen the `}`, before taking it: the same answer.
+    for ((name, shape), value) in fields.iter().zip(&values) {
+        if value.is_none() && shape.required() {
+            return Err(json::data(format!("missing field `{name}`")));
         }
-        Ok(values)
     }
+    Ok(values)
 }
 
-/// The items of a [`Shape::Objects`] list.
-struct ObjectsVisitor(&'static [(&'static str, Shape)]);
-
-impl<'de> serde::de::Visitor<'de> for ObjectsVisitor {
-    type Value = serde_json::Value;
-
-    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("a list of objects")
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(values) = seq.next_element_seed(ObjectVisitor {
-            fields: self.0,
-            deny_unknown: false,
-        })? {
-            let item = self
-                .0
-                .iter()
-                .zip(values)
-                .filter_map(|((name, _), value)| Some(((*name).to_owned(), value?)))
-                .collect();
-            items.push(serde_json::Value::Object(item));
-        }
-        Ok(serde_json::Value::Array(items))
-    }
-}
-
-/// Reads one object of a [`Shape::Objects`] list.
-impl<'de> serde::de::DeserializeSeed<'de> for ObjectVisitor {
-    type Value = Vec<Option<serde_json::Value>>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-/// Reads one value as the type of its [`Shape`], with serde's reader of that type.
-impl<'de> serde::de::DeserializeSeed<'de> for Shape {
-    type Value = serde_json::Value;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        use serde::Deserialize;
-        use serde::de::Error;
-        use serde_json::Value;
-        Ok(match self {
-            Self::Text => Value::String(String::deserialize(d)?),
-            Self::OptText => Option::<String>::deserialize(d)?.map_or(Value::Null, Value::String),
-            Self::Flag => Value::Bool(bool::deserialize(d)?),
-            Self::OptFlag => Option::<bool>::deserialize(d)?.map_or(Value::Null, Value::Bool),
-            Self::OptCount => Option::<u32>::deserialize(d)?.map_or(Value::Null, Value::from),
-            Self::Int => Value::from(i64::deserialize(d)?),
-            Self::Texts | Self::TextsOrNone => Value::from(Vec::<String>::deserialize(d)?),
-            Self::OptTexts => {
-                Option::<Vec<String>>::deserialize(d)?.map_or(Value::Null, Value::from)
+/// Reads one value as the type of its [`Shape`], as serde_json reads that type.
+fn read_shape(r: &mut json::Reader<'_>, shape: Shape) -> json::Result<Value> {
+    let texts = |r: &mut json::Reader<'_>| -> json::Result<Value> {
+        match r.ws() {
+            Some(b'[') => {
+                let mut items = Vec::new();
+                r.items(&mut |r| {
+                    items.push(Value::String(r.text()?));
+                    Ok(())
+                })?;
+                Ok(Value::Array(items))
             }
-            Self::Any => Value::deserialize(d)?,
-            Self::Objects(fields) => d.deserialize_seq(ObjectsVisitor(fields))?,
-            Self::OptOnPasswordChange => match Option::<OnPasswordChange>::deserialize(d)? {
-                Some(policy) => serde_json::to_value(policy).map_err(D::Error::custom)?,
-                None => Value::Null,
-            },
-        })
+            Some(_) => Err(r.invalid_type()),
+            None => Err(json::Error::Syntax),
+        }
+    };
+    let optional = matches!(
+        shape,
+        Shape::OptText
+            | Shape::OptFlag
+            | Shape::OptCount
+            | Shape::OptTexts
+            | Shape::OptOnPasswordChange
+    );
+    if optional && r.null()? {
+        return Ok(Value::Null);
     }
+    Ok(match shape {
+        Shape::Text | Shape::OptText => Value::String(r.text()?),
+        Shape::Flag | Shape::OptFlag => Value::Bool(r.flag()?),
+        Shape::OptCount => match r.number()? {
+            json::Num::U(n) => Value::from(u32::try_from(n).map_err(|_| out_of_range())?),
+            json::Num::I(_) => return Err(out_of_range()),
+            json::Num::F(_) => return Err(json::data("invalid type")),
+        },
+        Shape::Int => match r.number()? {
+            json::Num::U(n) => Value::from(i64::try_from(n).map_err(|_| out_of_range())?),
+            json::Num::I(n) => Value::from(n),
+            json::Num::F(_) => return Err(json::data("invalid type")),
+        },
+        Shape::Texts | Shape::TextsOrNone | Shape::OptTexts => texts(r)?,
+        Shape::Any => r.value()?,
+        Shape::Objects(fields) => match r.ws() {
+            Some(b'[') => {
+                let mut items = Vec::new();
+                r.items(&mut |r| {
+                    let values = object(r, fields, false)?;
+                    let item = fields
+                        .iter()
+                        .zip(values)
+                        .filter_map(|((name, _), value)| Some(((*name).to_owned(), value?)))
+                        .collect();
+                    items.push(Value::Object(item));
+                    Ok(())
+                })?;
+                Value::Array(items)
+            }
+            Some(_) => return Err(r.invalid_type()),
+            None => return Err(json::Error::Syntax),
+        },
+        Shape::OptOnPasswordChange => {
+            let policy = r.unit_variant(&|name| {
+                OnPasswordChange::from_json(Value::String(name.to_owned())).ok()
+            })?;
+            serde_json::to_value(policy).map_err(|_| json::data("invalid value"))?
+        }
+    })
+}
+
+/// serde's `invalid value` for a number out of the type's range.
+fn out_of_range() -> json::Error {
+    json::data("invalid value")
 }
 
 fn not_json(bytes: &[u8]) -> BodyError {
@@ -676,6 +695,24 @@ mod tests {
         for body in &bodies {
             let derived = parse::<Every>(body.as_bytes());
             assert_eq!(by_fields(body), derived, "{body}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Bodies of field names, values of every type, broken tokens and stray bytes: the field
+        /// reader answers each as the derived reader does.
+        #[test]
+        fn any_token_sequence_reads_as_the_derived_reader(
+            tokens in proptest::collection::vec(proptest::sample::select(vec![
+                "{", "}", "[", "]", ",", ":", " ", "\"text\":", "\"flag\":", "\"int\":",
+                "\"texts\":", "\"any\":", "\"policy\":", "\"given\":", "\"opt_count\":",
+                "\"x\":", "\"t\"", "\"keep\"", "\"\\u00e9\"", "\"", "null", "nul", "true",
+                "false", "0", "-", "-1", "1", ".5", "e9", "1e400", "4294967296", "x",
+            ]), 0..14)
+        ) {
+            let body = tokens.concat();
+            proptest::prop_assert_eq!(by_fields(&body), parse::<Every>(body.as_bytes()), "{}", body);
         }
     }
 

@@ -34,10 +34,10 @@ pub fn parse<T: FromJson>(bytes: &[u8]) -> Result<T> {
     T::from_json(parse_value(bytes)?)
 }
 
-/// The parser of [`parse`], not generic: one copy in the wasm.
+/// The parser of [`parse`] ([`super::json`], serde_json's rules), not generic: one copy in the wasm.
 #[inline(never)]
-fn parse_value(bytes: &[u8]) -> Result<Value> {
-    serde_json::from_slice(bytes)
+pub fn parse_value(bytes: &[u8]) -> Result<Value> {
+    super::json::parse(bytes).map_err(serde_json::Error::custom)
 }
 
 fn wrong_type(expected: &str) -> serde_json::Error {
@@ -113,10 +113,15 @@ impl<T: FromJson> FromJson for Option<T> {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: Value) -> Result<Self> {
-        match value {
-            Value::Array(items) => items.into_iter().map(T::from_json).collect(),
-            _ => Err(wrong_type("an array")),
+        // A loop, not `collect` into a `Result`: smaller in the wasm per item type.
+        let Value::Array(items) = value else {
+            return Err(wrong_type("an array"));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(T::from_json(item)?);
         }
+        Ok(out)
     }
 }
 

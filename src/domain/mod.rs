@@ -28,6 +28,7 @@ pub mod error;
 pub mod fields;
 pub mod format;
 pub mod hash;
+pub mod json;
 pub mod keyed;
 pub mod login_cache;
 pub mod name;

@@ -791,8 +791,11 @@ pub fn validate_claims(
         acr: f.opt_text("acr"),
         email_verified: f.opt_flag("email_verified"),
     };
-    let mut other: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(payload).map_err(|_| SignInError::MalformedToken)?;
+    let serde_json::Value::Object(mut other) =
+        super::json::parse(payload).map_err(|_| SignInError::MalformedToken)?
+    else {
+        return Err(SignInError::MalformedToken);
+    };
     // The named claims are not the user claim (as with `flatten`, which took them out first).
     for named in [
         "iss",

@@ -102,7 +102,7 @@ pub async fn create(mut call: Call<'_>) -> Result<Response, ApiError> {
                 ..Named::new(&id, &name)
             })
         };
-        let named = serde_json::from_slice(&bytes)
+        let named = crate::domain::fields::parse_value(&bytes)
             .and_then(named)
             .map_err(|e| ApiError::internal("tenant object reply", &e))?;
         let mut event = Event::new(Kind::ApiKeyCreated, now(), call.caller.actor());

@@ -108,7 +108,7 @@ async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
     let body = if method == Method::Get {
         None
     } else {
-        let body: serde_json::Value = http::read_json(&mut call.req).await?;
+        let body = http::read_value(&mut call.req).await?;
         let text = serde_json::to_string(&body).map_err(|e| ApiError::internal("encode", &e))?;
         Some(text.into())
     };

@@ -8,7 +8,6 @@ use crate::domain::fields::FromJson;
 use crate::domain::{Error, body};
 use js_sys::Uint8Array;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
 use worker::{Headers, Method, Request, Response, ResponseBody};
 
@@ -107,12 +106,12 @@ impl From<worker::Error> for ApiError {
 /// A JSON response with `status`, never cached. Its headers are set on the response's own
 /// (mutable) header list: no second list to build and copy on every answer.
 pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
-    let text = serde_json::to_vec(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    json_text(status, text)
+    json_text(status, serde_json::to_vec(body))
 }
 
 /// [`json`] after the encoding: not generic, so one copy in the wasm.
-fn json_text(status: u16, text: Vec<u8>) -> worker::Result<Response> {
+fn json_text(status: u16, text: serde_json::Result<Vec<u8>>) -> worker::Result<Response> {
+    let text = text.map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut response = Response::from_body(ResponseBody::Body(text))?.with_status(status);
     let headers = response.headers_mut();
     headers.set("content-type", "application/json; charset=utf-8")?;
@@ -160,13 +159,13 @@ pub async fn answer_json<T: FromJson>(response: &mut Response) -> worker::Result
     Ok(own_json(&response.bytes().await?)?)
 }
 
-/// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `T`.
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`]: any JSON object ([`body::parse_value`]).
 ///
 /// Errors: 413 `payload_too_large`; 400 `invalid_json` (not JSON, not UTF-8, nested too deep);
-/// 400 `invalid_request` (not an object, or not the fields `T` has). Messages are fixed texts.
-pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+/// 400 `invalid_request` (not an object). Messages are fixed texts.
+pub async fn read_value(req: &mut Request) -> Result<serde_json::Value, ApiError> {
     let bytes = read_body(req).await?;
-    parse_json(&bytes)
+    Ok(body::parse_value(&bytes)?)
 }
 
 /// Reads the body, refusing it once it grows past [`MAX_BODY_BYTES`]: by its declared
@@ -211,13 +210,8 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
-/// Parses a request body with [`body::parse`]: 400 `invalid_json` or `invalid_request`.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    Ok(body::parse(bytes)?)
-}
-
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] into `fields` with [`body::parse_fields`]: the
-/// same answers as [`read_json`] of a struct of these fields with `deny_unknown_fields`, with one
+/// same answers as `body::parse` of a struct of these fields with `deny_unknown_fields`, with one
 /// reader for every body in the wasm.
 pub async fn read_fields(
     req: &mut Request,

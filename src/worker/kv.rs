@@ -41,7 +41,17 @@ async fn put_json<T: Serialize>(
     value: &T,
     metadata: Option<serde_json::Value>,
 ) -> worker::Result<()> {
-    let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    put_text(env, name, serde_json::to_string(value), metadata).await
+}
+
+/// [`put_json`] of the value's JSON text: not generic, one copy in the wasm.
+async fn put_text(
+    env: &Env,
+    name: &str,
+    text: serde_json::Result<String>,
+    metadata: Option<serde_json::Value>,
+) -> worker::Result<()> {
+    let text = text.map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut args = vec![JsValue::from_str(name), JsValue::from_str(&text)];
     if let Some(metadata) = metadata {
         args.push(binding::object("metadata", &binding::js_value(&metadata)?)?);

@@ -123,9 +123,15 @@ async fn ask<T: fields::FromJson>(
     actor: &Actor,
     command: &Command,
 ) -> Result<T, ApiError> {
-    let bytes = relay(env, actor, command).await?.bytes().await?;
+    let bytes = answer_bytes(env, actor, command).await?;
     let text: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
     http::own_json(text).map_err(|e| ApiError::internal("user object reply", &e))
+}
+
+/// The body of the object's successful answer to `command`: the part of [`ask`] that does not
+/// depend on `T`, one copy in the wasm.
+async fn answer_bytes(env: &Env, actor: &Actor, command: &Command) -> Result<Vec<u8>, ApiError> {
+    Ok(relay(env, actor, command).await?.bytes().await?)
 }
 
 /// Sends a command to the user's Durable Object and returns its successful answer as it is (a
@@ -156,7 +162,7 @@ fn relayed(status: u16, body: &[u8]) -> ApiError {
             .chain(["server_misconfigured"])
             .find(|c| *c == code)
     };
-    match serde_json::from_slice(body).and_then(read) {
+    match fields::parse_value(body).and_then(read) {
         Ok((code, message, limit)) => match known(&code) {
             Some(code) => ApiError {
                 limit,
@@ -204,11 +210,22 @@ async fn post_to_object<T: serde::Serialize>(
     name: &str,
     message: &T,
 ) -> Result<Response, ApiError> {
+    post_text(env, binding, name, serde_json::to_string(message)).await
+}
+
+/// [`post_to_object`] of the message's JSON text (or its encoding error, answered once the
+/// object is found, as before): not generic, one copy in the wasm.
+async fn post_text(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    body: serde_json::Result<String>,
+) -> Result<Response, ApiError> {
     let stub = env
         .durable_object(binding)?
         .id_from_name(name)?
         .get_stub()?;
-    let body = serde_json::to_string(message).map_err(|e| ApiError::internal("encode", &e))?;
+    let body = body.map_err(|e| ApiError::internal("encode", &e))?;
     let inner = http::request("https://object/", &Method::Post, None, Some(&body.into()))?;
     forward(stub.fetch_with_request(inner).await?).await
 }

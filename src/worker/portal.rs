@@ -419,13 +419,13 @@ fn sign_in_page(
     html_page(status, title, &body)
 }
 
-/// `message` starting with a capital letter and ending with a full stop.
+/// `message` starting with a capital letter and ending with a full stop. The messages are our own
+/// English texts: an ASCII capital is enough (Unicode's case tables would add 10 KB to the wasm).
 fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
+    let mut out = message.to_owned();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }

@@ -20,6 +20,17 @@ use worker::wasm_bindgen_futures::JsFuture;
 /// Reads `key`: `None` when absent; 503 `storage_unavailable` when unreachable or not a `T` in
 /// any form (fail closed: a record that does not parse is never replaced by a default).
 pub async fn get<T: FromJson>(storage: &Storage, key: &str) -> Result<Option<T>, ApiError> {
+    let Some(text) = get_text(storage, key).await? else {
+        return Ok(None);
+    };
+    super::http::own_json(text.as_bytes())
+        .map(Some)
+        .map_err(|e| ApiError::internal(&format!("stored {key}"), &e))
+}
+
+/// The JSON text of the value stored under `key` (`None` when absent): the part of [`get`] that
+/// does not depend on `T`, one copy in the wasm.
+async fn get_text(storage: &Storage, key: &str) -> Result<Option<String>, ApiError> {
     let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("stored {key}"), e);
     let read = storage
         .as_raw()
@@ -31,19 +42,22 @@ pub async fn get<T: FromJson>(storage: &Storage, key: &str) -> Result<Option<T>,
     if value.is_undefined() {
         return Ok(None);
     }
-    let text = match value.as_string() {
+    match value.as_string() {
         // The form stored before: the value as JSON text.
-        Some(text) => text,
-        None => json_text(&value).ok_or_else(|| failed(&"not JSON"))?,
-    };
-    super::http::own_json(text.as_bytes())
-        .map(Some)
-        .map_err(|e| failed(&e))
+        Some(text) => Ok(Some(text)),
+        None => json_text(&value)
+            .ok_or_else(|| failed(&"not JSON"))
+            .map(Some),
+    }
 }
 
 /// Stores `value` under `key` as a plain value (the parsed JSON text of `value`).
 pub async fn put<T: Serialize>(storage: &Storage, key: &str, value: &T) -> Result<(), ApiError> {
-    let value = plain(key, value)?;
+    put_plain(storage, key, plain(key, value)?).await
+}
+
+/// Stores a plain value: the part of [`put`] that does not depend on `T`.
+async fn put_plain(storage: &Storage, key: &str, value: JsValue) -> Result<(), ApiError> {
     storage
         .put_raw(key, value)
         .await
@@ -73,8 +87,13 @@ pub async fn put_two<A: Serialize, B: Serialize>(
 
 /// `value` as the plain value stored for it: `JSON.parse` of its JSON text.
 fn plain<T: Serialize>(key: &str, value: &T) -> Result<JsValue, ApiError> {
+    parsed(key, serde_json::to_string(value))
+}
+
+/// [`plain`] of the JSON text: not generic, one copy in the wasm.
+fn parsed(key: &str, text: serde_json::Result<String>) -> Result<JsValue, ApiError> {
     let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("store {key}"), e);
-    let text = serde_json::to_string(value).map_err(|e| failed(&e))?;
+    let text = text.map_err(|e| failed(&e))?;
     JSON::parse(&text).map_err(|e| failed(&js_text(&e)))
 }
 

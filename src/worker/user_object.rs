@@ -76,6 +76,9 @@ pub struct UserObject {
     events: RefCell<Option<EventLog>>,
 }
 
+/// KV keys to mark, as [`publish::changes`] lists them.
+type Keys = Vec<(String, String)>;
+
 impl DurableObject for UserObject {
     fn new(state: State, env: Env) -> Self {
         Self {
@@ -540,20 +543,39 @@ impl UserObject {
         f: impl FnOnce(&mut UserRecord) -> crate::domain::Result<T>,
         extra: impl FnOnce(&UserRecord) -> Vec<(String, String)>,
     ) -> std::result::Result<T, ApiError> {
-        let (out, changed, marked) = {
+        // The rule runs through `dyn`: one copy of the rest (clone, compare, mark, persist) in the
+        // wasm for every rule, not one inlined into the caller per rule (issue 13).
+        let (mut f, mut extra) = (Some(f), Some(extra));
+        let mut out = None;
+        let mut rule = |record: &mut UserRecord| -> crate::domain::Result<Keys> {
+            if let Some(f) = f.take() {
+                out = Some(f(record)?);
+            }
+            Ok(extra.take().map(|extra| extra(record)).unwrap_or_default())
+        };
+        self.commit_dyn(&mut rule).await?;
+        out.ok_or_else(not_loaded)
+    }
+
+    /// [`Self::commit_with`] of a rule that returns the extra keys to mark.
+    async fn commit_dyn(
+        &self,
+        rule: &mut dyn FnMut(&mut UserRecord) -> crate::domain::Result<Keys>,
+    ) -> std::result::Result<(), ApiError> {
+        let (changed, marked) = {
             let mut slot = self.record.borrow_mut();
             let record = slot.as_mut().ok_or_else(not_loaded)?;
             let before = record.clone();
-            let out = f(record)?;
+            let extra = rule(record)?;
             let mut keys = publish::changes(&before, record);
-            keys.extend(extra(record));
+            keys.extend(extra);
             let marked = !self.pending.borrow_mut().mark(&keys).is_empty();
-            (out, *record != before, marked)
+            (*record != before, marked)
         };
         if changed || marked {
             self.persist(marked).await?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The part of [`Self::commit_with`] after the rule: saves record and marks, then sets the
