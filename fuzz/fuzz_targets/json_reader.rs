@@ -135,11 +135,49 @@ struct Every {
     items: Vec<Item>,
 }
 
-/// An item of [`Shape::Objects`]: unknown fields skipped.
-#[derive(Debug, PartialEq, Deserialize)]
+/// An item of [`Shape::Objects`]: unknown fields skipped. Read as a map only (the reader it
+/// replaced called `deserialize_map`; a derived struct would also take a JSON array).
+#[derive(Debug, PartialEq)]
 struct Item {
     kty: String,
     n: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ItemVisitor)
+    }
+}
+
+/// What serde's derived visitor does with a map, for [`Item`].
+struct ItemVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ItemVisitor {
+    type Value = Item;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("an item")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+        use serde::de::Error;
+        let (mut kty, mut n) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "kty" if kty.is_some() => return Err(A::Error::duplicate_field("kty")),
+                "kty" => kty = Some(map.next_value::<String>()?),
+                "n" if n.is_some() => return Err(A::Error::duplicate_field("n")),
+                "n" => n = Some(map.next_value::<Option<String>>()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Item {
+            kty: kty.ok_or_else(|| A::Error::missing_field("kty"))?,
+            n: n.flatten(),
+        })
+    }
 }
 
 const ITEM: &[(&str, Shape)] = &[("kty", Shape::Text), ("n", Shape::OptText)];
