@@ -246,9 +246,24 @@ fuzz_target!(|bytes: &[u8]| {
         String::from_utf8_lossy(bytes)
     );
     // Typed reads.
-    same(bytes, "text", whole(bytes, Reader::text), serde_json::from_slice::<String>(bytes));
-    same(bytes, "flag", whole(bytes, Reader::flag), serde_json::from_slice::<bool>(bytes));
-    same(bytes, "unit", whole(bytes, Reader::unit), serde_json::from_slice::<()>(bytes));
+    same(
+        bytes,
+        "text",
+        whole(bytes, Reader::text),
+        serde_json::from_slice::<String>(bytes),
+    );
+    same(
+        bytes,
+        "flag",
+        whole(bytes, Reader::flag),
+        serde_json::from_slice::<bool>(bytes),
+    );
+    same(
+        bytes,
+        "unit",
+        whole(bytes, Reader::unit),
+        serde_json::from_slice::<()>(bytes),
+    );
     same(
         bytes,
         "number",
@@ -258,10 +273,21 @@ fuzz_target!(|bytes: &[u8]| {
     same(
         bytes,
         "option",
-        whole(bytes, |r| if r.null()? { Ok(None) } else { r.text().map(Some) }),
+        whole(bytes, |r| {
+            if r.null()? {
+                Ok(None)
+            } else {
+                r.text().map(Some)
+            }
+        }),
         serde_json::from_slice::<Option<String>>(bytes),
     );
-    same(bytes, "texts", whole(bytes, texts), serde_json::from_slice::<Vec<String>>(bytes));
+    same(
+        bytes,
+        "texts",
+        whole(bytes, texts),
+        serde_json::from_slice::<Vec<String>>(bytes),
+    );
     same(
         bytes,
         "unit_variant",
@@ -280,8 +306,20 @@ fuzz_target!(|bytes: &[u8]| {
     if let (Ok(ours), Ok(derived)) = (&ours, &derived) {
         assert!(same_value(&ours.any, &derived.any));
         assert_eq!(
-            (&ours.text, &ours.texts, &ours.int, &ours.items, &ours.policy),
-            (&derived.text, &derived.texts, &derived.int, &derived.items, &derived.policy)
+            (
+                &ours.text,
+                &ours.texts,
+                &ours.int,
+                &ours.items,
+                &ours.policy
+            ),
+            (
+                &derived.text,
+                &derived.texts,
+                &derived.int,
+                &derived.items,
+                &derived.policy
+            )
         );
     }
     if let Err(e) = &ours {
