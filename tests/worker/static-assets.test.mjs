@@ -5,7 +5,7 @@
 // not exist, and `/` still depending on the session (the Worker answers it, not the asset layer).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO, assertError, sessionCookie, useWorker } from './harness.mjs';
@@ -27,6 +27,24 @@ const FILES = [
 ];
 
 const pick = (headers, names) => Object.fromEntries(names.map((n) => [n, headers.get(n)]));
+
+/** Every file of public/, as a path of the site (`/assets/app.js`). */
+function publicPaths(dir = PUBLIC, prefix = '') {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? publicPaths(join(dir, e.name), `${prefix}/${e.name}`) : [`${prefix}/${e.name}`]);
+}
+
+test('wrangler.toml runs the Worker first for every path but exactly the files public/ serves', () => {
+  const line = readFileSync(join(REPO, 'wrangler.toml'), 'utf8').match(/^run_worker_first\s*=\s*(\[.*\])\s*$/m);
+  assert.ok(line, 'wrangler.toml [assets] has run_worker_first = [...] on one line');
+  const [first, ...rest] = JSON.parse(line[1]);
+  assert.equal(first, '/*');
+  assert.ok(rest.every((r) => r.startsWith('!/') && !r.includes('*')), `only exact files are the asset layer's: ${rest}`);
+  // index.html is the Worker's (`/` checks the session); _headers is configuration, never served.
+  const served = publicPaths().filter((p) => p !== '/index.html' && p !== '/_headers').sort();
+  assert.deepEqual(rest.map((r) => r.slice(1)).sort(), served);
+  assert.deepEqual(FILES.map((f) => f.path).concat('/openapi.json').sort(), served, 'every served file is tested below');
+});
 
 describe('static files (public/, Workers static assets)', TIMEOUT, () => {
   const ctx = useWorker({ vars: { DEV_SIGN_IN: 'true' } });
