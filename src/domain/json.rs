@@ -401,10 +401,23 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// The bytes from here up to the next quote, backslash or control byte (or the end): a string's
+    /// plain run, taken in one step instead of byte by byte.
+    fn plain_run(&mut self) -> &'a [u8] {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        let len = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .unwrap_or(rest.len());
+        self.pos = self.pos.saturating_add(len);
+        rest.get(..len).unwrap_or_default()
+    }
+
     /// A string's contents, after its opening quote (serde_json's `parse_str`).
     fn string(&mut self) -> Result<String> {
         let mut out = Vec::new();
         loop {
+            out.extend_from_slice(self.plain_run());
             match self.next() {
                 Some(b'"') => return String::from_utf8(out).map_err(|_| Error::Syntax),
                 Some(b'\\') => self.escape(Some(&mut out))?,
@@ -687,6 +700,7 @@ impl<'a> Reader<'a> {
 
     fn skip_string(&mut self) -> Result<()> {
         loop {
+            self.plain_run();
             match self.next() {
                 Some(b'"') => return Ok(()),
                 Some(b'\\') => self.escape(None)?,
