@@ -13,6 +13,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use super::to_json::{Object, ToJson};
 
 /// A map from `String` keys to `V`, sorted by key (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +126,17 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Keyed<V> {
             }
         }
         deserializer.deserialize_map(Entries(PhantomData))
+    }
+}
+
+impl<V: ToJson> ToJson for Keyed<V> {
+    /// An object in key order, as a `BTreeMap` is written.
+    fn write_json(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        for (key, value) in &self.0 {
+            o.field(key, value);
+        }
+        o.end();
     }
 }
 

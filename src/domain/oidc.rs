@@ -867,6 +867,13 @@ pub fn validate_claims(
     })
 }
 
+crate::json_object!(Transaction {
+    state,
+    nonce,
+    verifier,
+    created_at
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 
 use super::error::{Error, Result};
 use super::fields::{self, Fields, FromJson};
+use super::to_json::ToJson;
 use super::hash::hex;
 use super::keyed::Keyed;
 use super::random::Entropy;
@@ -226,6 +227,18 @@ impl SessionId {
         let mut bytes = [0u8; 32];
         Base64UrlUnpadded::decode(id, &mut bytes).map_err(|_| Error::SessionInvalid)?;
         Ok((user, Self(bytes)))
+    }
+}
+
+// Writers of our own JSON (see `to_json`): exactly what the derived `Serialize` writes.
+crate::json_object!(SessionPolicy { idle_secs, max_secs });
+crate::json_object!(SessionTimes {
+    created_at,
+    last_seen_at
+});
+impl ToJson for Sessions {
+    fn write_json(&self, out: &mut String) {
+        self.0.write_json(out);
     }
 }
 
