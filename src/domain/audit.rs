@@ -12,8 +12,8 @@
 
 use super::api_key::Scope;
 use super::fields::{self, Fields, FromJson};
-use super::to_json::{self, ToJson};
 use super::rules::{LAST_USE_INTERVAL_SECS, Protocol};
+use super::to_json::{self, ToJson};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -421,7 +421,10 @@ mod tests {
         for e in [&full, &Event::new(Kind::MfaEnabled, 2, Actor::Root)] {
             for user in [None, Some("alice\\")] {
                 let line = e.audit_line(user);
-                assert_eq!(e.line(user), serde_json::to_string(&line).unwrap_or_default());
+                assert_eq!(
+                    e.line(user),
+                    serde_json::to_string(&line).unwrap_or_default()
+                );
             }
         }
     }

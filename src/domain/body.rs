@@ -400,7 +400,7 @@ fn read_shape(r: &mut json::Reader<'_>, shape: Shape) -> json::Result<Value> {
             let policy = r.unit_variant(&|name| {
                 OnPasswordChange::from_json(Value::String(name.to_owned())).ok()
             })?;
-            serde_json::to_value(policy).map_err(|_| json::data("invalid value"))?
+            Value::String(policy.json_name().to_owned())
         }
     })
 }

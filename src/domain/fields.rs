@@ -10,7 +10,7 @@
 //! package); the tests read each type's written form back and compare with the derived reader.
 
 use super::keyed::Keyed;
-use serde::Serialize;
+use super::to_json::{ToJson, to_json};
 use serde::de::Error as _;
 use serde_json::{Map, Value};
 
@@ -141,20 +141,20 @@ impl<T: FromJson> FromJson for Keyed<T> {
     }
 }
 
-/// Reads a unit variant of an enum from its name, as `Serialize` writes it (the derived names,
-/// renames included, so the two cannot drift): the one of `all` that writes `value`.
+/// Reads a unit variant of an enum from its name, as [`ToJson`] writes it (the writer's names,
+/// so the two cannot drift; they are the derived `Serialize`'s, as the `to_json` tests check):
+/// the one of `all` that writes `value`.
 ///
 /// # Errors
 /// When `value` is not the name of one of `all`.
-pub fn unit_variant<T: Serialize + Copy>(all: &[T], value: &Value) -> Result<T> {
+pub fn unit_variant<T: ToJson + Copy>(all: &[T], value: &Value) -> Result<T> {
     // Compared with the JSON text each writes (`"name"`): that writer is in the wasm already.
     let Value::String(name) = value else {
         return Err(wrong_type("a name"));
     };
     let writes_name = |v: &T| {
-        serde_json::to_string(v).is_ok_and(|written| {
-            written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) == Some(name.as_str())
-        })
+        let written = to_json(v);
+        written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) == Some(name.as_str())
     };
     all.iter()
         .find(|v| writes_name(v))

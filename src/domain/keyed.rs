@@ -9,11 +9,11 @@
 //! compiler copies per element type (issue 13). It is written and read as a JSON object in key
 //! order, exactly as a `BTreeMap` is, so stored values keep their form.
 
+use super::to_json::{Object, ToJson};
 use core::fmt;
 use core::marker::PhantomData;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use super::to_json::{Object, ToJson};
 
 /// A map from `String` keys to `V`, sorted by key (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,11 +8,11 @@
 
 use super::error::{Error, Result};
 use super::fields::{self, Fields, FromJson};
-use super::to_json::ToJson;
 use super::hash::hex;
 use super::keyed::Keyed;
 use super::random::Entropy;
 use super::rules::valid_user;
+use super::to_json::ToJson;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -231,7 +231,10 @@ impl SessionId {
 }
 
 // Writers of our own JSON (see `to_json`): exactly what the derived `Serialize` writes.
-crate::json_object!(SessionPolicy { idle_secs, max_secs });
+crate::json_object!(SessionPolicy {
+    idle_secs,
+    max_secs
+});
 crate::json_object!(SessionTimes {
     created_at,
     last_seen_at

@@ -43,6 +43,12 @@ impl<'a> Object<'a> {
         self
     }
 
+    /// Writes the field `key` and starts its value, an object (end it before this one).
+    pub fn object(&mut self, key: &str) -> Object<'_> {
+        self.key(key);
+        Object::new(self.out)
+    }
+
     /// Writes the field `key` when `value` is set (`skip_serializing_if = "Option::is_none"`).
     pub fn some(&mut self, key: &str, value: Option<&dyn ToJson>) -> &mut Self {
         if let Some(value) = value {
@@ -207,6 +213,28 @@ pub fn items(out: &mut String, items: &mut dyn Iterator<Item = &dyn ToJson>) {
     out.push(']');
 }
 
+impl ToJson for serde_json::Value {
+    /// As serde_json writes a `Value`: objects in their map's (key) order, a number as its
+    /// `Display` (serde_json's own float and integer text, the same its writer uses).
+    fn write_json(&self, out: &mut String) {
+        use serde_json::Value;
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => b.write_json(out),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::String(s) => string(out, s),
+            Value::Array(a) => a.write_json(out),
+            Value::Object(map) => {
+                let mut o = Object::new(out);
+                for (key, value) in map {
+                    o.field(key, value);
+                }
+                o.end();
+            }
+        }
+    }
+}
+
 /// Implements [`ToJson`] for a struct as its derived `Serialize` writes it: the fields in order;
 /// `?field` for a field skipped when `None` (`skip_serializing_if = "Option::is_none"`).
 #[macro_export]
@@ -293,6 +321,27 @@ mod tests {
     }
 
     #[test]
+    fn values() {
+        let texts = [
+            r#"{"b":[1,-2,3.5,1e300,-0.0,18446744073709551615,-9223372036854775808],"a":{"x\u0001":null,"":true,"\"":false},"c":"\ud83d\ude00\n","d":0.1,"e":1e-7,"f":12345678901234567890123}"#,
+            "[]",
+            "{}",
+            "2.5e-324",
+        ];
+        for text in texts {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            same(&value);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn floats(f in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
+            same(&serde_json::json!([f, {"f": f}]));
+        }
+    }
+
+    #[test]
     fn integer_edges() {
         for i in [0, 1, -1, 9, 10, -10, i64::MIN, i64::MAX] {
             same(&i);
@@ -310,7 +359,13 @@ mod tests {
             name: "Mail\n\u{1}é".into(),
             created_at: -5,
             scopes: if full {
-                vec![Protocol::Imap, Protocol::Smtp, Protocol::Pop, Protocol::Eas, Protocol::Dav]
+                vec![
+                    Protocol::Imap,
+                    Protocol::Smtp,
+                    Protocol::Pop,
+                    Protocol::Eas,
+                    Protocol::Dav,
+                ]
             } else {
                 vec![]
             },
@@ -418,10 +473,11 @@ mod tests {
             same(&ApiKeys {
                 keys: vec![key.clone(), key],
             });
-            for (kind, actor) in kinds
-                .iter()
-                .zip([Actor::Root, Actor::Session, Actor::Key("ak_\"1".into())].iter().cycle())
-            {
+            for (kind, actor) in kinds.iter().zip(
+                [Actor::Root, Actor::Session, Actor::Key("ak_\"1".into())]
+                    .iter()
+                    .cycle(),
+            ) {
                 same(&event(full, *kind, actor.clone()));
             }
             let mut log = EventLog::default();
@@ -434,7 +490,10 @@ mod tests {
             });
             let mut pending = Pending::default();
             if full {
-                let changed = [("k1".to_owned(), "ap_1".to_owned()), ("k0".into(), "ap_0".into())];
+                let changed = [
+                    ("k1".to_owned(), "ap_1".to_owned()),
+                    ("k0".into(), "ap_0".into()),
+                ];
                 pending.mark(&changed);
                 pending.unconfirmed("ap_2");
             }

@@ -95,7 +95,6 @@ impl ToJson for UserId {
     }
 }
 
-
 impl FromJson for UserId {
     fn from_json(value: Value) -> fields::Result<Self> {
         Self::try_from(String::from_json(value)?).map_err(serde::de::Error::custom)
