@@ -315,8 +315,8 @@ impl Transaction {
     /// # Errors
     /// [`super::Error::InvalidSecret`] if the key cannot key an HMAC.
     pub fn seal(&self, key: &[u8]) -> super::Result<String> {
-        let json = serde_json::to_vec(self).map_err(|_| super::Error::InvalidSecret)?;
-        let payload = Base64UrlUnpadded::encode_string(&json);
+        let json = super::to_json::to_json(self);
+        let payload = Base64UrlUnpadded::encode_string(json.as_bytes());
         let mac = Base64UrlUnpadded::encode_string(
             &transaction_mac(key, &payload)?.finalize().into_bytes(),
         );
