@@ -791,13 +791,13 @@ pub fn validate_claims(
         acr: f.opt_text("acr"),
         email_verified: f.opt_flag("email_verified"),
     };
-    let serde_json::Value::Object(mut other) =
+    let serde_json::Value::Object(other) =
         super::json::parse(payload).map_err(|_| SignInError::MalformedToken)?
     else {
         return Err(SignInError::MalformedToken);
     };
     // The named claims are not the user claim (as with `flatten`, which took them out first).
-    for named in [
+    let named = [
         "iss",
         "aud",
         "azp",
@@ -807,9 +807,7 @@ pub fn validate_claims(
         "amr",
         "acr",
         "email_verified",
-    ] {
-        other.remove(named);
-    }
+    ];
     // `aud`: one string, or a list of strings; anything else is malformed.
     let audiences: Vec<String> = match claims.aud {
         serde_json::Value::String(a) => vec![a],
@@ -845,8 +843,9 @@ pub fn validate_claims(
     if !nonce_ok {
         return Err(SignInError::NonceMismatch);
     }
-    let user = other
-        .get(&client.user_claim)
+    let user = Some(&client.user_claim)
+        .filter(|claim| !named.contains(&claim.as_str()))
+        .and_then(|claim| other.get(claim))
         .and_then(serde_json::Value::as_str)
         .filter(|u| valid_user(u))
         .ok_or(SignInError::NoUser)?;
