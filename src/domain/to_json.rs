@@ -92,10 +92,11 @@ pub fn string(out: &mut String, text: &str) {
         out.push_str(text.get(plain..at).unwrap_or_default());
         plain = at + 1;
         if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+            for nibble in [byte >> 4, byte & 0xf] {
+                // Lowercase hex digits, as serde_json writes them.
+                out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+            }
         } else {
             out.push_str(escape);
         }
