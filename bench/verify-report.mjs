@@ -185,9 +185,11 @@ function proxySection(verify, out) {
   const names = { noop: "the no-op Worker", ours: "first logins", oursCached: "cache hits", oursMalformed: "malformed input", oursUnknown: "well-formed unknown input" };
   const moved = ratios.map(([label, a, b]) => {
     const [d, p] = [rps(verify, a, b), rps(via, a, b)];
-    const toward = Math.abs(Math.log(p)) <= Math.abs(Math.log(d));
+    const crossed = d < 1 !== p < 1;
+    const toward = !crossed && Math.abs(Math.log(p)) <= Math.abs(Math.log(d));
     const why = toward ? "" : `: the proxy added ${fmt(cpu(via[a]) - cpu(verify[a]))} ms per request to ${names[a]} and ${fmt(cpu(via[b]) - cpu(verify[b]))} ms to ${names[b]}`;
-    return `${label} ${fmt(d, 2)}× → ${fmt(p, 2)}× (${toward ? "toward 1" : "away from 1"}${why})`;
+    const direction = toward ? "toward 1" : crossed ? "past 1" : "away from 1";
+    return `${label} ${fmt(d, 2)}× → ${fmt(p, 2)}× (${direction}${why})`;
   });
   if (moved.length) parts.push(`Measured in throughput, direct → through the proxy: ${moved.join("; ")}.`);
   parts.push("The targets are judged on the direct numbers: on Cloudflare no dev proxy sits in front of a Worker.");
