@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { freePlanProfiles, runArgon2, PROFILES } from "./argon2.mjs";
 import { REPO, fmt, machine, pkgVersion } from "./lib.mjs";
 import { coldStart, sizeProfile, sizes } from "./sizes.mjs";
-import { verifySections } from "./verify-report.mjs";
+import { argon2OnHits, targetRatios, verifySections } from "./verify-report.mjs";
 import { runVerify } from "./verify.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -99,21 +99,29 @@ out();
 const wasmOf = (list) => list.find((s) => s.path.endsWith(".wasm"));
 const ww = wasmOf(size.worker);
 const nw = wasmOf(size.npm);
-out("| target (issue 13) | measured | |");
-out("| --- | --- | --- |");
+// Targets on workerd are judged on the loads sent straight to each Worker's workerd; the same
+// ratios through wrangler's dev proxy (measured in the same rounds) are shown beside them.
+const direct = targetRatios(verify);
+const proxied = targetRatios(verify.proxy);
+const NOT_THERE = "– (in-process)";
+out("| target (issue 13) | measured (direct) | through wrangler's dev proxy | |");
+out("| --- | --- | --- | --- |");
 for (const p of ["P1", "P2", "P3"]) {
   const r = ratio(p, "@phi-ag/argon2");
-  out(`| Argon2id ${p} (m=${argon2[p].params.m}, t=${argon2[p].params.t}): ≤ 1.00× @phi-ag/argon2 | ${fmt(r)}× | ${met(r <= 1)} |`);
+  out(`| Argon2id ${p} (m=${argon2[p].params.m}, t=${argon2[p].params.t}): ≤ 1.00× @phi-ag/argon2 | ${fmt(r)}× | ${NOT_THERE} | ${met(r <= 1)} |`);
 }
-out(`| verify on workerd ≥ 1.2× the JS Worker (@phi-ag/argon2) | ${fmt(verify.ours.rps / verify.js.rps)}× | ${met(verify.ours.rps / verify.js.rps >= 1.2)} |`);
-const repeated = verify.oursCached.rps / verify.ours.rps;
-const hitArgon2 = verify.oursCached.counters.argon2_runs - (verify.oursCached.counters.requests - verify.oursCached.counters.cache_hits);
-out(`| repeated logins ≥ 10× first-login throughput, 0 Argon2 on hits | ${fmt(repeated, 2)}×, ${hitArgon2} Argon2 runs on hits | ${met(repeated >= 10 && hitArgon2 === 0)} |`);
+const throughProxy = (x, text) => (x === undefined ? "not measured" : text);
+out(`| verify on workerd ≥ 1.2× the JS Worker (@phi-ag/argon2) | ${fmt(direct.oursVsJs)}× | ${throughProxy(proxied.oursVsJs, `${fmt(proxied.oursVsJs)}×`)} | ${met(direct.oursVsJs >= 1.2)} |`);
+const hitArgon2 = argon2OnHits(verify.oursCached);
+const proxyHits = verify.proxy.oursCached;
+out(`| repeated logins ≥ 10× first-login throughput, 0 Argon2 on hits | ${fmt(direct.hitVsFirst, 2)}×, ${hitArgon2} Argon2 runs on hits | ${throughProxy(proxied.hitVsFirst, `${fmt(proxied.hitVsFirst, 2)}×, ${proxyHits && argon2OnHits(proxyHits)} Argon2 runs on hits`)} | ${met(direct.hitVsFirst >= 10 && hitArgon2 === 0)} |`);
 const malformedKv = verify.oursMalformed.counters.kv_reads + verify.oursMalformed.counters.argon2_runs;
-const vsNoop = Math.min(verify.oursMalformed.rps, verify.oursUnknown.rps) / verify.noop.rps;
-out(`| refused input ≥ 0.9× the no-op Worker, 0 Argon2, 0 KV reads for malformed | ${fmt(vsNoop)}× (the lower of the two; well-formed unknown: ${fmt(verify.oursUnknown.rps / verify.ceiling.rps)}× the bindings ceiling, section 4); malformed: ${verify.oursMalformed.counters.argon2_runs} Argon2, ${verify.oursMalformed.counters.kv_reads} KV reads | ${met(vsNoop >= 0.9 && malformedKv === 0)} |`);
-out(`| Worker wasm ≤ 200 KB gzip | ${fmt(ww.raw / 1000, 0)} KB raw / ${fmt(ww.gzip / 1000, 0)} KB gzip | ${met(ww.gzip <= 200_000)} |`);
-out(`| npm wasm ≤ 70 KB gzip | ${fmt(nw.raw / 1000, 0)} KB raw / ${fmt(nw.gzip / 1000, 0)} KB gzip | ${met(nw.gzip <= 70_000)} |`);
+const refusedThroughProxy = throughProxy(proxied.refusedVsNoop, `${fmt(proxied.refusedVsNoop)}× (malformed ${fmt(proxied.malformedVsNoop)}×, well-formed unknown ${fmt(proxied.unknownVsNoop)}×)`);
+out(`| refused input ≥ 0.9× the no-op Worker, 0 Argon2, 0 KV reads for malformed | ${fmt(direct.refusedVsNoop)}× (the lower of the two: malformed ${fmt(direct.malformedVsNoop)}×, well-formed unknown ${fmt(direct.unknownVsNoop)}×; well-formed unknown: ${fmt(verify.oursUnknown.rps / verify.ceiling.rps)}× the bindings ceiling, section 4); malformed: ${verify.oursMalformed.counters.argon2_runs} Argon2, ${verify.oursMalformed.counters.kv_reads} KV reads | ${refusedThroughProxy} | ${met(direct.refusedVsNoop >= 0.9 && malformedKv === 0)} |`);
+out(`| Worker wasm ≤ 200 KB gzip | ${fmt(ww.raw / 1000, 0)} KB raw / ${fmt(ww.gzip / 1000, 0)} KB gzip | – | ${met(ww.gzip <= 200_000)} |`);
+out(`| npm wasm ≤ 70 KB gzip | ${fmt(nw.raw / 1000, 0)} KB raw / ${fmt(nw.gzip / 1000, 0)} KB gzip | – | ${met(nw.gzip <= 70_000)} |`);
+out();
+out("The targets on workerd are judged on the \"measured (direct)\" column: the load sent straight to each Worker's own workerd (section 2), as on Cloudflare, where no dev proxy sits in front of a Worker. The other column is the same ratio from loads sent, in the same rounds, through the URL `wrangler dev` prints (its dev proxy, which earlier reports measured through); section 4's last table shows what the proxy costs per request and how that moves each ratio.");
 out();
 out();
 writeFileSync(`${REPO}/BENCHMARKS.md`, `${lines.join("\n")}\n`);

@@ -1,11 +1,14 @@
 // Parts 2 and 3: verification end to end on workerd (wrangler dev --local): our Worker vs the
 // reference JS Worker (js-worker/), and the cost of refused input on ours vs a no-op Worker
 // (noop-worker/, the platform's ceiling) and vs the same Worker making only the binding calls ours
-// makes for a well-formed unknown password (the bindings ceiling). Rendered by verify-report.mjs.
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+// makes for a well-formed unknown password (the bindings ceiling). Every Worker is started by its own
+// `wrangler dev`; the load goes straight to the Worker's own workerd, not through wrangler's dev
+// proxy (lib.mjs, `directUrl`), and a few loads go through the proxy as well, to measure it.
+// Rendered by verify-report.mjs.
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { load } from "./load.mjs";
-import { REPO, percentile } from "./lib.mjs";
+import { REPO, directUrl, groupCpu, percentile } from "./lib.mjs";
 import { makeValidPassword, startWorker } from "../tests/worker/harness.mjs";
 
 const require = createRequire(import.meta.url);
@@ -42,6 +45,29 @@ function assetsSection() {
   return out;
 }
 
+/** The URL path of a file the static-asset layer serves (the first of `[assets]`' directory). */
+function assetPath() {
+  const dir = JSON.parse(assetsSection().find((l) => l.startsWith("directory = ")).slice("directory = ".length));
+  const file = readdirSync(dir, { recursive: true }).sort().find((f) => statSync(`${dir}/${f}`).isFile());
+  if (file === undefined) throw new Error(`${dir} ([assets] directory) has no file`);
+  return `/${file}`;
+}
+
+/**
+ * Starts a Worker with the harness's `wrangler dev` and finds its own workerd behind wrangler's dev
+ * proxy (lib.mjs, `directUrl`): `url` is the direct one, where the load goes; `proxyUrl` the one
+ * `wrangler dev` prints. Both serve the same Worker (one isolate), bindings and asset layer.
+ */
+async function startDirect(options) {
+  const worker = await startWorker(options);
+  try {
+    return { ...worker, url: await directUrl(worker.port, { paths: ["/healthz", assetPath()] }), proxyUrl: worker.url };
+  } catch (e) {
+    await worker.stop();
+    throw new Error(`bench: the Worker's own workerd behind wrangler dev's port ${worker.port}: ${e.message}`);
+  }
+}
+
 function workerConfig(name, { rateLimits = false, assets = true } = {}) {
   return `name = "bench-${name}"
 main = "${REPO}/bench/${name}/index.js"
@@ -51,54 +77,6 @@ binding = "APP_PASSWORDS"
 id = "00000000000000000000000000000000"
 ${rateLimits ? rateLimitSections().join("\n") : ""}
 ${assets ? assetsSection().join("\n") : ""}`;
-}
-
-// CPU time of a Worker's processes (wrangler and its workerd: one process group, as the harness
-// starts them), found from the port it listens on. Linux /proc; undefined elsewhere.
-const TICKS_PER_MS = 100 / 1000; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
-
-function listeningInode(port) {
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length > 9 && cols[3] === "0A" && Number.parseInt(cols[1].split(":").at(-1), 16) === port) return cols[9];
-    }
-  }
-  return undefined;
-}
-
-const pids = () => readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-
-/** [process group, utime + stime in ticks] of a process, from /proc/<pid>/stat. */
-function statOf(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").at(-1).split(" ");
-    return [Number(fields[2]), Number(fields[11]) + Number(fields[12])];
-  } catch {
-    return [undefined, 0]; // gone meanwhile
-  }
-}
-
-/** A function returning the CPU ms used so far by the process group serving `port`, or undefined. */
-function groupCpu(port) {
-  try {
-    const socket = `socket:[${listeningInode(port)}]`;
-    const owner = pids().find((pid) => {
-      try {
-        return readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === socket);
-      } catch {
-        return false;
-      }
-    });
-    if (owner === undefined) return undefined;
-    const [group] = statOf(owner);
-    return () => pids().reduce((ms, pid) => {
-      const [g, ticks] = statOf(pid);
-      return g === group ? ms + ticks / TICKS_PER_MS : ms;
-    }, 0);
-  } catch {
-    return undefined;
-  }
 }
 
 async function post(worker, path, body) {
@@ -140,7 +118,7 @@ function merge(parts) {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     unexpected: parts.reduce((n, p) => n + p.unexpected, 0),
-    // CPU ms of the Worker's processes (wrangler, workerd) per request: unlike throughput, hardly
+    // CPU ms of the Worker's processes (wrangler, both workerd) per request: unlike throughput, hardly
     // moved by what else the machine runs.
     cpuMsPerRequest: parts.every((p) => p.cpuMs !== undefined) ? parts.reduce((n, p) => n + p.cpuMs, 0) / parts.reduce((n, p) => n + p.sent, 0) : undefined,
     sent: parts.reduce((n, p) => n + p.sent, 0),
@@ -153,7 +131,13 @@ function merge(parts) {
   };
 }
 
-// `only`: the names of the targets to run (all when absent), for a focused run by hand.
+// The loads also sent through wrangler's dev proxy (the URL `wrangler dev` prints), in the same
+// rounds: what the proxy costs, and continuity with the reports measured through it.
+const VIA_PROXY = ["noop", "ours", "oursCached", "oursMalformed", "oursUnknown"];
+
+// `only`: the names of the targets to run (all when absent), for a focused run by hand; a load
+// through the proxy is named `proxy:` + its target's name. Results through the proxy are in
+// `results.proxy`, by the target's name.
 export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only } = {}) {
   const results = {};
   const pairs = [];
@@ -161,17 +145,25 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
   // Both Workers run side by side; the load alternates between them in rounds (order swapped
   // every round), so a slow phase of the machine hits both alike.
   const rateLimits = RATE_LIMITS;
-  const [ourWorker, cachedWorker, jsWorker, noopWorker, bareWorker] = await Promise.all([
+  // One after the other: `wrangler dev` processes starting at the same moment race for the same
+  // inspector port (each finds 9229 free, the loser exits with "Address already in use (socket
+  // direct:1:default)", and a retry in parallel races again).
+  const started = [];
+  for (const options of [
     // The login cache off: these rows measure first logins (KV read + Argon2id), as the JS Worker does.
-    startWorker({ rateLimits, vars: { LOGIN_CACHE_TTL_SECS: "0" } }),
+    { rateLimits, vars: { LOGIN_CACHE_TTL_SECS: "0" } },
     // The login cache on (the default TTL, 60 s): repeated logins.
-    startWorker({ rateLimits }),
-    startWorker({ configText: workerConfig("js-worker") }),
-    startWorker({ configText: workerConfig("noop-worker", { rateLimits: true }) }),
-    startWorker({ configText: workerConfig("noop-worker", { assets: false }) }),
-  ]);
+    { rateLimits },
+    { configText: workerConfig("js-worker") },
+    { configText: workerConfig("noop-worker", { rateLimits: true }) },
+    { configText: workerConfig("noop-worker", { assets: false }) },
+  ]) {
+    started.push(await startDirect(options));
+  }
+  const [ourWorker, cachedWorker, jsWorker, noopWorker, bareWorker] = started;
   const ourWorkers = [ourWorker, cachedWorker];
-  const cpus = new Map([ourWorker, cachedWorker, jsWorker, noopWorker, bareWorker].map((w) => [String(w.port), groupCpu(w.port)]));
+  // CPU of each `wrangler dev` process group (both its workerd processes), wherever the load goes.
+  const cpus = new Map([ourWorker, cachedWorker, jsWorker, noopWorker, bareWorker].map((w) => [w, groupCpu(w.port)]));
   try {
     for (let i = 0; i < USERS; i++) {
       const user = `bench-user-${i}@example.com`;
@@ -186,6 +178,7 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
       if (seeded.status !== 201) throw new Error(`seed: ${JSON.stringify(seeded)}`);
     }
     const target = (worker, bodies, expectStatus) => ({
+      worker,
       url: `${worker.url}/v1/verify`,
       headers: { authorization: `Bearer ${worker.token}`, "content-type": "application/json" },
       bodies,
@@ -220,37 +213,47 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
       noopLimiters: { ...target(noopWorker, unknownBodies, 401), url: `${noopWorker.url}/limiters` },
       // Where a refused request's time goes, step by step on our Worker: routing and a JSON answer
       // (no authentication, no body), then authentication and the body (`{}`: 400 before any rule).
-      oursHealth: { url: `${ourWorker.url}/healthz`, method: "GET", headers: {}, expectStatus: 200, seconds, concurrency },
+      oursHealth: { worker: ourWorker, url: `${ourWorker.url}/healthz`, method: "GET", headers: {}, expectStatus: 200, seconds, concurrency },
       oursEmptyBody: { ...target(ourWorker, ["{}"], 400), headers: headers(ourWorker) },
     };
+    // The same loads through the proxy: only the URL differs.
+    for (const name of VIA_PROXY) {
+      const spec = targets[name];
+      targets[`proxy:${name}`] = { ...spec, url: `${spec.worker.proxyUrl}${spec.url.slice(spec.worker.url.length)}` };
+    }
     for (const name of Object.keys(targets)) if (only && !only.includes(name)) delete targets[name];
     const parts = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     for (let r = 0; r < rounds; r++) {
       const names = Object.keys(targets);
       const order = r % 2 ? names.reverse() : names;
       for (const name of order) {
-        const { strict, ...spec } = targets[name];
+        const { strict, worker, ...spec } = targets[name];
         // Settings changed through this Worker apply at once in its (single) isolate.
         if (strict) await put(ourWorker, "/v1/settings", { strict_revocation: true });
         // Our Workers' counters around the run (warm-up included, as `sent` is).
-        const worker = ourWorkers.find((w) => spec.url.startsWith(`${w.url}/`));
-        const before = worker && (await stats(worker));
-        const cpu = cpus.get(new URL(spec.url).port);
+        const isOurs = ourWorkers.includes(worker);
+        const before = isOurs && (await stats(worker));
+        const cpu = cpus.get(worker);
         const cpuBefore = cpu?.();
         const result = await load(spec);
         // The Worker's processes' CPU time per request sent (warm-up included, as `sent` is).
         if (cpu) result.cpuMs = cpu() - cpuBefore;
-        if (worker) result.counters = { ...grown(before, await stats(worker)), requests: result.sent };
+        if (isOurs) result.counters = { ...grown(before, await stats(worker)), requests: result.sent };
         parts[name].push(result);
         if (strict) await put(ourWorker, "/v1/settings", { strict_revocation: false });
       }
       process.stderr.write(`verify: round ${r + 1}/${rounds} done\n`);
     }
-    for (const [name, list] of Object.entries(parts)) results[name] = merge(list);
+    results.proxy = {};
+    for (const [name, list] of Object.entries(parts)) {
+      if (name.startsWith("proxy:")) results.proxy[name.slice("proxy:".length)] = merge(list);
+      else results[name] = merge(list);
+    }
     results.pairs = USERS;
-    results.roundRatios = parts.ours?.map((p, i) => p.rps / parts.js[i].rps);
+    results.roundRatios = parts.ours && parts.js && parts.ours.map((p, i) => p.rps / parts.js[i].rps);
     // Per round: well-formed unknown input on ours against the no-op and the bindings ceiling.
-    results.unknownRoundRatios = parts.oursUnknown?.map((p, i) => ({ noop: p.rps / parts.noop[i].rps, ceiling: p.rps / parts.ceiling[i].rps }));
+    results.unknownRoundRatios =
+      parts.oursUnknown && parts.noop && parts.ceiling && parts.oursUnknown.map((p, i) => ({ noop: p.rps / parts.noop[i].rps, ceiling: p.rps / parts.ceiling[i].rps }));
   } finally {
     await Promise.all([ourWorker.stop(), cachedWorker.stop(), jsWorker.stop(), noopWorker.stop(), bareWorker.stop()]);
   }

@@ -1,4 +1,4 @@
-# Benchmarks (issue 6): `make bench` writes BENCHMARKS.md from what it measures (about 6 minutes on
+# Benchmarks (issue 6): `make bench` writes BENCHMARKS.md from what it measures (about 12 minutes on
 # 2 cores). Peers are pinned in bench/package-lock.json, installed only here (not by `make test`).
 .PHONY: bench bench-deps
 

@@ -3,13 +3,15 @@
 //! the bit), check as `IgnoredAny` does (`is_json`), and its typed reads must stop as serde_json's
 //! `deserialize_*` do: the same value, or the same kind of error (syntax or data) with serde's
 //! message prefix. Then every field shape of the request-body reader (`parse_fields`) must answer
-//! exactly as the derived reader does (`parse`).
+//! exactly as the derived reader does (`parse`). Our writer (`domain::to_json`) must write every
+//! value read, and the input as a string, exactly as serde_json writes them.
 #![no_main]
 #![allow(dead_code)]
 
 use app_passwords::domain::OnPasswordChange;
 use app_passwords::domain::body::{BodyError, Shape, is_fixed_message, parse, parse_fields};
 use app_passwords::domain::json::{self, Num, Reader};
+use app_passwords::domain::to_json::to_json;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -227,16 +229,28 @@ fn by_fields(bytes: &[u8]) -> Result<Every, BodyError> {
 fuzz_target!(|bytes: &[u8]| {
     // Any value.
     match (json::parse(bytes), serde_json::from_slice::<Value>(bytes)) {
-        (Ok(ours), Ok(theirs)) => assert!(
-            same_value(&ours, &theirs),
-            "{:?}: ours {ours:?}, serde_json {theirs:?}",
-            String::from_utf8_lossy(bytes)
-        ),
+        (Ok(ours), Ok(theirs)) => {
+            assert!(
+                same_value(&ours, &theirs),
+                "{:?}: ours {ours:?}, serde_json {theirs:?}",
+                String::from_utf8_lossy(bytes)
+            );
+            // Our writer (`domain::to_json`) writes the value as serde_json does.
+            assert_eq!(
+                to_json(&theirs),
+                serde_json::to_string(&theirs).unwrap_or_default(),
+                "written"
+            );
+        }
         (Err(json::Error::Syntax), Err(e)) => assert_ne!(e.classify(), Category::Data),
         (ours, theirs) => panic!(
             "{:?}: ours {ours:?}, serde_json {theirs:?}",
             String::from_utf8_lossy(bytes)
         ),
+    }
+    // Our writer escapes any text as serde_json does.
+    if let Ok(text) = core::str::from_utf8(bytes) {
+        assert_eq!(to_json(&text), serde_json::to_string(text).unwrap_or_default());
     }
     // The IgnoredAny check.
     assert_eq!(

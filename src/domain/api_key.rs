@@ -273,6 +273,26 @@ impl ApiKeys {
     }
 }
 
+// Writers of our own JSON (see `to_json`): exactly what the derived `Serialize` writes.
+crate::json_name!(Scope { Verify => "verify", Users => "users", Admin => "admin" });
+crate::json_object!(ApiKeyEntry {
+    id,
+    name,
+    scopes,
+    created_at,
+    last_used_at,
+    hash
+});
+crate::json_object!(ApiKeySummary {
+    id,
+    name,
+    scopes,
+    created_at,
+    last_used_at
+});
+crate::json_object!(Published { id, name, scopes });
+crate::json_object!(ApiKeys { keys });
+
 // Readers of our own JSON (see `fields`), for the forms the derived `Serialize` writes.
 impl FromJson for Scope {
     fn from_json(value: Value) -> fields::Result<Self> {

@@ -13,6 +13,7 @@
 use super::api_key::Scope;
 use super::fields::{self, Fields, FromJson};
 use super::rules::{LAST_USE_INTERVAL_SECS, Protocol};
+use super::to_json::{self, ToJson};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -216,28 +217,11 @@ impl Event {
     /// `{"audit":"<event>","at":…,"user":…,"actor":…,…}`.
     #[must_use]
     pub fn line(&self, user: Option<&str>) -> String {
-        #[derive(Serialize)]
-        struct Line<'a> {
-            audit: Kind,
-            at: i64,
-            user: Option<&'a str>,
-            actor: &'a Actor,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            remote_ip: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            app_password: Option<&'a Named>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            api_key: Option<&'a Named>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            protocol: Option<Protocol>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            reason: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            count: Option<u32>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            settings: Option<super::rules::Settings>,
-        }
-        serde_json::to_string(&Line {
+        to_json::to_json(&self.audit_line(user))
+    }
+
+    fn audit_line<'a>(&'a self, user: Option<&'a str>) -> Line<'a> {
+        Line {
             audit: self.event,
             at: self.at,
             user,
@@ -249,10 +233,46 @@ impl Event {
             reason: self.reason.as_deref(),
             count: self.count,
             settings: self.settings,
-        })
-        .unwrap_or_default()
+        }
     }
 }
+
+/// What [`Event::line`] prints (`Serialize`: the tests compare the two writers).
+#[derive(Serialize)]
+struct Line<'a> {
+    audit: Kind,
+    at: i64,
+    user: Option<&'a str>,
+    actor: &'a Actor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_ip: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_password: Option<&'a Named>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<&'a Named>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protocol: Option<Protocol>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings: Option<super::rules::Settings>,
+}
+
+crate::json_object!(Line<'_> {
+    audit,
+    at,
+    user,
+    actor,
+    ?remote_ip,
+    ?app_password,
+    ?api_key,
+    ?protocol,
+    ?reason,
+    ?count,
+    ?settings
+});
 
 /// A user's recent events, oldest first, at most [`KEEP_EVENTS`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,6 +305,46 @@ impl EventLog {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+// Writers of our own JSON (see `to_json`): exactly what the derived `Serialize` writes.
+crate::json_name!(Kind {
+    AppPasswordCreated => "app_password.created",
+    AppPasswordDeleted => "app_password.deleted",
+    AppPasswordDeletedAll => "app_password.deleted_all",
+    MfaEnabled => "mfa.enabled",
+    MfaDisabled => "mfa.disabled",
+    LoginSucceeded => "login.succeeded",
+    LoginFailed => "login.failed",
+    LoginThrottled => "login.throttled",
+    SettingsChanged => "settings.changed",
+    ApiKeyCreated => "api_key.created",
+    ApiKeyRevoked => "api_key.revoked",
+    PasswordChanged => "user.password_changed",
+    AppPasswordRekeyed => "app_password.rekeyed",
+});
+impl ToJson for Actor {
+    fn write_json(&self, out: &mut String) {
+        to_json::string(out, &self.label());
+    }
+}
+crate::json_object!(Named { id, name, ?scopes });
+crate::json_object!(Event {
+    event,
+    at,
+    actor,
+    ?app_password,
+    ?api_key,
+    ?protocol,
+    ?remote_ip,
+    ?reason,
+    ?count,
+    ?settings
+});
+impl ToJson for EventLog {
+    fn write_json(&self, out: &mut String) {
+        self.0.write_json(out);
     }
 }
 
@@ -342,6 +402,32 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn the_line_is_what_serde_json_writes() {
+        let named = Named {
+            id: "ap_1".into(),
+            name: "Mail \"x\"\n".into(),
+            scopes: Some(vec![Scope::Users]),
+        };
+        let mut full = Event::new(Kind::SettingsChanged, -1, Actor::Key("k".into()));
+        full.app_password = Some(named.clone());
+        full.api_key = Some(named);
+        full.protocol = Some(Protocol::Pop);
+        full.remote_ip = Some("::1".into());
+        full.reason = Some("r\u{1}".into());
+        full.count = Some(3);
+        full.settings = Some(crate::domain::Settings::default());
+        for e in [&full, &Event::new(Kind::MfaEnabled, 2, Actor::Root)] {
+            for user in [None, Some("alice\\")] {
+                let line = e.audit_line(user);
+                assert_eq!(
+                    e.line(user),
+                    serde_json::to_string(&line).unwrap_or_default()
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_line_has_the_documented_shape() {

@@ -306,7 +306,10 @@ fn object(
         Some(_) => return Err(r.invalid_type()),
         None => return Err(json::Error::Syntax),
     }
-    let mut values: Vec<Option<Value>> = vec![None; fields.len()];
+    // Filled with `resize_with`, not `vec![None; n]`, which clones: `Value`'s clone (a B-tree's)
+    // would come into the wasm for it (issue 13).
+    let mut values: Vec<Option<Value>> = Vec::new();
+    values.resize_with(fields.len(), || None);
     let mut field = |r: &mut json::Reader<'_>, key: String| {
         let found = fields
             .iter()
@@ -383,11 +386,14 @@ fn read_shape(r: &mut json::Reader<'_>, shape: Shape) -> json::Result<Value> {
                 let mut items = Vec::new();
                 r.items(&mut |r| {
                     let values = object(r, fields, false)?;
-                    let item = fields
-                        .iter()
-                        .zip(values)
-                        .filter_map(|((name, _), value)| Some(((*name).to_owned(), value?)))
-                        .collect();
+                    // Inserted one by one (the names are distinct): collecting would bring the
+                    // map's sorting bulk build into the wasm.
+                    let mut item = serde_json::Map::new();
+                    for ((name, _), value) in fields.iter().zip(values) {
+                        if let Some(value) = value {
+                            item.insert((*name).to_owned(), value);
+                        }
+                    }
                     items.push(Value::Object(item));
                     Ok(())
                 })?;
@@ -400,7 +406,7 @@ fn read_shape(r: &mut json::Reader<'_>, shape: Shape) -> json::Result<Value> {
             let policy = r.unit_variant(&|name| {
                 OnPasswordChange::from_json(Value::String(name.to_owned())).ok()
             })?;
-            serde_json::to_value(policy).map_err(|_| json::data("invalid value"))?
+            Value::String(policy.json_name().to_owned())
         }
     })
 }

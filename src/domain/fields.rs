@@ -10,9 +10,9 @@
 //! package); the tests read each type's written form back and compare with the derived reader.
 
 use super::keyed::Keyed;
-use serde::Serialize;
+use super::to_json::{ToJson, to_json};
 use serde::de::Error as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The error of a reader.
 pub type Result<T> = serde_json::Result<T>;
@@ -141,20 +141,20 @@ impl<T: FromJson> FromJson for Keyed<T> {
     }
 }
 
-/// Reads a unit variant of an enum from its name, as `Serialize` writes it (the derived names,
-/// renames included, so the two cannot drift): the one of `all` that writes `value`.
+/// Reads a unit variant of an enum from its name, as [`ToJson`] writes it (the writer's names,
+/// so the two cannot drift; they are the derived `Serialize`'s, as the `to_json` tests check):
+/// the one of `all` that writes `value`.
 ///
 /// # Errors
 /// When `value` is not the name of one of `all`.
-pub fn unit_variant<T: Serialize + Copy>(all: &[T], value: &Value) -> Result<T> {
+pub fn unit_variant<T: ToJson + Copy>(all: &[T], value: &Value) -> Result<T> {
     // Compared with the JSON text each writes (`"name"`): that writer is in the wasm already.
     let Value::String(name) = value else {
         return Err(wrong_type("a name"));
     };
     let writes_name = |v: &T| {
-        serde_json::to_string(v).is_ok_and(|written| {
-            written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) == Some(name.as_str())
-        })
+        let written = to_json(v);
+        written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) == Some(name.as_str())
     };
     all.iter()
         .find(|v| writes_name(v))
@@ -163,7 +163,10 @@ pub fn unit_variant<T: Serialize + Copy>(all: &[T], value: &Value) -> Result<T> 
 }
 
 /// The fields of one JSON object, taken out one by one.
-pub struct Fields(Map<String, Value>);
+///
+/// A list, not the object's map: a map's `remove` would put the B-tree's rebalancing code into the
+/// wasm (issue 13); an object we read has a few fields, found by a linear search.
+pub struct Fields(Vec<(String, Value)>);
 
 impl Fields {
     /// The object `value`; any other JSON is an error.
@@ -172,7 +175,7 @@ impl Fields {
     /// When `value` is not an object.
     pub fn new(value: Value) -> Result<Self> {
         match value {
-            Value::Object(map) => Ok(Self(map)),
+            Value::Object(map) => Ok(Self(map.into_iter().collect())),
             _ => Err(wrong_type("an object")),
         }
     }
@@ -180,7 +183,10 @@ impl Fields {
     /// The value of `key`, as it is; a missing one reads as `null`.
     #[inline(never)]
     pub fn value(&mut self, key: &str) -> Value {
-        self.0.remove(key).unwrap_or(Value::Null)
+        match self.0.iter().position(|(k, _)| k == key) {
+            Some(at) => self.0.swap_remove(at).1,
+            None => Value::Null,
+        }
     }
 
     /// The field `key` (a missing one reads as `null`: `None` for an `Option`, else an error).
@@ -199,7 +205,7 @@ impl Fields {
     /// # Errors
     /// When the field is there and not a `T`.
     pub fn or_default<T: FromJson + Default>(&mut self, key: &'static str) -> Result<T> {
-        if self.0.contains_key(key) {
+        if self.0.iter().any(|(k, _)| k == key) {
             self.get(key)
         } else {
             Ok(T::default())
@@ -211,9 +217,10 @@ impl Fields {
     /// # Errors
     /// When a field is left.
     pub fn no_others(&self) -> Result<()> {
-        match self.0.keys().next() {
-            None => Ok(()),
-            Some(_) => Err(serde_json::Error::custom("unknown field")),
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(serde_json::Error::custom("unknown field"))
         }
     }
 

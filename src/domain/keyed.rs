@@ -9,6 +9,7 @@
 //! compiler copies per element type (issue 13). It is written and read as a JSON object in key
 //! order, exactly as a `BTreeMap` is, so stored values keep their form.
 
+use super::to_json::{Object, ToJson};
 use core::fmt;
 use core::marker::PhantomData;
 use serde::de::{MapAccess, Visitor};
@@ -125,6 +126,17 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Keyed<V> {
             }
         }
         deserializer.deserialize_map(Entries(PhantomData))
+    }
+}
+
+impl<V: ToJson> ToJson for Keyed<V> {
+    /// An object in key order, as a `BTreeMap` is written.
+    fn write_json(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        for (key, value) in &self.0 {
+            o.field(key, value);
+        }
+        o.end();
     }
 }
 

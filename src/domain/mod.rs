@@ -38,6 +38,7 @@ pub mod random;
 pub mod rules;
 pub mod session;
 pub mod throttle;
+pub mod to_json;
 mod unicode;
 #[rustfmt::skip]
 mod unicode_tables;

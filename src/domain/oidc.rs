@@ -315,8 +315,8 @@ impl Transaction {
     /// # Errors
     /// [`super::Error::InvalidSecret`] if the key cannot key an HMAC.
     pub fn seal(&self, key: &[u8]) -> super::Result<String> {
-        let json = serde_json::to_vec(self).map_err(|_| super::Error::InvalidSecret)?;
-        let payload = Base64UrlUnpadded::encode_string(&json);
+        let json = super::to_json::to_json(self);
+        let payload = Base64UrlUnpadded::encode_string(json.as_bytes());
         let mac = Base64UrlUnpadded::encode_string(
             &transaction_mac(key, &payload)?.finalize().into_bytes(),
         );
@@ -791,13 +791,13 @@ pub fn validate_claims(
         acr: f.opt_text("acr"),
         email_verified: f.opt_flag("email_verified"),
     };
-    let serde_json::Value::Object(mut other) =
+    let serde_json::Value::Object(other) =
         super::json::parse(payload).map_err(|_| SignInError::MalformedToken)?
     else {
         return Err(SignInError::MalformedToken);
     };
     // The named claims are not the user claim (as with `flatten`, which took them out first).
-    for named in [
+    let named = [
         "iss",
         "aud",
         "azp",
@@ -807,9 +807,7 @@ pub fn validate_claims(
         "amr",
         "acr",
         "email_verified",
-    ] {
-        other.remove(named);
-    }
+    ];
     // `aud`: one string, or a list of strings; anything else is malformed.
     let audiences: Vec<String> = match claims.aud {
         serde_json::Value::String(a) => vec![a],
@@ -845,8 +843,9 @@ pub fn validate_claims(
     if !nonce_ok {
         return Err(SignInError::NonceMismatch);
     }
-    let user = other
-        .get(&client.user_claim)
+    let user = Some(&client.user_claim)
+        .filter(|claim| !named.contains(&claim.as_str()))
+        .and_then(|claim| other.get(claim))
         .and_then(serde_json::Value::as_str)
         .filter(|u| valid_user(u))
         .ok_or(SignInError::NoUser)?;
@@ -866,6 +865,13 @@ pub fn validate_claims(
         mfa,
     })
 }
+
+crate::json_object!(Transaction {
+    state,
+    nonce,
+    verifier,
+    created_at
+});
 
 #[cfg(test)]
 mod tests {

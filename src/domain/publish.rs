@@ -272,6 +272,14 @@ impl Pending {
     }
 }
 
+// Writers of our own JSON (see `to_json`): exactly what the derived `Serialize` writes.
+crate::json_object!(Mark { generation, id });
+crate::json_object!(Pending {
+    keys,
+    next,
+    unconfirmed
+});
+
 // Readers of our own JSON (see `fields`), for the forms the derived `Serialize` writes.
 impl FromJson for Mark {
     fn from_json(value: Value) -> fields::Result<Self> {

@@ -991,6 +991,56 @@ impl UserRecord {
     }
 }
 
+// Writers of our own JSON (see `to_json`): exactly what the derived `Serialize` writes.
+crate::json_name!(OnPasswordChange { Keep => "keep", RevokeAll => "revoke_all" });
+crate::json_name!(Protocol { Imap => "imap", Smtp => "smtp", Pop => "pop", Eas => "eas", Dav => "dav" });
+crate::json_object!(Settings {
+    app_passwords_allowed,
+    limit,
+    max_lifetime_days,
+    expire_unused_after_days,
+    on_password_change,
+    strict_revocation
+});
+crate::json_object!(Entry {
+    id,
+    name,
+    created_at,
+    scopes,
+    last_used_at,
+    last_used_protocol,
+    last_used_ip,
+    expires_at,
+    lookup_key,
+    phc,
+    ?secret_id
+});
+crate::json_object!(Summary {
+    id,
+    name,
+    created_at,
+    last_used_at,
+    last_used_protocol,
+    last_used_ip,
+    scopes,
+    expires_at
+});
+crate::json_object!(Credential {
+    user,
+    id,
+    name,
+    scopes,
+    expires_at,
+    created_at,
+    last_used_at,
+    phc
+});
+crate::json_object!(UserRecord {
+    user,
+    mfa_enabled,
+    app_passwords
+});
+
 // Readers of our own JSON (see `fields`): the forms the derived `Serialize` above writes, and
 // every older one the derived `Deserialize` reads.
 impl FromJson for OnPasswordChange {

@@ -12,6 +12,7 @@ use super::hash::hex;
 use super::keyed::Keyed;
 use super::random::Entropy;
 use super::rules::valid_user;
+use super::to_json::ToJson;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -226,6 +227,21 @@ impl SessionId {
         let mut bytes = [0u8; 32];
         Base64UrlUnpadded::decode(id, &mut bytes).map_err(|_| Error::SessionInvalid)?;
         Ok((user, Self(bytes)))
+    }
+}
+
+// Writers of our own JSON (see `to_json`): exactly what the derived `Serialize` writes.
+crate::json_object!(SessionPolicy {
+    idle_secs,
+    max_secs
+});
+crate::json_object!(SessionTimes {
+    created_at,
+    last_seen_at
+});
+impl ToJson for Sessions {
+    fn write_json(&self, out: &mut String) {
+        self.0.write_json(out);
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::error::{Error, Result};
 use super::fields::{self, FromJson};
+use super::to_json::ToJson;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -88,6 +89,12 @@ impl fmt::Display for UserId {
 }
 
 /// A stored user id is checked again, as by the derived reader (`try_from = "String"`).
+impl ToJson for UserId {
+    fn write_json(&self, out: &mut String) {
+        self.0.write_json(out);
+    }
+}
+
 impl FromJson for UserId {
     fn from_json(value: Value) -> fields::Result<Self> {
         Self::try_from(String::from_json(value)?).map_err(serde::de::Error::custom)

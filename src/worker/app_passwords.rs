@@ -109,8 +109,7 @@ async fn tenant(call: &mut Call<'_>) -> Result<Response, ApiError> {
         None
     } else {
         let body = http::read_value(&mut call.req).await?;
-        let text = serde_json::to_string(&body).map_err(|e| ApiError::internal("encode", &e))?;
-        Some(text.into())
+        Some(crate::domain::to_json::to_json(&body).into())
     };
     let stub = call
         .env

@@ -4,6 +4,7 @@
 //! answers (`{success}`) through serde-wasm-bindgen: a second serde serializer and deserializer
 //! in the wasm for a few fields (issue 13).
 
+use crate::domain::to_json::{ToJson, to_json};
 use js_sys::{Array, Function, JSON, Object, Promise, Reflect};
 use worker::Env;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -25,8 +26,8 @@ pub async fn call(
 }
 
 /// The JavaScript value of the JSON `value` (`JSON.parse` of its text).
-pub fn js_value(value: &serde_json::Value) -> worker::Result<JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+pub fn js_value(value: &dyn ToJson) -> worker::Result<JsValue> {
+    let text = to_json(value);
     Ok(JSON::parse(&text)?)
 }
 

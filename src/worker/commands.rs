@@ -14,13 +14,15 @@ use crate::domain::audit::{Actor, Event};
 use crate::domain::fields::{self, Fields, FromJson, Result};
 use crate::domain::rules::{Issued, Summary};
 use crate::domain::session::SessionPolicy;
+use crate::domain::to_json::{Object, ToJson};
 use crate::domain::{OnPasswordChange, Protocol, Settings};
+#[cfg(test)]
 use serde::Serialize;
 use serde_json::Value;
 
 /// A newly issued app password: the only time the plaintext leaves (`Create`, and `SetMfa` at
 /// registration). Not `Debug`: it carries the password.
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Created {
     /// Entry id.
     pub id: String,
@@ -55,17 +57,17 @@ impl From<&Issued> for Created {
 /// A listed entry: the summary, and whether it has stopped verifying by the tenant's rules.
 /// Written only (by the object): the front Worker passes the object's reply on as it is
 /// (reading `flatten` would take serde's buffering code into the Worker).
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Listed {
     /// What the user sees of the entry.
-    #[serde(flatten)]
+    #[cfg_attr(test, serde(flatten))]
     pub summary: Summary,
     /// Whether it no longer verifies (expired, or unused too long).
     pub expired: bool,
 }
 
 /// Reply to `List`, passed on by the front Worker as the object wrote it.
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Listing {
     /// The user id, the user name to type with an app password (the page shows it).
     pub user: String,
@@ -80,7 +82,7 @@ pub struct Listing {
 }
 
 /// Reply to `SetMfa`.
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct MfaState {
     /// The state now.
     pub mfa_enabled: bool,
@@ -89,28 +91,28 @@ pub struct MfaState {
 }
 
 /// Reply to `DeleteAll`.
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Deleted {
     /// How many were deleted.
     pub deleted: usize,
 }
 
 /// Reply to `PasswordChanged`.
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Revoked {
     /// How many were revoked.
     pub revoked: usize,
 }
 
 /// Reply to `Events`.
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Events {
     /// Newest first.
     pub events: Vec<Event>,
 }
 
 /// A command with the caller it is done for (the audit events' actor).
-#[derive(Serialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Message {
     /// Who asked.
     pub actor: Actor,
@@ -124,8 +126,8 @@ pub struct Message {
 /// where an internally tagged `op` field would buffer every message first (and cost the Worker
 /// its generic buffering code). A message in another deploy's form fails to parse, and the object
 /// answers 503 `storage_unavailable`; nothing is done.
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(Serialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum Command {
     /// Create an app password.
     Create {
@@ -315,8 +317,8 @@ impl Command {
 
 /// The messages the Worker sends to the tenant's Durable Object about API keys (settings keep
 /// their own `GET`/`PUT`). Externally tagged, like [`Command`].
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(Serialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum TenantCommand {
     /// Create an API key.
     CreateApiKey {
@@ -339,6 +341,181 @@ pub enum TenantCommand {
         /// Time of use.
         at: i64,
     },
+}
+
+// Writers: the JSON the readers below read (the form a derived `Serialize` wrote before, which
+// another deploy's object still reads).
+crate::json_object!(Created {
+    id,
+    name,
+    password,
+    display,
+    created_at,
+    scopes,
+    expires_at
+});
+
+impl ToJson for Listed {
+    /// The summary's fields, then `expired` (as `#[serde(flatten)]` wrote it).
+    fn write_json(&self, out: &mut String) {
+        self.summary.write_json(out);
+        out.pop();
+        out.push_str(",\"expired\":");
+        self.expired.write_json(out);
+        out.push('}');
+    }
+}
+
+crate::json_object!(Listing {
+    user,
+    app_passwords,
+    count,
+    limit,
+    app_passwords_allowed
+});
+crate::json_object!(MfaState {
+    mfa_enabled,
+    initial_app_password
+});
+crate::json_object!(Deleted { deleted });
+crate::json_object!(Revoked { revoked });
+crate::json_object!(Events { events });
+crate::json_object!(Message { actor, command });
+
+impl ToJson for Command {
+    /// Externally tagged: `{"<variant>":{…fields}}`.
+    fn write_json(&self, out: &mut String) {
+        let mut tag = Object::new(out);
+        match self {
+            Self::Create {
+                user,
+                name,
+                scopes,
+                expires_in_days,
+                settings,
+            } => tag
+                .object("create")
+                .field("user", user)
+                .field("name", name)
+                .field("scopes", scopes)
+                .field("expires_in_days", expires_in_days)
+                .field("settings", settings)
+                .end(),
+            Self::List { user, settings } => tag
+                .object("list")
+                .field("user", user)
+                .field("settings", settings)
+                .end(),
+            Self::Delete { user, id } => tag
+                .object("delete")
+                .field("user", user)
+                .field("id", id)
+                .end(),
+            Self::DeleteAll { user } => tag.object("delete_all").field("user", user).end(),
+            Self::SetMfa {
+                user,
+                enabled,
+                initial_name,
+                settings,
+            } => tag
+                .object("set_mfa")
+                .field("user", user)
+                .field("enabled", enabled)
+                .field("initial_name", initial_name)
+                .field("settings", settings)
+                .end(),
+            Self::RecordUse {
+                user,
+                id,
+                at,
+                protocol,
+                remote_ip,
+                publish,
+            } => tag
+                .object("record_use")
+                .field("user", user)
+                .field("id", id)
+                .field("at", at)
+                .field("protocol", protocol)
+                .field("remote_ip", remote_ip)
+                .field("publish", publish)
+                .end(),
+            Self::RecordEvent { user, event } => tag
+                .object("record_event")
+                .field("user", user)
+                .field("event", event)
+                .end(),
+            Self::Events { user } => tag.object("events").field("user", user).end(),
+            Self::Rehash { user, id, password } => tag
+                .object("rehash")
+                .field("user", user)
+                .field("id", id)
+                .field("password", password)
+                .end(),
+            Self::StartSession { user, key, policy } => tag
+                .object("start_session")
+                .field("user", user)
+                .field("key", key)
+                .field("policy", policy)
+                .end(),
+            Self::CheckSession { user, key, policy } => tag
+                .object("check_session")
+                .field("user", user)
+                .field("key", key)
+                .field("policy", policy)
+                .end(),
+            Self::EndSession { user, key } => tag
+                .object("end_session")
+                .field("user", user)
+                .field("key", key)
+                .end(),
+            Self::EndAllSessions { user } => {
+                tag.object("end_all_sessions").field("user", user).end();
+            }
+            Self::PasswordChanged { user, policy } => tag
+                .object("password_changed")
+                .field("user", user)
+                .field("policy", policy)
+                .end(),
+            Self::Find { user, lookup_key } => tag
+                .object("find")
+                .field("user", user)
+                .field("lookup_key", lookup_key)
+                .end(),
+            Self::Rekey { user, id, password } => tag
+                .object("rekey")
+                .field("user", user)
+                .field("id", id)
+                .field("password", password)
+                .end(),
+        }
+        tag.end();
+    }
+}
+
+impl ToJson for TenantCommand {
+    /// Externally tagged, as [`Command`]; the unit variant as its name.
+    fn write_json(&self, out: &mut String) {
+        if let Self::ListApiKeys = self {
+            return crate::domain::to_json::string(out, "list_api_keys");
+        }
+        let mut tag = Object::new(out);
+        match self {
+            Self::CreateApiKey { name, scopes } => tag
+                .object("create_api_key")
+                .field("name", name)
+                .field("scopes", scopes)
+                .end(),
+            Self::ListApiKeys => {}
+            Self::RevokeApiKey { id } => tag.object("revoke_api_key").field("id", id).end(),
+            Self::RecordApiKeyUse { id, at } => tag
+                .object("record_api_key_use")
+                .field("id", id)
+                .field("at", at)
+                .end(),
+        }
+        tag.end();
+    }
 }
 
 impl FromJson for Created {
@@ -525,11 +702,42 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// Writes `value` with its derived `Serialize`, reads it back with its reader, and writes
-    /// that again: both writings must be the same JSON.
-    fn round_trip<T: Serialize + FromJson>(value: &T) {
+    /// that again: both writings must be the same JSON. Our writer ([`ToJson`]) writes exactly
+    /// the derived `Serialize`'s text.
+    fn round_trip<T: Serialize + FromJson + ToJson>(value: &T) {
+        let text = serde_json::to_string(value).unwrap();
+        assert_eq!(crate::domain::to_json::to_json(value), text);
         let written = serde_json::to_value(value).unwrap();
         let read = T::from_json(written.clone()).unwrap();
         assert_eq!(serde_json::to_value(&read).unwrap(), written);
+    }
+
+    #[test]
+    fn a_listing_is_written_as_the_derived_serialize_wrote_it() {
+        let entry = |id: &str, expired| Listed {
+            summary: Summary {
+                id: id.into(),
+                name: "Phone \"2\"".into(),
+                created_at: 1,
+                last_used_at: Some(2),
+                last_used_protocol: Some(Protocol::Eas),
+                last_used_ip: None,
+                scopes: vec![Protocol::Dav],
+                expires_at: None,
+            },
+            expired,
+        };
+        for app_passwords in [vec![], vec![entry("a", true), entry("b", false)]] {
+            let listing = Listing {
+                user: "alice".into(),
+                count: app_passwords.len(),
+                app_passwords,
+                limit: 10,
+                app_passwords_allowed: true,
+            };
+            let text = serde_json::to_string(&listing).unwrap();
+            assert_eq!(crate::domain::to_json::to_json(&listing), text);
+        }
     }
 
     fn every_command() -> Vec<Command> {

@@ -5,9 +5,9 @@
 //! the limit), and error messages are fixed texts that name at most one of our own field names.
 
 use crate::domain::fields::FromJson;
+use crate::domain::to_json::{ToJson, to_json};
 use crate::domain::{Error, body};
 use js_sys::Uint8Array;
-use serde::Serialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{Headers, Method, Request, Response, ResponseBody};
 
@@ -45,17 +45,16 @@ impl ApiError {
 
     /// The JSON response for this error.
     pub fn response(&self) -> worker::Result<Response> {
-        #[derive(Serialize)]
         struct Body<'a> {
             error: Inner<'a>,
         }
-        #[derive(Serialize)]
+        crate::json_object!(Body<'_> { error });
         struct Inner<'a> {
             code: &'a str,
             message: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
             limit: Option<u32>,
         }
+        crate::json_object!(Inner<'_> { code, message, ?limit });
         let response = json(
             self.status,
             &Body {
@@ -105,13 +104,8 @@ impl From<worker::Error> for ApiError {
 
 /// A JSON response with `status`, never cached. Its headers are set on the response's own
 /// (mutable) header list: no second list to build and copy on every answer.
-pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
-    json_text(status, serde_json::to_vec(body))
-}
-
-/// [`json`] after the encoding: not generic, so one copy in the wasm.
-fn json_text(status: u16, text: serde_json::Result<Vec<u8>>) -> worker::Result<Response> {
-    let text = text.map_err(|e| worker::Error::RustError(e.to_string()))?;
+pub fn json(status: u16, body: &dyn ToJson) -> worker::Result<Response> {
+    let text = to_json(body).into_bytes();
     let mut response = Response::from_body(ResponseBody::Body(text))?.with_status(status);
     let headers = response.headers_mut();
     headers.set("content-type", "application/json; charset=utf-8")?;

@@ -10,8 +10,8 @@ use crate::domain::Credential;
 use crate::domain::api_key::Published;
 use crate::domain::fields::FromJson;
 use crate::domain::publish::Write;
+use crate::domain::to_json::{ToJson, to_json};
 use core::sync::atomic::{AtomicU64, Ordering};
-use serde::Serialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, KvStore};
 
@@ -35,26 +35,15 @@ fn api_key(hash: &str) -> String {
     format!("apikey:{hash}")
 }
 
-async fn put_json<T: Serialize>(
+async fn put_json(
     env: &Env,
     name: &str,
-    value: &T,
-    metadata: Option<serde_json::Value>,
+    value: &dyn ToJson,
+    metadata: Option<&dyn ToJson>,
 ) -> worker::Result<()> {
-    put_text(env, name, serde_json::to_string(value), metadata).await
-}
-
-/// [`put_json`] of the value's JSON text: not generic, one copy in the wasm.
-async fn put_text(
-    env: &Env,
-    name: &str,
-    text: serde_json::Result<String>,
-    metadata: Option<serde_json::Value>,
-) -> worker::Result<()> {
-    let text = text.map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let mut args = vec![JsValue::from_str(name), JsValue::from_str(&text)];
+    let mut args = vec![JsValue::from_str(name), JsValue::from_str(&to_json(value))];
     if let Some(metadata) = metadata {
-        args.push(binding::object("metadata", &binding::js_value(&metadata)?)?);
+        args.push(binding::object("metadata", &binding::js_value(metadata)?)?);
     }
     binding::call(env, KV_BINDING, "put", &args).await?;
     Ok(())
@@ -84,8 +73,14 @@ pub async fn write(env: &Env, write: &Write) -> worker::Result<()> {
     let name = key(&write.lookup_key);
     match &write.value {
         Some(wanted) => {
-            let metadata = serde_json::json!({ "secret_id": wanted.secret_id });
-            put_json(env, &name, &wanted.credential, Some(metadata)).await
+            struct Metadata<'a> {
+                secret_id: &'a Option<String>,
+            }
+            crate::json_object!(Metadata<'_> { secret_id });
+            let metadata = Metadata {
+                secret_id: &wanted.secret_id,
+            };
+            put_json(env, &name, &wanted.credential, Some(&metadata)).await
         }
         None => {
             store(env)?.delete(&name).await?;

@@ -364,12 +364,12 @@ fn dispatch(endpoint: Endpoint, call: Call<'_>) -> Answer<'_> {
 }
 
 fn health() -> Result<Response, ApiError> {
-    #[derive(serde::Serialize)]
     struct Health {
         ok: bool,
         /// The Worker's version (`CARGO_PKG_VERSION`).
         version: &'static str,
     }
+    crate::json_object!(Health { ok, version });
     let version = env!("CARGO_PKG_VERSION");
     Ok(http::json(200, &Health { ok: true, version })?)
 }

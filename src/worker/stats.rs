@@ -6,10 +6,8 @@
 use super::http::{self, ApiError};
 use super::{kv, login_cache, verify};
 use crate::domain::hash;
-use serde::Serialize;
 use worker::Response;
 
-#[derive(Serialize)]
 struct Stats {
     /// Argon2 computations (hashes and verifications) run by this isolate.
     argon2_runs: u64,
@@ -24,6 +22,15 @@ struct Stats {
     /// Pairs and addresses this isolate currently remembers as blocked.
     blocked: usize,
 }
+
+crate::json_object!(Stats {
+    argon2_runs,
+    kv_reads,
+    lookup_keys,
+    cache_hits,
+    throttled,
+    blocked
+});
 
 /// The counters as JSON.
 pub fn stats() -> Result<Response, ApiError> {

@@ -10,8 +10,8 @@
 
 use super::http::ApiError;
 use crate::domain::fields::FromJson;
+use crate::domain::to_json::{ToJson, to_json};
 use js_sys::{JSON, Map, Object, Reflect};
-use serde::Serialize;
 use worker::Storage;
 use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -52,7 +52,7 @@ async fn get_text(storage: &Storage, key: &str) -> Result<Option<String>, ApiErr
 }
 
 /// Stores `value` under `key` as a plain value (the parsed JSON text of `value`).
-pub async fn put<T: Serialize>(storage: &Storage, key: &str, value: &T) -> Result<(), ApiError> {
+pub async fn put(storage: &Storage, key: &str, value: &dyn ToJson) -> Result<(), ApiError> {
     put_plain(storage, key, plain(key, value)?).await
 }
 
@@ -66,10 +66,10 @@ async fn put_plain(storage: &Storage, key: &str, value: JsValue) -> Result<(), A
 
 /// Stores two values in one write (both or neither), each as [`put`] stores one (worker's
 /// `put_multiple` would convert them with serde-wasm-bindgen: a second encoder of each type).
-pub async fn put_two<A: Serialize, B: Serialize>(
+pub async fn put_two(
     storage: &Storage,
-    (first_key, first): (&str, &A),
-    (second_key, second): (&str, &B),
+    (first_key, first): (&str, &dyn ToJson),
+    (second_key, second): (&str, &dyn ToJson),
 ) -> Result<(), ApiError> {
     let values = Object::new();
     for (key, value) in [
@@ -86,15 +86,9 @@ pub async fn put_two<A: Serialize, B: Serialize>(
 }
 
 /// `value` as the plain value stored for it: `JSON.parse` of its JSON text.
-fn plain<T: Serialize>(key: &str, value: &T) -> Result<JsValue, ApiError> {
-    parsed(key, serde_json::to_string(value))
-}
-
-/// [`plain`] of the JSON text: not generic, one copy in the wasm.
-fn parsed(key: &str, text: serde_json::Result<String>) -> Result<JsValue, ApiError> {
-    let failed = |e: &dyn core::fmt::Display| ApiError::internal(&format!("store {key}"), e);
-    let text = text.map_err(|e| failed(&e))?;
-    JSON::parse(&text).map_err(|e| failed(&js_text(&e)))
+fn plain(key: &str, value: &dyn ToJson) -> Result<JsValue, ApiError> {
+    JSON::parse(&to_json(value))
+        .map_err(|e| ApiError::internal(&format!("store {key}"), &js_text(&e)))
 }
 
 /// `JSON.stringify(value)` with every ES `Map` written as an object (string keys: the maps we

@@ -12,7 +12,6 @@ use crate::domain::body::SETTINGS_UPDATE_FIELDS;
 use crate::domain::random::SystemEntropy;
 use crate::domain::{OnPasswordChange, Settings};
 use core::cell::RefCell;
-use serde::Serialize;
 use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
 
 /// Storage key of the settings.
@@ -62,7 +61,6 @@ pub struct TenantObject {
 }
 
 /// A newly created key as the API returns it: the only time the key leaves.
-#[derive(Serialize)]
 struct CreatedKey<'a> {
     id: &'a str,
     name: &'a str,
@@ -70,11 +68,18 @@ struct CreatedKey<'a> {
     key: &'a str,
     created_at: i64,
 }
+crate::json_object!(CreatedKey<'_> {
+    id,
+    name,
+    scopes,
+    key,
+    created_at
+});
 
-#[derive(Serialize)]
 struct KeyList {
     api_keys: Vec<crate::domain::api_key::ApiKeySummary>,
 }
+crate::json_object!(KeyList { api_keys });
 
 impl DurableObject for TenantObject {
     fn new(state: State, env: Env) -> Self {

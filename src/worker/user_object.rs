@@ -37,7 +37,7 @@ use crate::domain::publish::{self, Pending};
 use crate::domain::random::SystemEntropy;
 use crate::domain::rules::Issued;
 use crate::domain::session::Sessions;
-use crate::domain::{Error, OnPasswordChange, Protocol, Settings, UserId, UserRecord};
+use crate::domain::{Error, Protocol, Settings, UserId, UserRecord};
 use core::cell::{Cell, RefCell};
 use futures_util::lock::Mutex;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
@@ -128,7 +128,12 @@ impl UserObject {
     ) -> std::result::Result<Response, ApiError> {
         self.load(Some(command.user())).await?;
         let at = now();
-        match command {
+        // What follows the command, in this order: its audit events are printed and kept, then
+        // (`settle`) its KV writes are finished (503 if some are not). One await each here, not
+        // one per command (issue 13).
+        let mut events = Vec::new();
+        let mut settle = false;
+        let response = match command {
             Command::Create {
                 name,
                 scopes,
@@ -141,8 +146,8 @@ impl UserObject {
                     .await?;
                 let mut event = Event::new(Kind::AppPasswordCreated, at, actor.clone());
                 event.app_password = Some(created);
-                self.audit(event).await;
-                Ok(response)
+                events.push(event);
+                response
             }
             Command::List { settings, user, .. } => {
                 let at = now();
@@ -161,7 +166,7 @@ impl UserObject {
                         .collect::<Vec<_>>()
                 })?;
                 let count = app_passwords.len();
-                Ok(http::json(
+                http::json(
                     200,
                     &Listing {
                         user,
@@ -170,7 +175,7 @@ impl UserObject {
                         limit: settings.limit,
                         app_passwords_allowed: settings.app_passwords_allowed,
                     },
-                )?)
+                )?
             }
             Command::Delete { id, .. } => {
                 if !self.read(|r| r.app_passwords.iter().any(|e| e.id == id))? {
@@ -185,37 +190,31 @@ impl UserObject {
                     self.save_pending().await?;
                     return Err(e);
                 }
-                Ok(Response::empty()?.with_status(204))
+                Response::empty()?.with_status(204)
             }
             Command::DeleteAll { .. } => {
                 let deleted = self.commit(|r| Ok(r.delete_all().len())).await?;
                 let mut event = Event::new(Kind::AppPasswordDeletedAll, at, actor.clone());
                 event.count = Some(u32::try_from(deleted).unwrap_or(u32::MAX));
-                self.audit(event).await;
+                events.push(event);
                 // Always, so that retrying after a failure finishes the job.
-                self.settle().await?;
-                Ok(http::json(200, &Deleted { deleted })?)
+                settle = true;
+                http::json(200, &Deleted { deleted })?
             }
             Command::PasswordChanged { policy, .. } => {
                 let revoked = self
                     .commit(|r| Ok(r.on_password_change(policy).len()))
                     .await?;
                 let mut event = Event::new(Kind::PasswordChanged, at, actor.clone());
-                event.reason = Some(
-                    match policy {
-                        OnPasswordChange::Keep => "keep",
-                        OnPasswordChange::RevokeAll => "revoke_all",
-                    }
-                    .to_owned(),
-                );
+                event.reason = Some(policy.json_name().to_owned());
                 event.count = Some(u32::try_from(revoked).unwrap_or(u32::MAX));
-                self.audit(event).await;
-                self.settle().await?;
-                Ok(http::json(200, &Revoked { revoked })?)
+                events.push(event);
+                settle = true;
+                http::json(200, &Revoked { revoked })?
             }
             Command::Find { lookup_key, .. } => {
                 let credential = self.read(|r| r.find_credential(&lookup_key))?;
-                Ok(http::json(200, &credential)?)
+                http::json(200, &credential)?
             }
             Command::Rekey { id, password, .. } => {
                 let config = Config::from_env(&self.env)?;
@@ -231,10 +230,10 @@ impl UserObject {
                 if let Some(before) = self.commit(rekey).await? {
                     let mut event = Event::new(Kind::AppPasswordRekeyed, at, actor.clone());
                     event.app_password = Some(Named::new(&before.id, &before.name));
-                    self.audit(event).await;
-                    self.settle().await?;
+                    events.push(event);
+                    settle = true;
                 }
-                Ok(Response::empty()?.with_status(204))
+                Response::empty()?.with_status(204)
             }
             Command::SetMfa {
                 enabled,
@@ -252,14 +251,14 @@ impl UserObject {
                     } else {
                         Kind::MfaDisabled
                     };
-                    self.audit(Event::new(kind, at, actor.clone())).await;
+                    events.push(Event::new(kind, at, actor.clone()));
                 }
                 if let Some(created) = issued {
                     let mut event = Event::new(Kind::AppPasswordCreated, at, actor.clone());
                     event.app_password = Some(created);
-                    self.audit(event).await;
+                    events.push(event);
                 }
-                Ok(response)
+                response
             }
             Command::RecordEvent { event, .. } => {
                 // Failed logins for users with nothing here are printed by the Worker but not
@@ -267,38 +266,38 @@ impl UserObject {
                 if self.read(|r| r.mfa_enabled || !r.app_passwords.is_empty())? {
                     self.keep(event).await?;
                 }
-                Ok(Response::empty()?.with_status(204))
+                Response::empty()?.with_status(204)
             }
             Command::Events { .. } => {
                 self.load_events().await?;
                 let events = self.with_events(|log| log.newest_first());
-                Ok(http::json(200, &Events { events })?)
+                http::json(200, &Events { events })?
             }
             Command::Rehash { id, password, .. } => {
                 // Tenant settings play no part in re-hashing; only the parameters matter.
                 let config = Config::from_env(&self.env)?;
                 let ctx = config.context(Settings::default(), now());
                 let password = crate::domain::normalize(&password)?;
-                if self
+                settle = self
                     .commit(|r| r.rehash(&id, &password, &ctx, &mut SystemEntropy))
-                    .await?
-                {
-                    self.settle().await?;
-                }
-                Ok(Response::empty()?.with_status(204))
+                    .await?;
+                Response::empty()?.with_status(204)
             }
             Command::StartSession { key, policy, .. } => {
-                self.sessions(|s| {
-                    s.start(key, now(), policy);
-                    Ok(true)
-                })
-                .await
+                return self
+                    .sessions(|s| {
+                        s.start(key, now(), policy);
+                        Ok(true)
+                    })
+                    .await;
             }
             Command::CheckSession { key, policy, .. } => {
-                self.sessions(|s| s.check(&key, now(), policy)).await
+                return self.sessions(|s| s.check(&key, now(), policy)).await;
             }
-            Command::EndSession { key, .. } => self.sessions(|s| Ok(s.end(&key))).await,
-            Command::EndAllSessions { .. } => self.sessions(|s| Ok(s.end_all() > 0)).await,
+            Command::EndSession { key, .. } => return self.sessions(|s| Ok(s.end(&key))).await,
+            Command::EndAllSessions { .. } => {
+                return self.sessions(|s| Ok(s.end_all() > 0)).await;
+            }
             Command::RecordUse {
                 id,
                 at,
@@ -329,14 +328,19 @@ impl UserObject {
                     event.app_password = Some(Named::new(&id, &name.unwrap_or_default()));
                     event.protocol = protocol;
                     event.remote_ip = remote_ip;
-                    self.audit(event).await;
+                    events.push(event);
                 }
-                if publish {
-                    self.settle().await?;
-                }
-                Ok(Response::empty()?.with_status(204))
+                settle = publish;
+                Response::empty()?.with_status(204)
             }
+        };
+        for event in events {
+            self.audit(event).await;
         }
+        if settle {
+            self.settle().await?;
+        }
+        Ok(response)
     }
 
     async fn create(

@@ -40,7 +40,6 @@ use crate::domain::{Protocol, UserId};
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use futures_util::future::join;
-use serde::Serialize;
 use std::rc::Rc;
 use worker::{Context, Env, Response};
 
@@ -103,23 +102,23 @@ impl VerifyBody {
     }
 }
 
-#[derive(Serialize)]
 struct Verified<'a> {
     valid: bool,
     app_password: VerifiedEntry<'a>,
 }
+crate::json_object!(Verified<'_> { valid, app_password });
 
-#[derive(Serialize)]
 struct VerifiedEntry<'a> {
     id: &'a str,
     name: &'a str,
 }
+crate::json_object!(VerifiedEntry<'_> { id, name });
 
-#[derive(Serialize)]
 struct Refused {
     valid: bool,
     reason: &'static str,
 }
+crate::json_object!(Refused { valid, reason });
 
 /// One login attempt, parsed.
 struct Attempt<'a> {

@@ -232,6 +232,9 @@ async function startOnce(persistDir, allVars, configText) {
     '--local',
     '--ip', '127.0.0.1',
     '--port', String(port),
+    // Its own inspector port too: Workers started at the same time would all take 9229, and all
+    // but one exit ("Address already in use").
+    '--inspector-port', String(await freePort()),
     '--persist-to', persistDir,
     '--show-interactive-dev-session=false',
   ];
