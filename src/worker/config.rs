@@ -3,6 +3,7 @@
 use super::http::ApiError;
 use crate::domain::session::SessionPolicy;
 use crate::domain::{Context, HashParams, ServerSecret, Settings, hash};
+use core::cell::OnceCell;
 use worker::Env;
 
 /// KV namespace holding one credential per app password.
@@ -78,13 +79,30 @@ impl Config {
     }
 }
 
-/// The API token service callers must present.
-pub fn api_token(env: &Env) -> Result<String, ApiError> {
-    env.secret("API_TOKEN")
+thread_local! {
+    /// `API_TOKEN`, once read (see [`api_token`]).
+    static API_TOKEN: OnceCell<String> = const { OnceCell::new() };
+}
+
+/// Whether `given` is the API token service callers must present (compared in constant time). The
+/// token is read once per isolate, like the rest of the configuration: secrets do not change under
+/// a running isolate, and reading one costs several calls into the runtime on every authenticated
+/// request. A missing or short token is not remembered (each request answers
+/// `server_misconfigured` and logs why).
+pub fn is_api_token(env: &Env, given: &str) -> Result<bool, ApiError> {
+    let matches = |token: &String| hash::constant_time_eq(given.as_bytes(), token.as_bytes());
+    if let Some(matched) = API_TOKEN.with(|t| t.get().map(matches)) {
+        return Ok(matched);
+    }
+    let token = env
+        .secret("API_TOKEN")
         .map(|s| s.to_string())
         .ok()
         .filter(|t| hash::check_secret(t.as_bytes()).is_ok())
-        .ok_or_else(|| misconfigured("API_TOKEN is not set, or not 16 to 1024 bytes"))
+        .ok_or_else(|| misconfigured("API_TOKEN is not set, or not 16 to 1024 bytes"))?;
+    let matched = matches(&token);
+    API_TOKEN.with(|t| t.set(token).ok());
+    Ok(matched)
 }
 
 /// How long page sessions last (`SESSION_IDLE_SECS`, `SESSION_MAX_SECS`; 30 min and 8 h by default).

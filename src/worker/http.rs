@@ -163,7 +163,8 @@ pub async fn read_value(req: &mut Request) -> Result<serde_json::Value, ApiError
 }
 
 /// Reads the body, refusing it once it grows past [`MAX_BODY_BYTES`]: by its declared
-/// `Content-Length` before reading, and by counting while reading when there is none (chunked).
+/// `Content-Length` before reading (a declared body within the limit is then read in one call), and
+/// by counting while reading when there is none (chunked).
 ///
 /// At most [`MAX_BODY_BYTES`] are kept. Past the limit the rest is read and dropped, up to
 /// [`MAX_DRAIN_BYTES`], so that the answer goes out after the request (answering in the middle of a
@@ -179,10 +180,25 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
+    let unreadable = || ApiError::new(400, "invalid_json", "the request body could not be read");
+    if declared.is_some() {
+        // A declared length within the limit: the runtime delivers exactly that many bytes (it
+        // frames the body by it, and fails a body that runs past it), so one `arrayBuffer()` reads
+        // it in one call instead of a stream reader's several round trips (issue 13). The length
+        // is checked again all the same.
+        let promise = req.inner().array_buffer().map_err(|_| unreadable())?;
+        let buffer = worker::wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|_| unreadable())?;
+        let bytes = Uint8Array::new(&buffer);
+        if usize::try_from(bytes.length()).map_or(true, |n| n > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        return Ok(bytes.to_vec());
+    }
     let Some(raw) = req.inner().body() else {
         return Ok(Vec::new());
     };
-    let unreadable = || ApiError::new(400, "invalid_json", "the request body could not be read");
     let mut stream = wasm_streams::ReadableStream::from_raw(raw);
     let mut reader = stream.try_get_reader().map_err(|_| unreadable())?;
     let mut body = Vec::new();

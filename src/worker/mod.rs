@@ -38,9 +38,11 @@ use worker::{Context, Env, Headers, Method, Request, Response, Result, event};
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-/// The current time in seconds since the Unix epoch.
+/// The current time in seconds since the Unix epoch: `Date.now()`, one call into the runtime
+/// (worker's `Date::now` makes two: a `Date` object, then its time).
 fn now() -> i64 {
-    i64::try_from(worker::Date::now().as_millis() / 1000).unwrap_or(i64::MAX)
+    // `as` saturates (and makes NaN 0); whole seconds, rounded down as before.
+    (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
 /// Runs `work` after the response (`wait_until`). Boxed, so every caller shares one copy of the

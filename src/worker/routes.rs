@@ -11,7 +11,6 @@ use super::http::{self, ApiError};
 use super::{api_keys, app_passwords, config, portal, stats, verify};
 use crate::domain::api_key::{self, Published, Scope};
 use crate::domain::audit::Actor;
-use crate::domain::hash;
 use crate::domain::{Error, UserId};
 use core::future::Future;
 use core::pin::Pin;
@@ -435,8 +434,7 @@ async fn authenticate(req: &Request, env: &Env, ctx: &Context) -> Result<Caller,
         api_keys::note_use(env, ctx, &key.id);
         return Ok(Caller::Key(key));
     }
-    let expected = config::api_token(env)?;
-    if hash::constant_time_eq(token.as_bytes(), expected.as_bytes()) {
+    if config::is_api_token(env, token)? {
         Ok(Caller::Root)
     } else {
         Err(unauthorized())
