@@ -98,14 +98,17 @@ export function verifySections(verify, out) {
   stepRow("malformed password → 401", verify.oursMalformed, verify.oursEmptyBody, "`{}`", "normalisation; the audit gate (one `login.failed` a minute per pair); no binding call");
   stepRow("well-formed, unknown → 401", verify.oursUnknown, verify.oursMalformed, "malformed", "HMAC lookup key, one KV read (miss), then both rate limiters at once");
   out();
-  out("The same binding calls alone, on the no-op Worker (JS, no body read, no wasm):");
+  out("The same binding calls alone, on the no-op Worker (JS, no wasm; only `/body` reads the body):");
   out();
   out("| request | req/s | p50 ms | × no-op Worker | CPU ms per request | adds CPU ms | over | the step |");
   out("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
   stepRow("no-op Worker", verify.noop, undefined, "", "nothing");
+  if (verify.noopBody) stepRow("`/body`", verify.noopBody, verify.noop, "no-op", "reads the request body (malformed input's bodies) as text, then the same 401");
   stepRow("`/kv`", verify.noopKv, verify.noop, "no-op", "one KV get of a missing key");
   stepRow("`/limiters`", verify.noopLimiters, verify.noop, "no-op", "both rate limiters' `limit()` at once");
   stepRow("`/bindings` (bindings ceiling)", verify.ceiling, verify.noop, "no-op", "the KV get, then both limiters at once: what ours adds for unknown input");
+  out();
+  if (verify.noopBody) out(`Reading the body: the no-op Worker that reads each malformed request's body (\`/body\`) reaches ${fmt(verify.noopBody.rps / verify.noop.rps)}× the no-op Worker's throughput at ${fmt(cpu(verify.noopBody))} ms of CPU per request (${fmt(cpu(verify.noopBody) - cpu(verify.noop))} ms more); malformed input on ours, which must read the body to refuse it, reaches ${fmt(verify.oursMalformed.rps / verify.noopBody.rps)}× the throughput of that JS Worker (by CPU per request ${fmt(cpu(verify.noopBody) / cpu(verify.oursMalformed))}×). The target compares with the no-op Worker, which reads nothing.`);
   out();
   const bindings = cpu(verify.ceiling) - cpu(verify.noop);
   const oursStep = cpu(verify.oursUnknown) - cpu(verify.oursMalformed);

@@ -209,6 +209,9 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
       // missing key, then both rate limiters at once): the platform's ceiling for that input. And
       // each binding alone, to split the step table.
       ceiling: { ...target(noopWorker, unknownBodies, 401), url: `${noopWorker.url}/bindings` },
+      // The no-op Worker reading the body it is sent (malformed input's bodies): a diagnostic of
+      // what reading a POST body costs on this setup, before any of a Worker's own code.
+      noopBody: { ...target(noopWorker, pairs.map((p) => JSON.stringify({ user: p.user, password: "hunter2" })), 401), url: `${noopWorker.url}/body` },
       noopKv: { ...target(noopWorker, unknownBodies, 401), url: `${noopWorker.url}/kv` },
       noopLimiters: { ...target(noopWorker, unknownBodies, 401), url: `${noopWorker.url}/limiters` },
       // Where a refused request's time goes, step by step on our Worker: routing and a JSON answer

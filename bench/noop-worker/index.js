@@ -8,6 +8,8 @@
 //               `ADDRESS_LIMITER` per address, keys shaped like ours);
 // - `/bindings` the KV get, then both limiters at once: exactly the binding calls our Worker makes
 //               for a well-formed unknown password (the "bindings ceiling");
+// - `/body`     reads the request body as text (what any Worker that looks at a POST body pays
+//               before its own code runs; a diagnostic, not a ceiling);
 // - anything else: nothing (the no-op ceiling).
 //
 // The load sends the same 8 users' bodies as to ours; this Worker does not read them, so it takes
@@ -35,6 +37,7 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/healthz") return new Response('{"ok":true}', { headers: { "content-type": "application/json" } });
     const user = turn++ % USERS;
+    if (path === "/body") await request.text();
     if (path === "/kv" || path === "/bindings") await kv(env, user);
     if (path === "/limiters" || path === "/bindings") await limiters(env, user);
     return new Response(REFUSED, { status: 401, headers: { "content-type": "application/json" } });
