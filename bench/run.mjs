@@ -61,7 +61,7 @@ out();
   const any = Object.values(inWorkerd)[0];
   out("### Inside workerd");
   out();
-  out(`The Workers run Argon2id in workerd, whose V8 is not Node's. Ours (the npm package's workerd entry) and @phi-ag/argon2 (loaded as the reference JS Worker loads it), each in a Worker of its own on \`wrangler dev\` (bench/argon2-worker/, bench/argon2-workerd.mjs): ${any.rounds} rounds, order shuffled each round, each request running ${any.n} hashes of one implementation, and a request running none. Per hash = (time of the request − time of the request without hashing) ÷ ${any.n}; CPU time of the Worker's workerd processes (Linux /proc, every thread), wall time at the client. Workers freeze their clocks during a request, so no time is taken inside.`);
+  out(`The Workers run Argon2id in workerd, whose V8 is not Node's. Ours (the npm package's workerd entry) and @phi-ag/argon2 (loaded as the reference JS Worker loads it), each in a Worker of its own on \`wrangler dev\` (bench/argon2-worker/, bench/argon2-workerd.mjs): ${any.rounds} rounds, order shuffled each round, each request running n hashes of one implementation (n = ${Object.entries(inWorkerd).map(([p, r]) => `${r.n} at ${p}`).join(", ")}: about 100 ms of hashing or more), and a request running none. Per hash = (time of the request − time of the request without hashing) ÷ n; CPU time of the Worker's workerd processes (Linux /proc, every thread), wall time at the client. Workers freeze their clocks during a request, so no time is taken inside.`);
   out();
   out("| profile | ours CPU ms | @phi-ag/argon2 CPU ms | ours ÷ @phi-ag/argon2 (CPU, median of rounds) | ours wall ms | @phi-ag/argon2 wall ms | ours ÷ @phi-ag/argon2 (wall) |");
   out("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -93,11 +93,19 @@ export function verifySections(verify, out) {
   const stepRow = (label, r, base, baseLabel, adds) => out(`| ${label} | ${fmt(r.rps, 1)} | ${fmt(r.p50, 1)} | ${vsNoop(r)} | ${fmt(cpu(r))} | ${base ? step(r, base) : "–"} | ${baseLabel} | ${adds} |`);
   stepRow("no-op Worker (JS) without the static-asset layer", verify.noopBare, undefined, "", "the platform: workerd and miniflare's entry Worker (no dev proxy: see the last table)");
   stepRow("no-op Worker (JS)", verify.noop, verify.noopBare, "no layer", "the static-asset layer (wrangler dev's asset router before the Worker)");
-  stepRow("`GET /healthz`", verify.oursHealth, verify.noop, "no-op", "wasm, workers-rs request and response, routing, a JSON answer, security headers");
-  stepRow("`POST /v1/verify` `{}` → 400", verify.oursEmptyBody, verify.oursHealth, "`/healthz`", "authentication (bearer token), reading and parsing the body");
+  const noopGet = verify.noopHealth;
+  if (noopGet) stepRow("no-op Worker (JS), `GET /healthz`", noopGet, verify.noop, "no-op", "a GET without a body instead of the no-op's POST with one");
+  stepRow("`GET /healthz`", verify.oursHealth, noopGet ?? verify.noop, noopGet ? "no-op `GET /healthz`" : "no-op", "wasm entry (workers-rs's glue, the handler's promise), workers-rs request and response, routing, a JSON answer, security headers");
+  stepRow("`POST /v1/verify` `{}` → 400", verify.oursEmptyBody, verify.oursHealth, "`/healthz`", `a POST with a body instead of a GET${noopGet ? " (the platform's part: the no-op's POST over its GET)" : ""}, authentication (bearer token), reading and parsing the body`);
   stepRow("malformed password → 401", verify.oursMalformed, verify.oursEmptyBody, "`{}`", "normalisation; the audit gate (one `login.failed` a minute per pair); no binding call");
   stepRow("well-formed, unknown → 401", verify.oursUnknown, verify.oursMalformed, "malformed", "HMAC lookup key, one KV read (miss), then both rate limiters at once");
   out();
+  if (noopGet) {
+    const gap = cpu(verify.oursMalformed) - cpu(verify.noop);
+    const entry = cpu(verify.oursHealth) - cpu(noopGet);
+    out(`Malformed input on ours costs ${fmt(gap)} ms of CPU per request more than the no-op Worker. Of that, ${fmt(entry)} ms is what any request to our Worker costs over the same request to the no-op Worker (\`GET /healthz\` on both: the wasm entry, workers-rs's conversions, routing and the answer), and ${fmt(gap - entry)} ms the verify route's own work on the same POST: authentication, reading the body through the runtime's promise, parsing, normalisation and the 401.`);
+    out();
+  }
   out("The same binding calls alone, on the no-op Worker (JS, no wasm; only `/body` reads the body):");
   out();
   out("| request | req/s | p50 ms | × no-op Worker | CPU ms per request | adds CPU ms | over | the step |");

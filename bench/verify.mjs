@@ -217,6 +217,9 @@ export async function runVerify({ seconds = 5, rounds = 4, concurrency = 8, only
       // Where a refused request's time goes, step by step on our Worker: routing and a JSON answer
       // (no authentication, no body), then authentication and the body (`{}`: 400 before any rule).
       oursHealth: { worker: ourWorker, url: `${ourWorker.url}/healthz`, method: "GET", headers: {}, expectStatus: 200, seconds, concurrency },
+      // The same GET on the no-op Worker: ours over it is what the wasm entry and workers-rs cost
+      // (the no-op's POST above costs the platform more than a GET: it carries a body).
+      noopHealth: { worker: noopWorker, url: `${noopWorker.url}/healthz`, method: "GET", headers: {}, expectStatus: 200, seconds, concurrency },
       oursEmptyBody: { ...target(ourWorker, ["{}"], 400), headers: headers(ourWorker) },
     };
     // The same loads through the proxy: only the URL differs.
